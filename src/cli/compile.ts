@@ -1,0 +1,104 @@
+/**
+ * `mpc compile <circuit.ts>`: compile a circuit for given input shapes and print what the
+ * job will cost — gates, multiplications, rounds, preprocessing — and the plan hash.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { MpcError, ErrorCode } from '../errors.ts';
+import { compileFile } from '../compiler/load.ts';
+import { encodePlan, type Plan } from '../compiler/plan.ts';
+import { checkRawInputs, shapesOf } from '../protocol/inputs.ts';
+import { readJsonFile } from '../util/json-file.ts';
+
+/** `party.input=LENGTH` flags → shapes map. */
+export function parseShapes(flags: readonly string[]): Map<string, number> {
+  const shapes = new Map<string, number>();
+  for (const f of flags) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\.([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/.exec(f);
+    if (!m) throw new MpcError(ErrorCode.INPUT, `--shape ${f}: expected party.input=LENGTH, e.g. p1.x=1000`);
+    shapes.set(`${m[1]}.${m[2]}`, Number(m[3]));
+  }
+  return shapes;
+}
+
+/** The example inputs file that ships next to a circuit: `circuits/<name>.inputs.json`. */
+export function exampleInputsPath(circuitFile: string): string {
+  return circuitFile.replace(/\.[cm]?[tj]s$/, '') + '.inputs.json';
+}
+
+export interface CompileSummary {
+  circuit: string;
+  file: string;
+  planHash: string;
+  planBytes: number;
+  parties: string[];
+  inputs: { party: string; name: string; length: number | null }[];
+  outputs: { name: string; to: string[] }[];
+  gates: Record<string, number>;
+  ops: Record<string, number>;
+  multiplications: number;
+  rounds: number;
+  preprocessing: { triples: number; tripleBatches: number[] };
+}
+
+export function summarise(plan: Plan, hash: string, file: string): CompileSummary {
+  return {
+    circuit: plan.circuit,
+    file,
+    planHash: hash,
+    planBytes: encodePlan(plan).byteLength,
+    parties: plan.parties,
+    inputs: plan.inputs.map((i) => ({ party: i.party, name: i.name, length: i.scalar ? null : i.length })),
+    outputs: [
+      ...plan.outputs.map((o) => ({ name: o.name, to: o.to })),
+      ...plan.derived.map((d) => ({ name: `${d.name} = ${d.expr}`, to: d.to })),
+    ],
+    gates: plan.stats.gates,
+    ops: plan.stats.ops,
+    multiplications: plan.stats.multiplications,
+    rounds: plan.stats.rounds,
+    preprocessing: { triples: plan.needs.triples, tripleBatches: plan.needs.tripleBatches },
+  };
+}
+
+export function renderSummary(s: CompileSummary): string {
+  const lines = [
+    `circuit      ${s.circuit} (${s.file})`,
+    `parties      ${s.parties.join(', ')}`,
+    'inputs',
+    ...s.inputs.map((i) => `  ${i.party}.${i.name}`.padEnd(24) + (i.length === null ? 'scalar' : `vector[${i.length}]`)),
+    'outputs',
+    ...s.outputs.map((o) => `  ${o.name}`.padEnd(24) + ` → ${o.to.join(', ')}`),
+    'gates (elements by kind, vector ops in parentheses)',
+    ...Object.keys(s.gates)
+      .sort()
+      .map((k) => `  ${k}`.padEnd(24) + `${s.gates[k]}`.padStart(12) + `  (${s.ops[k]})`),
+    `multiplications ${s.multiplications}`,
+    `rounds       ${s.rounds} (multiplication layers; plus one input and one output exchange)`,
+    `preprocessing ${s.preprocessing.triples} Beaver triples in ${s.preprocessing.tripleBatches.length} batches`,
+    `plan         ${s.planBytes} bytes, sha256 ${s.planHash}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command('compile')
+    .description('compile a circuit and print its cost: gates, multiplications, rounds, preprocessing, plan hash')
+    .argument('<circuit>', 'circuit module, e.g. circuits/inner-product.ts')
+    .option('--shape <party.input=LENGTH>', 'length of a vector input (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--inputs <file>', 'take vector lengths from an inputs file (default: <circuit>.inputs.json when no --shape is given)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (file: string, opts: { shape: string[]; inputs?: string; json?: boolean }) => {
+      const shapes = new Map<string, number>();
+      const inputsFile = opts.inputs ?? (opts.shape.length === 0 && existsSync(exampleInputsPath(file)) ? exampleInputsPath(file) : undefined);
+      if (inputsFile) {
+        for (const [k, v] of shapesOf(checkRawInputs(readJsonFile(inputsFile, ErrorCode.INPUT), inputsFile))) shapes.set(k, v);
+      }
+      for (const [k, v] of parseShapes(opts.shape)) shapes.set(k, v);
+      const { plan, hash, file: shown } = await compileFile(file, shapes);
+      const summary = summarise(plan, hash, shown);
+      process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
+    });
+}

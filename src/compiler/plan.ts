@@ -1,0 +1,213 @@
+/**
+ * The compiled plan: the only thing the coordinator sends to the nodes, and the only thing
+ * the protocol executor and the plaintext evaluator read. It is plain data, serialised with
+ * msgpackr and identified by the SHA-256 of its canonical bytes (the plan hash).
+ *
+ * Wires are numbered in evaluation order. A wire is either secret (each party holds an
+ * additive share) or public (each party holds the value). Layer 0 holds local ops over
+ * inputs and constants; layer k ≥ 1 first multiplies all of its secret×secret gates in one
+ * communication round, then runs its local ops.
+ * @module
+ */
+import { Packr } from 'msgpackr';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { MpcError, ErrorCode } from '../errors.ts';
+
+export const PLAN_FORMAT = 1;
+
+export interface PlanInput {
+  party: string;
+  name: string;
+  length: number;
+  scalar: boolean;
+  wire: number;
+}
+
+/** A secret × secret multiplication, evaluated with a Beaver triple. */
+export interface MulGate {
+  out: number;
+  a: number;
+  b: number;
+}
+
+/**
+ * A local (communication-free) op. Binary ops broadcast a length-1 operand. `mul` here has
+ * at most one secret operand (multiplication by a public value).
+ */
+export type LocalOp =
+  | { op: 'add' | 'sub' | 'mul'; out: number; a: number; b: number }
+  | { op: 'neg' | 'sum'; out: number; a: number };
+
+export interface PlanLayer {
+  muls: MulGate[];
+  local: LocalOp[];
+}
+
+export interface PlanOutput {
+  name: string;
+  wire: number;
+  to: string[];
+  scalar: boolean;
+}
+
+export interface PlanDerived {
+  name: string;
+  expr: string;
+  uses: string[];
+  to: string[];
+}
+
+export interface PlanStats {
+  /** Elements processed per gate kind (a vector op of length L counts L). */
+  gates: Record<string, number>;
+  /** Vector operations per kind, as written after optimisation. */
+  ops: Record<string, number>;
+  /** Secret × secret multiplications (elements). */
+  multiplications: number;
+  /** Communication rounds for multiplication: the multiplicative depth. */
+  rounds: number;
+}
+
+export interface PlanNeeds {
+  /** Beaver triples in total. */
+  triples: number;
+  /** Triples per multiplication layer, in layer order (layers without multiplication omitted). */
+  tripleBatches: number[];
+  /** Input elements per owner, in plan party order. */
+  inputElements: Record<string, number>;
+}
+
+export interface Plan {
+  format: number;
+  circuit: string;
+  /** The circuit's parties (input owners and possible recipients). */
+  parties: string[];
+  inputs: PlanInput[];
+  /** Length of each wire. */
+  wireLength: number[];
+  /** Whether each wire is secret (shared) or public. */
+  wireSecret: boolean[];
+  /** Public constant wires, values as little-endian u64 bytes. */
+  constants: { wire: number; values: Uint8Array }[];
+  layers: PlanLayer[];
+  outputs: PlanOutput[];
+  derived: PlanDerived[];
+  stats: PlanStats;
+  needs: PlanNeeds;
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+
+/** The canonical bytes of a plan: msgpack with keys in the order the compiler wrote them. */
+export function encodePlan(plan: Plan): Uint8Array {
+  return packr.pack(plan);
+}
+
+export function planHash(planOrBytes: Plan | Uint8Array): string {
+  const bytes = planOrBytes instanceof Uint8Array ? planOrBytes : encodePlan(planOrBytes);
+  return bytesToHex(sha256(bytes));
+}
+
+function bad(message: string): never {
+  throw new MpcError(ErrorCode.PROTOCOL, `invalid plan: ${message}`);
+}
+
+const isNat = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isStrArr = (x: unknown): x is string[] => Array.isArray(x) && x.every(isStr);
+
+/**
+ * Decode and check a plan received from elsewhere. A node runs this on every submitted plan:
+ * a plan that references undefined wires or mismatched lengths must be refused, not run.
+ */
+export function decodePlan(bytes: Uint8Array): Plan {
+  let plan: Plan;
+  try {
+    plan = packr.unpack(bytes) as Plan;
+  } catch (e) {
+    bad(`not msgpack (${(e as Error).message})`);
+  }
+  validatePlan(plan);
+  return plan;
+}
+
+/** Structural validation: every wire defined once before use, lengths consistent. */
+export function validatePlan(plan: Plan): void {
+  if (typeof plan !== 'object' || plan === null) bad('expected an object');
+  if (plan.format !== PLAN_FORMAT) bad(`unsupported format ${String(plan.format)}, expected ${PLAN_FORMAT}`);
+  if (!isStr(plan.circuit) || !isStrArr(plan.parties)) bad('circuit or parties malformed');
+  const { wireLength: len, wireSecret: sec } = plan;
+  if (!Array.isArray(len) || !Array.isArray(sec) || len.length !== sec.length) bad('wire tables malformed');
+  if (!len.every(isNat) || !sec.every((s) => typeof s === 'boolean')) bad('wire tables malformed');
+  const defined = new Array<boolean>(len.length).fill(false);
+  const define = (w: unknown, what: string): number => {
+    if (!isNat(w) || w >= len.length) bad(`${what}: wire ${String(w)} out of range`);
+    if (defined[w]) bad(`${what}: wire ${w} defined twice`);
+    defined[w] = true;
+    return w;
+  };
+  const use = (w: unknown, what: string): number => {
+    if (!isNat(w) || w >= len.length || !defined[w]) bad(`${what}: wire ${String(w)} used before it is defined`);
+    return w;
+  };
+  if (!Array.isArray(plan.inputs)) bad('inputs malformed');
+  for (const i of plan.inputs) {
+    if (!isStr(i.party) || !plan.parties.includes(i.party) || !isStr(i.name)) bad('input owner malformed');
+    const w = define(i.wire, `input ${i.party}.${i.name}`);
+    if (len[w] !== i.length || !sec[w]) bad(`input ${i.party}.${i.name}: wire shape mismatch`);
+  }
+  if (!Array.isArray(plan.constants)) bad('constants malformed');
+  for (const c of plan.constants) {
+    const w = define(c.wire, 'constant');
+    if (!(c.values instanceof Uint8Array) || c.values.length !== len[w] * 8 || sec[w]) bad(`constant wire ${w} malformed`);
+  }
+  const binLen = (a: number, b: number, what: string): number => {
+    if (len[a] !== len[b] && len[a] !== 1 && len[b] !== 1) bad(`${what}: operand lengths ${len[a]} and ${len[b]}`);
+    return Math.max(len[a], len[b]);
+  };
+  if (!Array.isArray(plan.layers)) bad('layers malformed');
+  plan.layers.forEach((layer, k) => {
+    if (!Array.isArray(layer.muls) || !Array.isArray(layer.local)) bad(`layer ${k} malformed`);
+    if (k === 0 && layer.muls.length > 0) bad('layer 0 cannot multiply');
+    for (const g of layer.muls) {
+      const a = use(g.a, `layer ${k} mul`);
+      const b = use(g.b, `layer ${k} mul`);
+      if (!sec[a] || !sec[b]) bad(`layer ${k} mul: operands must be secret`);
+      const w = define(g.out, `layer ${k} mul`);
+      if (len[w] !== binLen(a, b, `layer ${k} mul`) || !sec[w]) bad(`layer ${k} mul: output shape mismatch`);
+    }
+    for (const op of layer.local) {
+      const what = `layer ${k} ${String(op.op)}`;
+      const a = use(op.a, what);
+      let want: number;
+      let secret: boolean;
+      if (op.op === 'add' || op.op === 'sub' || op.op === 'mul') {
+        const b = use(op.b, what);
+        if (op.op === 'mul' && sec[a] && sec[b]) bad(`${what}: secret × secret must be a layer multiplication`);
+        want = binLen(a, b, what);
+        secret = sec[a] || sec[b];
+      } else if (op.op === 'neg') {
+        want = len[a];
+        secret = sec[a];
+      } else if (op.op === 'sum') {
+        want = 1;
+        secret = sec[a];
+      } else {
+        bad(`${what}: unknown op`);
+      }
+      if (!secret) bad(`${what}: public-only ops must be folded by the compiler`);
+      const w = define(op.out, what);
+      if (len[w] !== want || sec[w] !== secret) bad(`${what}: output shape mismatch`);
+    }
+  });
+  if (!Array.isArray(plan.outputs) || plan.outputs.length === 0) bad('no outputs');
+  for (const o of plan.outputs) {
+    if (!isStr(o.name) || !isStrArr(o.to) || o.to.length === 0) bad('output malformed');
+    use(o.wire, `output ${o.name}`);
+  }
+  if (!Array.isArray(plan.derived)) bad('derived malformed');
+  for (const d of plan.derived) {
+    if (!isStr(d.name) || !isStr(d.expr) || !isStrArr(d.uses) || !isStrArr(d.to)) bad('derived output malformed');
+  }
+}

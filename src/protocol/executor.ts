@@ -1,0 +1,104 @@
+/**
+ * The engine: evaluates a plan for one party, layer by layer, against any protocol suite.
+ * One input round, then for each layer one multiplication round covering every
+ * secret × secret gate of the layer (concatenated into one batch), then local ops, and
+ * finally one output round for outputs addressed to parties. It touches no sockets, files
+ * or clocks: only the session's transport and preprocessing.
+ * @module
+ */
+import type { Plan } from '../compiler/plan.ts';
+import { ANALYST } from '../circuit/builder.ts';
+import { partyIndex, type Session } from './session.ts';
+import type { ProtocolSuite } from './suite.ts';
+import { constantValues } from './vectors.ts';
+
+export interface Progress {
+  /** Layers finished, out of `layers` (multiplication layers only). */
+  layer: number;
+  layers: number;
+  /** Multiplications finished so far. */
+  multiplications: number;
+}
+
+export interface ExecuteOptions {
+  onProgress?: (p: Progress) => void;
+}
+
+export interface PartyResult {
+  /** This party's share of every output, for delivery to recipients outside the federation. */
+  shares: Record<string, BigUint64Array>;
+  /** The outputs addressed to this party, reconstructed. */
+  values: Record<string, BigUint64Array>;
+}
+
+/**
+ * Run `plan` as party `session.self`. `mine` holds this party's own input values by wire
+ * (see `encodePartyInputs`). Every party of the session must call this with the same plan.
+ */
+export async function execute<S>(
+  plan: Plan,
+  session: Session,
+  suite: ProtocolSuite<S>,
+  mine: ReadonlyMap<number, BigUint64Array>,
+  options: ExecuteOptions = {},
+): Promise<PartyResult> {
+  const w = new Array<S | undefined>(plan.wireLength.length);
+  const pub = new Array<BigUint64Array | undefined>(plan.wireLength.length);
+  for (const c of plan.constants) pub[c.wire] = constantValues(c.values);
+  // Public operands of local ops become sharings on first use only.
+  const share = (wire: number): S => (w[wire] ??= suite.fromPublic(session, pub[wire]!));
+
+  const specs = plan.inputs.map((i) => ({ owner: partyIndex(session, i.party), length: i.length, wire: i.wire }));
+  for (const [wire, s] of await suite.input(session, specs, mine)) w[wire] = s;
+
+  const layers = plan.layers.length - 1;
+  let done = 0;
+  for (let k = 0; k < plan.layers.length; k++) {
+    const layer = plan.layers[k];
+    if (layer.muls.length > 0) {
+      const xs: S[] = [];
+      const ys: S[] = [];
+      for (const g of layer.muls) {
+        const len = plan.wireLength[g.out];
+        xs.push(suite.broadcast(w[g.a]!, len));
+        ys.push(suite.broadcast(w[g.b]!, len));
+      }
+      const z = await suite.multiply(session, k, suite.concat(xs), suite.concat(ys));
+      let off = 0;
+      for (const g of layer.muls) {
+        const len = plan.wireLength[g.out];
+        w[g.out] = layer.muls.length === 1 ? z : suite.slice(z, off, off + len);
+        off += len;
+        done += len;
+      }
+    }
+    for (const op of layer.local) {
+      if (!('b' in op)) {
+        w[op.out] = suite[op.op](w[op.a]!);
+      } else if (op.op === 'mul') {
+        // The compiler guarantees exactly one operand is secret here.
+        w[op.out] = plan.wireSecret[op.a] ? suite.mulPublic(w[op.a]!, pub[op.b]!) : suite.mulPublic(w[op.b]!, pub[op.a]!);
+      } else {
+        w[op.out] = suite[op.op](share(op.a), share(op.b));
+      }
+    }
+    if (layer.muls.length > 0) options.onProgress?.({ layer: k, layers, multiplications: done });
+  }
+
+  const toParty: S[][] = session.parties.map(() => []);
+  const mineNames: string[] = [];
+  for (const o of plan.outputs) {
+    for (const r of o.to) {
+      if (r === ANALYST) continue;
+      const j = partyIndex(session, r);
+      toParty[j].push(share(o.wire));
+      if (j === session.self) mineNames.push(o.name);
+    }
+  }
+  const learned = await suite.openTo(session, toParty);
+  const values: Record<string, BigUint64Array> = {};
+  mineNames.forEach((name, i) => (values[name] = learned[i]));
+  const shares: Record<string, BigUint64Array> = {};
+  for (const o of plan.outputs) shares[o.name] = suite.outputShare(share(o.wire));
+  return { shares, values };
+}

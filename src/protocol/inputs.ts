@@ -1,0 +1,72 @@
+/**
+ * Binding a party's raw input values (from an inputs file or a dataset) to a plan's input
+ * wires, and reading input shapes back from raw values. Errors name the source, the party
+ * and the input.
+ * @module
+ */
+import { MpcError, ErrorCode } from '../errors.ts';
+import { encodeInt, encodeIntVector } from '../ring/encoding.ts';
+import type { Plan } from '../compiler/plan.ts';
+
+/** Raw inputs: party → input name → integer or integer array (numbers or decimal strings). */
+export type RawInputs = Record<string, Record<string, unknown>>;
+
+function inputError(source: string, message: string, cause?: unknown): MpcError {
+  return new MpcError(ErrorCode.INPUT, `${source}: ${message}`, cause === undefined ? {} : { cause });
+}
+
+/** Check the overall shape of an inputs object: party → name → value. */
+export function checkRawInputs(raw: unknown, source: string): RawInputs {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw inputError(source, 'expected an object { "<party>": { "<input>": value | [values] } }');
+  }
+  for (const [party, m] of Object.entries(raw)) {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      throw inputError(source, `${party}: expected an object of named inputs, got ${Array.isArray(m) ? 'an array' : JSON.stringify(m)}`);
+    }
+  }
+  return raw as RawInputs;
+}
+
+/** Vector lengths as the compiler wants them: `party.name` → length. */
+export function shapesOf(raw: RawInputs): Map<string, number> {
+  const shapes = new Map<string, number>();
+  for (const [party, m] of Object.entries(raw)) {
+    for (const [name, v] of Object.entries(m)) if (Array.isArray(v)) shapes.set(`${party}.${name}`, v.length);
+  }
+  return shapes;
+}
+
+/**
+ * Encode `party`'s values for every input the plan expects from it. Missing inputs, extra
+ * inputs, wrong lengths and non-integers are errors naming `source` and `party.input[i]`.
+ */
+export function encodePartyInputs(plan: Plan, party: string, values: Record<string, unknown> | undefined, source: string): Map<number, BigUint64Array> {
+  const wanted = plan.inputs.filter((i) => i.party === party);
+  const out = new Map<number, BigUint64Array>();
+  const given = values ?? {};
+  for (const name of Object.keys(given)) {
+    if (!wanted.some((i) => i.name === name)) {
+      throw inputError(source, `${party}.${name} is not an input of circuit ${plan.circuit} (${party}'s inputs: ${wanted.map((i) => i.name).join(', ') || 'none'})`);
+    }
+  }
+  for (const i of wanted) {
+    const key = `${party}.${i.name}`;
+    const v = given[i.name];
+    if (v === undefined) throw inputError(source, `missing input ${key}`);
+    try {
+      if (i.scalar) {
+        if (Array.isArray(v)) throw inputError(source, `${key} is a scalar, got an array of ${v.length}`);
+        out.set(i.wire, BigUint64Array.of(encodeInt(v, `input ${key}`)));
+      } else {
+        if (!Array.isArray(v)) throw inputError(source, `${key} is a vector: expected an array, got ${JSON.stringify(v)}`);
+        if (v.length !== i.length) throw inputError(source, `${key}: expected ${i.length} elements (the job's shape), got ${v.length}`);
+        out.set(i.wire, encodeIntVector(v, `input ${key}`));
+      }
+    } catch (e) {
+      if (e instanceof MpcError) throw e;
+      throw inputError(source, (e as Error).message, e);
+    }
+  }
+  return out;
+}

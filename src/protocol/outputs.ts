@@ -1,0 +1,40 @@
+/**
+ * Turning output values into what users see: signed integers (JSON numbers within ±2^53,
+ * decimal strings beyond, per ARCHITECTURE.md §6), vectors as arrays, and derived outputs.
+ * @module
+ */
+import * as z64 from '../ring/z64.ts';
+import { decodeInt, toJsonInt } from '../ring/encoding.ts';
+import type { Plan } from '../compiler/plan.ts';
+import { evaluateDerived } from '../circuit/derived.ts';
+
+export type OutputValue = number | string | null | (number | string | null)[];
+
+/** Add up the n parties' shares of each output. */
+export function reconstruct(sharesByParty: readonly Record<string, BigUint64Array>[]): Record<string, BigUint64Array> {
+  const out: Record<string, BigUint64Array> = {};
+  for (const name of Object.keys(sharesByParty[0] ?? {})) {
+    const acc = new BigUint64Array(sharesByParty[0][name]);
+    for (const s of sharesByParty.slice(1)) z64.add(acc, s[name], acc);
+    out[name] = acc;
+  }
+  return out;
+}
+
+/**
+ * The outputs `recipient` may see, formatted, plus the derived outputs it can compute.
+ * `values` may hold more outputs than the recipient is owed; only its own are returned.
+ */
+export function formatOutputs(plan: Plan, values: Record<string, BigUint64Array>, recipient: string): Record<string, OutputValue> {
+  const out: Record<string, OutputValue> = {};
+  const signed: Record<string, bigint | bigint[]> = {};
+  for (const o of plan.outputs) {
+    const v = values[o.name];
+    if (!o.to.includes(recipient) || !v) continue;
+    out[o.name] = o.scalar ? toJsonInt(v[0]) : Array.from(v, (x) => toJsonInt(x));
+    signed[o.name] = o.scalar ? decodeInt(v[0]) : Array.from(v, (x) => decodeInt(x));
+  }
+  const derived = plan.derived.filter((d) => d.to.includes(recipient) && d.uses.every((u) => u in signed));
+  Object.assign(out, evaluateDerived(derived, signed));
+  return out;
+}

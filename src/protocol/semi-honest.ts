@@ -1,0 +1,181 @@
+/**
+ * The semi-honest protocol suite over additive shares in Z_2^64.
+ *
+ * - Input: the owner derives the other parties' shares from fresh 32-byte seeds and keeps
+ *   x − Σ PRG(seed_j); it sends each peer only its seeds (one message per peer for all of
+ *   the owner's inputs), so sharing a vector of any length costs 32 bytes per peer.
+ * - Multiplication: Beaver [Bea91] with dealer triples; a layer opens d = x − a and
+ *   e = y − b for its whole batch in one message per peer, then
+ *   z = c + d·b + e·a + d·e (the public d·e added by party 0 only), as in SPDZ's online
+ *   phase [DPSZ12 §2] without MACs.
+ * - Output: every party sends its share to each party recipient; external recipients get
+ *   shares from the node layer.
+ * Secure against honest-but-curious parties only; see README "Threat model".
+ * @module
+ */
+import { MpcError, ErrorCode } from '../errors.ts';
+import * as z64 from '../ring/z64.ts';
+import { Prg } from '../ring/prg.ts';
+import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
+import { MessageKind } from './transport.ts';
+import type { Session } from './session.ts';
+import type { ProtocolSuite } from './suite.ts';
+import { broadcast, elementwise } from './vectors.ts';
+
+const SEED_BYTES = 32;
+export const INPUT_LABEL = 'tessera/input/v1';
+
+/** A received payload must have exactly the size the protocol step expects. */
+export function expectBytes(payload: Uint8Array, bytes: number, from: string, what: string): Uint8Array {
+  if (payload.byteLength !== bytes) {
+    throw new MpcError(ErrorCode.PROTOCOL, `party ${from} sent ${payload.byteLength} bytes for ${what}, expected ${bytes}`, { party: from });
+  }
+  return payload;
+}
+
+export interface InputSpec {
+  /** Index of the owning party in the session. */
+  owner: number;
+  length: number;
+  wire: number;
+}
+
+/**
+ * Share every input in one round. `mine` holds this party's own input values by wire.
+ * Returns this party's share of every input wire.
+ */
+export async function shareInputs(
+  s: Session,
+  specs: readonly InputSpec[],
+  mine: ReadonlyMap<number, BigUint64Array>,
+): Promise<Map<number, BigUint64Array>> {
+  const n = s.parties.length;
+  const out = new Map<number, BigUint64Array>();
+  const owned = specs.filter((x) => x.owner === s.self);
+  if (owned.length > 0) {
+    const seeds = Array.from({ length: n }, () => new Uint8Array(owned.length * SEED_BYTES));
+    owned.forEach((spec, k) => {
+      const x = mine.get(spec.wire);
+      if (!x || x.length !== spec.length) throw new RangeError(`missing or mis-sized own input for wire ${spec.wire}`);
+      const share = new BigUint64Array(x);
+      for (let j = 0; j < n; j++) {
+        if (j === s.self) continue;
+        const seed = s.rng.bytes(SEED_BYTES);
+        seeds[j].set(seed, k * SEED_BYTES);
+        z64.sub(share, new Prg(seed, INPUT_LABEL).u64(spec.length), share);
+      }
+      out.set(spec.wire, share);
+    });
+    await Promise.all(
+      seeds.map((payload, j) => (j === s.self ? undefined : s.transport.send(j, MessageKind.Input, 0, payload))),
+    );
+  }
+  const owners = [...new Set(specs.map((x) => x.owner))].filter((o) => o !== s.self);
+  await Promise.all(
+    owners.map(async (o) => {
+      const mineFrom = specs.filter((x) => x.owner === o);
+      const payload = expectBytes(await s.transport.recv(o, MessageKind.Input, 0), mineFrom.length * SEED_BYTES, s.parties[o], 'input seeds');
+      mineFrom.forEach((spec, k) => {
+        out.set(spec.wire, new Prg(payload.subarray(k * SEED_BYTES, (k + 1) * SEED_BYTES), INPUT_LABEL).u64(spec.length));
+      });
+    }),
+  );
+  return out;
+}
+
+/**
+ * One Beaver layer: multiply x by y elementwise (both shared, same length) in one round.
+ * `round` numbers the layer so messages of different layers never mix.
+ */
+export async function multiply(s: Session, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
+  const w = x.length;
+  if (y.length !== w) throw new RangeError(`multiply: operands of ${w} and ${y.length} elements`);
+  const { a, b, c } = await s.triples.triples(w);
+  // This party's shares of d and e, laid out as one [d | e] message for every peer.
+  const mine = new BigUint64Array(2 * w);
+  z64.sub(x, a, mine.subarray(0, w));
+  z64.sub(y, b, mine.subarray(w));
+  const n = s.parties.length;
+  const opened = new BigUint64Array(mine);
+  const bytes = u64ToBytes(mine);
+  const sends: Promise<void>[] = [];
+  for (let j = 0; j < n; j++) if (j !== s.self) sends.push(s.transport.send(j, MessageKind.Open, round, bytes));
+  const recvs: Promise<void>[] = [];
+  for (let j = 0; j < n; j++) {
+    if (j === s.self) continue;
+    recvs.push(
+      s.transport.recv(j, MessageKind.Open, round).then((p) => {
+        const theirs = bytesToU64(expectBytes(p, 16 * w, s.parties[j], `the openings of layer ${round}`));
+        z64.add(opened, theirs, opened);
+      }),
+    );
+  }
+  await Promise.all([...sends, ...recvs]);
+  const d = opened.subarray(0, w);
+  const e = opened.subarray(w);
+  return z64.beaverCombine(c, a, b, d, e, s.self === 0, c);
+}
+
+/**
+ * Open values to the party recipients: `toParty[j]` lists the wires (with their shares)
+ * that party j must learn. Returns the values this party learns.
+ */
+export async function openToParties(
+  s: Session,
+  toParty: readonly (readonly BigUint64Array[])[],
+): Promise<BigUint64Array[]> {
+  const n = s.parties.length;
+  const sends: Promise<void>[] = [];
+  for (let j = 0; j < n; j++) {
+    if (j !== s.self && toParty[j].length > 0) sends.push(s.transport.send(j, MessageKind.Output, 0, u64ToBytes(concat64(toParty[j]))));
+  }
+  const mine = toParty[s.self];
+  // A fresh copy even for one part: the sum is accumulated in place.
+  const total = new BigUint64Array(concat64(mine));
+  if (mine.length > 0) {
+    for (let j = 0; j < n; j++) {
+      if (j === s.self) continue;
+      const p = expectBytes(await s.transport.recv(j, MessageKind.Output, 0), total.length * 8, s.parties[j], 'output shares');
+      z64.add(total, bytesToU64(p), total);
+    }
+  }
+  await Promise.all(sends);
+  const values: BigUint64Array[] = [];
+  let off = 0;
+  for (const v of mine) {
+    values.push(total.subarray(off, off + v.length));
+    off += v.length;
+  }
+  return values;
+}
+
+function concat64(parts: readonly BigUint64Array[]): BigUint64Array {
+  if (parts.length === 1) return parts[0];
+  const out = new BigUint64Array(parts.reduce((t, v) => t + v.length, 0));
+  let off = 0;
+  for (const v of parts) {
+    out.set(v, off);
+    off += v.length;
+  }
+  return out;
+}
+
+/** Semi-honest additive sharing over Z_2^64: a share is a BigUint64Array. */
+export const semiHonest: ProtocolSuite<BigUint64Array> = {
+  name: 'semi-honest',
+  length: (s) => s.length,
+  // Party 0 holds the public value, everyone else zero: a valid additive sharing.
+  fromPublic: (session, v) => (session.self === 0 ? new BigUint64Array(v) : new BigUint64Array(v.length)),
+  add: (a, b) => elementwise('add', a, b),
+  sub: (a, b) => elementwise('sub', a, b),
+  neg: (a) => z64.neg(a),
+  sum: (a) => BigUint64Array.of(z64.sum(a)),
+  mulPublic: (a, p) => elementwise('mul', a, p),
+  broadcast,
+  concat: concat64,
+  slice: (a, start, end) => a.subarray(start, end),
+  input: shareInputs,
+  multiply,
+  openTo: openToParties,
+  outputShare: (a) => a,
+};

@@ -1,0 +1,152 @@
+/**
+ * Signed 64-bit integers ↔ Z_2^64 (two's complement), JSON output, and byte views.
+ *
+ * Users give integers as JS numbers or decimal strings (ARCHITECTURE.md §6): a number is
+ * only trusted while it is a safe integer, because `2**60 + 1` has already been rounded by
+ * the time we see it — silently encoding a rounded value would compute on the wrong input.
+ * Outputs go back the same way: a JS number while |v| ≤ 2^53, a decimal string beyond.
+ *
+ * The wire format is little-endian. The byte views below reinterpret typed-array memory,
+ * which is only correct on a little-endian host, so loading this module on a big-endian
+ * host throws rather than exchanging byte-swapped shares.
+ * @module
+ */
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('tessera: big-endian hosts are not supported (the wire format is little-endian)');
+}
+
+const MIN_I64 = -(1n << 63n);
+const MAX_I64 = (1n << 63n) - 1n;
+const MAX_JSON = 1n << 53n;
+const DECIMAL = /^-?[0-9]+$/;
+
+const EXPECTED = 'expected a signed 64-bit integer (number or decimal string)';
+
+/** A short, unambiguous rendering of an arbitrary value for an error message. */
+function describe(value: unknown): string {
+  switch (typeof value) {
+    case 'string': {
+      const s = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+      return `${JSON.stringify(s)} (string)`;
+    }
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'boolean':
+      return `${value} (boolean)`;
+    case 'undefined':
+    case 'symbol':
+    case 'function':
+      return typeof value;
+    default:
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return `an array of length ${value.length}`;
+      return `an object (${(value as object).constructor?.name ?? 'no prototype'})`;
+  }
+}
+
+function checkRange(v: bigint, name: string, shown: string): bigint {
+  if (v < MIN_I64 || v > MAX_I64) {
+    throw new RangeError(`${name}: expected a signed 64-bit integer in [-2^63, 2^63-1], got ${shown}`);
+  }
+  return BigInt.asUintN(64, v);
+}
+
+/**
+ * Encodes one signed 64-bit integer as its two's-complement ring element in [0, 2^64).
+ * Accepts a safe-integer number, a bigint, or a decimal string (optional leading '-',
+ * ASCII digits only, no whitespace or '+').
+ *
+ * `name` says which value this is, as the user knows it (e.g. `input p1.x[3]`); every
+ * error message starts with it.
+ * @throws TypeError for a value that is not an integer at all (1.5, NaN, "abc", true, null, …).
+ * @throws RangeError for an integer outside [−2^63, 2^63 − 1], or a number beyond ±(2^53 − 1).
+ * @example encodeInt(-1, 'x') === 2n ** 64n - 1n
+ */
+export function encodeInt(value: unknown, name: string): bigint {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return BigInt.asUintN(64, BigInt(value));
+    if (!Number.isInteger(value)) throw new TypeError(`${name}: ${EXPECTED}, got ${describe(value)}`);
+    // The number may already have been rounded when the user's JSON or code was parsed.
+    throw new RangeError(
+      `${name}: ${EXPECTED}, got the number ${describe(value)}, which is beyond ±(2^53 - 1) where JS numbers ` +
+        `lose precision; pass the exact value as a decimal string (e.g. "${BigInt(value)}") instead`,
+    );
+  }
+  if (typeof value === 'bigint') return checkRange(value, name, describe(value));
+  if (typeof value === 'string') {
+    if (!DECIMAL.test(value)) throw new TypeError(`${name}: ${EXPECTED}, got ${describe(value)}`);
+    // Anything with more than 19 significant digits is out of range; deciding that before
+    // BigInt() keeps a megabyte-long digit string from costing a quadratic-time parse.
+    if (value.replace(/^-?0*/, '').length > 19) {
+      throw new RangeError(`${name}: expected a signed 64-bit integer in [-2^63, 2^63-1], got ${describe(value)}`);
+    }
+    return checkRange(BigInt(value), name, describe(value));
+  }
+  throw new TypeError(`${name}: ${EXPECTED}, got ${describe(value)}`);
+}
+
+/**
+ * Encodes an array of signed 64-bit integers (each as `encodeInt` accepts); elements are
+ * named `name[i]` in errors.
+ */
+export function encodeIntVector(values: unknown, name: string): BigUint64Array {
+  if (!Array.isArray(values)) {
+    throw new TypeError(`${name}: expected an array of signed 64-bit integers (numbers or decimal strings), got ${describe(values)}`);
+  }
+  const n = values.length;
+  const out = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v: unknown = values[i];
+    // Fast path for the common case; everything else (and every error) goes through encodeInt.
+    out[i] =
+      typeof v === 'number' && Number.isSafeInteger(v) ? BigInt.asUintN(64, BigInt(v)) : encodeInt(v, `${name}[${i}]`);
+  }
+  return out;
+}
+
+/** The signed value in [−2^63, 2^63) of a ring element (any bigint is first reduced mod 2^64). */
+export function decodeInt(u: bigint): bigint {
+  if (typeof u !== 'bigint') throw new TypeError(`decodeInt: u: expected a bigint, got ${describe(u)}`);
+  return BigInt.asIntN(64, u);
+}
+
+/** The signed value of a ring element for JSON: a number when |v| ≤ 2^53, else a decimal string. */
+export function toJsonInt(u: bigint): number | string {
+  const v = decodeInt(u);
+  return v >= -MAX_JSON && v <= MAX_JSON ? Number(v) : v.toString();
+}
+
+/** `toJsonInt` over a vector. */
+export function toJsonIntVector(v: BigUint64Array): Array<number | string> {
+  if (!(v instanceof BigUint64Array)) throw new TypeError(`toJsonIntVector: v: expected BigUint64Array, got ${describe(v)}`);
+  const n = v.length;
+  const out = new Array<number | string>(n);
+  for (let i = 0; i < n; i++) out[i] = toJsonInt(v[i]);
+  return out;
+}
+
+/** The bytes of `v` (little-endian), as a view over the same memory: no copy. */
+export function u64ToBytes(v: BigUint64Array): Uint8Array {
+  if (!(v instanceof BigUint64Array)) throw new TypeError(`u64ToBytes: v: expected BigUint64Array, got ${describe(v)}`);
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/**
+ * Little-endian bytes → 64-bit words. Zero-copy (a view over `b`'s memory) when `b` starts
+ * at an 8-byte-aligned offset; otherwise copies, as a `BigUint64Array` cannot be unaligned.
+ * Node's pooled Buffers are frequently unaligned, so callers must not rely on either.
+ * @throws RangeError when the length is not a multiple of 8.
+ */
+export function bytesToU64(b: Uint8Array): BigUint64Array {
+  if (!(b instanceof Uint8Array)) throw new TypeError(`bytesToU64: b: expected Uint8Array, got ${describe(b)}`);
+  if (b.byteLength % 8 !== 0) {
+    throw new RangeError(`bytesToU64: b: expected a length that is a multiple of 8, got ${b.byteLength}`);
+  }
+  if (b.byteOffset % 8 === 0) return new BigUint64Array(b.buffer, b.byteOffset, b.byteLength / 8);
+  const out = new BigUint64Array(b.byteLength / 8);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}

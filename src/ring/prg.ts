@@ -1,0 +1,129 @@
+/**
+ * Seeded cryptographic pseudo-random generator, used wherever parties (or the dealer and a
+ * party) must expand the same randomness from a short shared seed — e.g. the n − 1 random
+ * shares of a dealer's triple, which are sent as 32-byte seeds instead of vectors.
+ *
+ * Construction: key = HKDF-SHA256(ikm = seed, salt = "tessera/prg/v1", info = label, 32 bytes)
+ * [RFC 5869], stream = AES-256-CTR(key, IV = 0). The label separates domains, so one seed can
+ * feed several independent streams; because every (seed, label) pair gets its own key, the
+ * fixed zero IV never repeats a keystream. The stream is read in order and never rewound.
+ *
+ * Expansion is one `cipher.update` over a zero-filled buffer (AES-NI in OpenSSL), so there
+ * is no per-element work in JavaScript.
+ * @module
+ */
+
+import { createCipheriv, randomFillSync, type Cipher } from 'node:crypto';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToU64 } from './encoding.ts';
+import type { Z128Vec } from './z128.ts';
+
+/** Seeds are exactly this many bytes (256 bits). */
+export const SEED_BYTES = 32;
+
+const PRG_SALT = new TextEncoder().encode('tessera/prg/v1');
+// deriveSeed uses its own salt so a derived seed never equals the AES key of a Prg built
+// with the same (seed, label).
+const SEED_SALT = new TextEncoder().encode('tessera/seed/v1');
+const ZERO_IV = new Uint8Array(16);
+
+function describeKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  return (v as object).constructor?.name ?? 'object';
+}
+
+function checkSeed(fn: string, seed: unknown): asserts seed is Uint8Array {
+  if (!(seed instanceof Uint8Array)) throw new TypeError(`${fn}: seed: expected Uint8Array, got ${describeKind(seed)}`);
+  if (seed.length !== SEED_BYTES) {
+    throw new RangeError(`${fn}: seed: expected Uint8Array of length ${SEED_BYTES}, got length=${seed.length}`);
+  }
+}
+
+function checkLabel(fn: string, label: unknown): asserts label is string {
+  if (typeof label !== 'string') throw new TypeError(`${fn}: label: expected a string, got ${describeKind(label)}`);
+  if (label.length === 0) throw new RangeError(`${fn}: label: expected a non-empty string, got ""`);
+}
+
+function checkCount(fn: string, n: unknown): asserts n is number {
+  if (typeof n !== 'number') throw new TypeError(`${fn}: n: expected a number, got ${describeKind(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${fn}: n: expected a non-negative integer, got ${n}`);
+}
+
+/** 32 fresh bytes from the operating system's CSPRNG. */
+export function randomSeed(): Uint8Array {
+  return randomFillSync(new Uint8Array(SEED_BYTES));
+}
+
+/**
+ * A 32-byte seed derived from `seed` for the purpose named by `label`
+ * (HKDF-SHA256, salt "tessera/seed/v1"). Different labels give independent seeds.
+ */
+export function deriveSeed(seed: Uint8Array, label: string): Uint8Array {
+  checkSeed('deriveSeed', seed);
+  checkLabel('deriveSeed', label);
+  return hkdf(sha256, seed, SEED_SALT, new TextEncoder().encode(label), SEED_BYTES);
+}
+
+/** The AES key a `Prg` uses for (seed, label). Exposed for known-answer tests. */
+export function prgKey(seed: Uint8Array, label: string): Uint8Array {
+  checkSeed('prgKey', seed);
+  checkLabel('prgKey', label);
+  return hkdf(sha256, seed, PRG_SALT, new TextEncoder().encode(label), 32);
+}
+
+/**
+ * A deterministic stream of pseudo-random bytes for (seed, label). Two instances with the same
+ * seed and label produce the same stream; each call continues where the previous one stopped,
+ * whatever the unit (bytes, u64, z128) — so all parties must make the same calls in the same
+ * order to stay in sync.
+ * @example
+ * const r = new Prg(seed, 'triples/job-17').u64(1024);
+ */
+export class Prg {
+  readonly #cipher: Cipher;
+
+  constructor(seed: Uint8Array, label: string) {
+    checkSeed('Prg', seed);
+    checkLabel('Prg', label);
+    const key = prgKey(seed, label);
+    this.#cipher = createCipheriv('aes-256-ctr', key, ZERO_IV);
+    key.fill(0);
+  }
+
+  /** The next `n` bytes of the stream. */
+  bytes(n: number): Uint8Array {
+    checkCount('Prg.bytes', n);
+    return this.#next(n);
+  }
+
+  /** The next 8·n bytes of the stream as n uniform elements of Z_2^64 (little-endian). */
+  u64(n: number): BigUint64Array {
+    checkCount('Prg.u64', n);
+    return bytesToU64(this.#next(8 * n));
+  }
+
+  /**
+   * The next 16·n bytes as n uniform elements of Z_2^128, laid out as `z128.toBytes` does:
+   * the first 8·n bytes are the low limbs, the next 8·n the high limbs.
+   */
+  z128(n: number): Z128Vec {
+    checkCount('Prg.z128', n);
+    const w = bytesToU64(this.#next(16 * n));
+    return { lo: w.subarray(0, n), hi: w.subarray(n, 2 * n) };
+  }
+
+  /** The next 8 bytes as one uniform element of Z_2^64, in [0, 2^64). */
+  nextBigint64(): bigint {
+    return bytesToU64(this.#next(8))[0];
+  }
+
+  #next(n: number): Uint8Array {
+    // CTR mode: encrypting zeros yields the keystream itself. Buffer.alloc gets zeroed pages
+    // from calloc; the output is a fresh allocation, so it is normally 8-aligned and the u64
+    // view needs no copy (bytesToU64 copies in the rare case it is not).
+    const ks = this.#cipher.update(Buffer.alloc(n));
+    return new Uint8Array(ks.buffer, ks.byteOffset, ks.byteLength);
+  }
+}
