@@ -17,6 +17,9 @@ function bigMath(): MathJsInstance {
   return math;
 }
 
+/** Named constants an expression may use besides revealed outputs. */
+const CONSTANTS = new Set(['pi', 'e', 'tau', 'phi', 'Infinity', 'NaN', 'true', 'false', 'null']);
+
 /** Symbols read by an expression, excluding function names and constants mathjs knows. */
 function symbolsOf(node: MathNode): string[] {
   const names = new Set<string>();
@@ -42,12 +45,17 @@ export function checkDerived(graph: CircuitGraph): void {
     } catch (e) {
       return fail(`cannot parse ${JSON.stringify(d.expr)}: ${(e as Error).message}`);
     }
-    d.uses = symbolsOf(node).filter((s) => !(s in bigMath()) || known.has(s));
+    const symbols = symbolsOf(node);
+    for (const u of symbols) {
+      if (!known.has(u) && !CONSTANTS.has(u)) {
+        fail(`${JSON.stringify(u)} is not a revealed output (revealed: ${[...known.keys()].join(', ') || 'none'})`);
+      }
+    }
+    // Revealed names shadow mathjs's own (an output may well be called `sum` or `count`).
+    d.uses = symbols.filter((u) => known.has(u));
     for (const u of d.uses) {
-      const to = known.get(u);
-      if (!to) fail(`${JSON.stringify(u)} is not a revealed output (revealed: ${[...known.keys()].join(', ') || 'none'})`);
       for (const r of d.to) {
-        if (!to!.includes(r)) fail(`recipient ${r} does not receive ${u}, which this expression reads`);
+        if (!known.get(u)!.includes(r)) fail(`recipient ${r} does not receive ${u}, which this expression reads`);
       }
     }
   }

@@ -129,6 +129,8 @@ export function decodePlan(bytes: Uint8Array): Plan {
     bad(`not msgpack (${(e as Error).message})`);
   }
   validatePlan(plan);
+  // msgpackr hands back Buffers; plain copies keep the plan identical to what was encoded.
+  for (const c of plan.constants) c.values = new Uint8Array(c.values);
   return plan;
 }
 

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import { isMpcError } from '../errors.ts';
+import { ErrorCode, isMpcError, MpcError } from '../errors.ts';
 import type { Identity } from '../security/identity.ts';
 import { formatIdentity } from '../security/identity.ts';
 import { identityFromCertificate } from '../security/pki.ts';
@@ -65,6 +65,8 @@ export interface NodeServerEvents {
   party: [Channel, Hello];
   /** An analyst or dealer connected and passed Hello. */
   client: [Channel, Hello];
+  /** An authenticated peer failed the Hello exchange (mismatch or timeout); already logged. */
+  'hello-failed': [Identity, MpcError];
 }
 
 /** Frame limits for a given maxPayload. */
@@ -185,7 +187,9 @@ export class NodeServer extends EventEmitter<NodeServerEvents> {
     try {
       hello = await exchangeHello(ch, this.#hello, o.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS);
     } catch (e) {
-      this.#log('warn', `Hello with ${formatIdentity(peer)} (${remote}) failed: ${(e as Error).message}`, { event: 'hello-failed', peer: peer.id });
+      const err = isMpcError(e) ? e : new MpcError(ErrorCode.PROTOCOL, String(e), { party: peer.id, cause: e });
+      this.#log('warn', `Hello with ${formatIdentity(peer)} (${remote}) failed: ${err.message}`, { event: 'hello-failed', peer: peer.id });
+      this.emit('hello-failed', peer, err);
       return;
     }
     const event = peer.role === 'party' ? 'party' : 'client';

@@ -11,8 +11,8 @@
  */
 import { createHash, randomBytes, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-// Must precede @peculiar/x509: it installs the Reflect metadata functions x509 needs at load.
-import './reflect-shim.ts';
+// @peculiar/x509 registers its providers through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { ErrorCode, MpcError } from '../errors.ts';
 import { formatIdentity, identityUri, isValidId, parseIdentityUri } from './identity.ts';

@@ -1,0 +1,459 @@
+/**
+ * The computing parties' full mesh: one long-lived authenticated channel per pair of party
+ * processes, shared by every job, with protocol frames multiplexed by job id.
+ *
+ * - Who dials: the party with the lower index in the federation's party list dials the
+ *   higher one, the other accepts through its {@link NodeServer}; so there is exactly one
+ *   connection per pair, and no tie-breaking is needed. A dropped connection is re-dialed
+ *   (with backoff) by the same side; a new connection from a peer replaces the old one.
+ * - Liveness: each channel pings every second and is declared dead after 5 s of silence
+ *   (configurable); a closed or silent channel aborts every active job that includes that
+ *   peer with PEER_LOST naming it, well within the 10 s the node layer is allowed.
+ * - Jobs: `jobTransport(jobId, parties)` registers a {@link JobTransport}. Frames for a job
+ *   not registered yet (a peer may start a job a little earlier) are held briefly, bounded in
+ *   bytes and time; when they have to be dropped, the job is marked so that registering it
+ *   later fails at once instead of waiting for frames that will never come.
+ * - Control frames (kinds >= 16 except Hello, Ping, Pong) are emitted as 'control' for the
+ *   node layer, and sent with `sendControl`.
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, isMpcError, MpcError } from '../errors.ts';
+import type { Identity } from '../security/identity.ts';
+import { isValidId } from '../security/identity.ts';
+import { identityFromCertificate } from '../security/pki.ts';
+import type { Channel, ChannelClose, OutFrame } from './channel.ts';
+import { CloseCode } from './channel.ts';
+import { backoffDelay, connectWithHello } from './client.ts';
+import { ControlKind, isControlKind, isProtocolKind } from './frame.ts';
+import type { Frame } from './frame.ts';
+import type { Hello } from './hello.ts';
+import { JobTransport } from './job-transport.ts';
+import type { JobLink } from './job-transport.ts';
+import type { NetLog } from './log.ts';
+import { silentLog } from './log.ts';
+import type { ChannelSettings, NodeServer } from './server.ts';
+import type { TlsMaterial } from './tls.ts';
+
+/** Where a computing party listens. */
+export interface PartyEndpoint {
+  id: string;
+  host: string;
+  port: number;
+}
+
+/** Options of {@link PeerMesh}. */
+export interface PeerMeshOptions extends ChannelSettings {
+  /** Our TLS material; our party id is read from the certificate. */
+  tls: TlsMaterial;
+  /** The federation's computing parties, in order, with their endpoints (ours included). */
+  parties: readonly PartyEndpoint[];
+  /** Our running (or about to run) server; the mesh takes its 'party' channels. */
+  server: NodeServer;
+  /** Dial backoff: first delay and cap. Default 100 ms .. 2 s. */
+  retry?: { baseMs: number; maxMs: number };
+  /** Per-job cap on payload bytes buffered ahead of `recv`. Default 256 MiB. */
+  maxJobBufferBytes?: number;
+  /** Cap on payload bytes held for jobs not registered yet, all jobs together. Default 64 MiB. */
+  maxEarlyBytes?: number;
+  /** How long frames for an unregistered job are held. Default 5 s. */
+  earlyTtlMs?: number;
+}
+
+/** Events of a {@link PeerMesh}. */
+export interface PeerMeshEvents {
+  /** A control frame (kind >= 16) from a party. */
+  control: [peerId: string, frame: Frame];
+  /** A channel to a party is up (first time or after a reconnect). */
+  'peer-up': [peerId: string];
+  /** A channel to a party ended; active jobs with that party have been aborted. */
+  'peer-lost': [peerId: string, error: MpcError];
+}
+
+interface Early {
+  frames: Array<[peerId: string, frame: Frame]>;
+  bytes: number;
+  timer: NodeJS.Timeout;
+}
+
+const FINISHED = 'finished';
+const MAX_RETIRED = 4096;
+const MAX_EARLY_JOBS = 1024;
+
+/**
+ * See the module comment.
+ *
+ * @example
+ * const server = new NodeServer({ tls, parties: ids, log });
+ * const mesh = new PeerMesh({ tls, parties: endpoints, server, log });
+ * await server.listen(myPort, '0.0.0.0');
+ * await mesh.ready(30_000);
+ * const t = mesh.jobTransport(jobId, plan.parties); // a Transport for the protocol code
+ * try { await runJob(t); } finally { t.dispose(); }
+ */
+export class PeerMesh extends EventEmitter<PeerMeshEvents> {
+  /** Our identity (role party). */
+  readonly self: Identity;
+  /** Our index in {@link parties}. */
+  readonly index: number;
+  /** The federation's party ids, in order. */
+  readonly parties: readonly string[];
+
+  readonly #opts: PeerMeshOptions;
+  readonly #log: NetLog;
+  readonly #endpoints: ReadonlyMap<string, PartyEndpoint>;
+  readonly #channels = new Map<string, Channel>();
+  readonly #jobs = new Map<string, JobTransport>();
+  readonly #early = new Map<string, Early>();
+  #earlyBytes = 0;
+  /** Jobs that must not be (re-)registered normally: finished, or whose early frames were dropped. */
+  readonly #retired = new Map<string, typeof FINISHED | MpcError>();
+  /** Last non-transient failure per peer, so `ready()` can fail fast with the real cause. */
+  readonly #peerErrors = new Map<string, MpcError>();
+  readonly #readyChecks = new Set<() => void>();
+  readonly #stop = new AbortController();
+  #started = false;
+  #closed = false;
+
+  readonly #link: JobLink = {
+    send: (peerId, frame) => this.#send(peerId, frame),
+    release: (job) => {
+      if (this.#jobs.get(job.jobId) !== job) return;
+      this.#jobs.delete(job.jobId);
+      this.#retire(job.jobId, FINISHED);
+    },
+  };
+
+  constructor(opts: PeerMeshOptions) {
+    super();
+    this.#opts = opts;
+    this.#log = opts.log ?? silentLog;
+    this.self = identityFromCertificate(opts.tls.cert);
+    this.parties = opts.parties.map((p) => p.id);
+    this.#endpoints = new Map(opts.parties.map((p) => [p.id, p]));
+    const bad = this.parties.find((id) => !isValidId(id));
+    if (bad !== undefined) throw new MpcError(ErrorCode.CONFIG, `invalid party id ${JSON.stringify(bad)}`);
+    if (this.#endpoints.size !== this.parties.length) throw new MpcError(ErrorCode.CONFIG, `duplicate party id in [${this.parties.join(',')}]`);
+    this.index = this.parties.indexOf(this.self.id);
+    if (this.self.role !== 'party' || this.index < 0) {
+      throw new MpcError(ErrorCode.CONFIG, `our certificate names ${this.self.role} ${this.self.id}, which is not a party of [${this.parties.join(',')}]`);
+    }
+    const s = opts.server.self;
+    if (s.federation !== this.self.federation || s.role !== this.self.role || s.id !== this.self.id) {
+      throw new MpcError(ErrorCode.CONFIG, `the server runs as ${s.role} ${s.id}@${s.federation}, the mesh as party ${this.self.id}@${this.self.federation}`);
+    }
+    opts.server.on('party', this.#onAccept);
+    opts.server.on('hello-failed', this.#onHelloFailed);
+  }
+
+  /** Start dialing the parties after us in the list. Idempotent; `ready()` calls it. */
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    for (const id of this.parties.slice(this.index + 1)) void this.#dialLoop(id);
+  }
+
+  /**
+   * Resolves when a channel to every other party is up. Rejects with the first
+   * non-transient failure (PEER_AUTH, Hello mismatch) of a missing peer, or after `timeoutMs`
+   * with PEER_LOST naming the parties still missing.
+   */
+  ready(timeoutMs = 30_000): Promise<void> {
+    this.start();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#readyChecks.delete(check);
+      };
+      const check = () => {
+        if (this.#closed) {
+          done();
+          return reject(new MpcError(ErrorCode.ABORTED, 'mesh closed'));
+        }
+        const missing = this.#missing();
+        if (missing.length === 0) {
+          done();
+          return resolve();
+        }
+        const fatal = missing.map((id) => this.#peerErrors.get(id)).find((e) => e !== undefined && e.code !== ErrorCode.PEER_LOST);
+        if (fatal !== undefined) {
+          done();
+          reject(fatal);
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        const missing = this.#missing();
+        const causes = missing.map((id) => this.#peerErrors.get(id)?.message).filter((m) => m !== undefined);
+        reject(
+          new MpcError(
+            ErrorCode.PEER_LOST,
+            `not connected to ${missing.join(', ')} after ${timeoutMs} ms` + (causes.length > 0 ? ` (${causes.join('; ')})` : ''),
+            { party: missing[0] },
+          ),
+        );
+      }, timeoutMs);
+      this.#readyChecks.add(check);
+      check();
+    });
+  }
+
+  /** True when a channel to party `id` is up. */
+  isConnected(id: string): boolean {
+    return this.#channels.has(id);
+  }
+
+  /** The channel to party `id`, if up (e.g. for its stats). */
+  channel(id: string): Channel | undefined {
+    return this.#channels.get(id);
+  }
+
+  /**
+   * Register job `jobId` and return its transport. `parties` is the job's party order (the
+   * protocol's indices); each must be a party of the federation, ours included. A party that
+   * is not connected right now makes the transport start aborted with PEER_LOST. Throws
+   * PROTOCOL when the job id is running or was used before, CONFIG on a bad party list.
+   * Call `dispose()` on the transport when the job is over.
+   */
+  jobTransport(jobId: string, parties: readonly string[]): JobTransport {
+    if (this.#closed) throw new MpcError(ErrorCode.ABORTED, 'mesh closed');
+    if (typeof jobId !== 'string' || jobId.length === 0 || jobId.length > 256) throw new RangeError(`expected a job id of 1..256 characters, got ${JSON.stringify(jobId)}`);
+    if (this.#jobs.has(jobId)) throw new MpcError(ErrorCode.PROTOCOL, `job ${jobId} is already running`);
+    const retired = this.#retired.get(jobId);
+    if (retired === FINISHED) throw new MpcError(ErrorCode.PROTOCOL, `job id ${jobId} was used before; job ids must be fresh`);
+    for (const p of parties) {
+      if (!this.#endpoints.has(p)) throw new MpcError(ErrorCode.CONFIG, `job ${jobId} names ${JSON.stringify(p)}, which is not a party of this federation`);
+    }
+    let t: JobTransport;
+    try {
+      t = new JobTransport({ jobId, parties, selfId: this.self.id, link: this.#link, maxBufferedBytes: this.#opts.maxJobBufferBytes ?? 256 * 1024 * 1024 });
+    } catch (e) {
+      throw new MpcError(ErrorCode.CONFIG, (e as Error).message, { cause: e });
+    }
+    this.#jobs.set(jobId, t);
+    if (retired !== undefined) {
+      this.#retired.delete(jobId);
+      t.abort(retired);
+    }
+    for (const p of parties) {
+      if (p !== this.self.id && !this.#channels.has(p)) {
+        t.abort(new MpcError(ErrorCode.PEER_LOST, `party ${p} is not connected (job ${jobId})`, { party: p }));
+      }
+    }
+    const early = this.#early.get(jobId);
+    if (early !== undefined) {
+      this.#dropEarly(jobId, early);
+      for (const [peerId, f] of early.frames) this.#deliver(t, peerId, f);
+    }
+    return t;
+  }
+
+  /**
+   * Send a control frame to party `peerId`. Rejects with PEER_LOST when not connected; throws
+   * RangeError for a kind that is not a node-level control kind.
+   */
+  sendControl(peerId: string, kind: ControlKind, jobId: string, body?: unknown, payload?: Uint8Array): Promise<void> {
+    if (!isControlKind(kind) || kind === ControlKind.Hello || kind === ControlKind.Ping || kind === ControlKind.Pong) {
+      return Promise.reject(new RangeError(`expected a node-level control kind, got ${kind}`));
+    }
+    return this.#send(peerId, { job: jobId, round: 0, kind, body, payload });
+  }
+
+  /** Close every channel (1001), abort every job with ABORTED, stop dialing. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stop.abort();
+    this.#opts.server.off('party', this.#onAccept);
+    this.#opts.server.off('hello-failed', this.#onHelloFailed);
+    for (const job of this.#jobs.values()) job.abort(new MpcError(ErrorCode.ABORTED, `job ${job.jobId} aborted: this node is shutting down`));
+    this.#jobs.clear();
+    for (const [job, e] of this.#early) this.#dropEarly(job, e);
+    const closing = [...this.#channels.values()];
+    this.#channels.clear();
+    for (const ch of closing) ch.close(CloseCode.GoingAway, 'node shutting down');
+    for (const check of [...this.#readyChecks]) check();
+  }
+
+  #missing(): string[] {
+    return this.parties.filter((id) => id !== this.self.id && !this.#channels.has(id));
+  }
+
+  #notifyReady(): void {
+    for (const check of [...this.#readyChecks]) check();
+  }
+
+  #send(peerId: string, frame: OutFrame): Promise<void> {
+    const ch = this.#channels.get(peerId);
+    if (ch === undefined) return Promise.reject(new MpcError(ErrorCode.PEER_LOST, `party ${peerId} is not connected`, { party: peerId }));
+    return ch.send(frame);
+  }
+
+  async #dialLoop(id: string): Promise<void> {
+    const ep = this.#endpoints.get(id) as PartyEndpoint;
+    const url = `wss://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}/`;
+    const retry = this.#opts.retry ?? { baseMs: 100, maxMs: 2000 };
+    const o = this.#opts;
+    let attempt = 0;
+    while (!this.#closed) {
+      try {
+        const { channel } = await connectWithHello(url, {
+          ...o.tls,
+          expected: { federation: this.self.federation, role: 'party', id },
+          parties: this.parties,
+          maxPayload: o.maxPayload,
+          highWaterMark: o.highWaterMark,
+          heartbeat: o.heartbeat,
+          helloTimeoutMs: o.helloTimeoutMs,
+          log: this.#log,
+          signal: this.#stop.signal,
+        });
+        if (this.#closed) {
+          channel.close(CloseCode.GoingAway, 'node shutting down');
+          return;
+        }
+        attempt = 0;
+        this.#attach(id, channel);
+        const info = await channel.whenClosed;
+        if (info.error !== undefined && info.error.code !== ErrorCode.PEER_LOST) this.#peerErrors.set(id, info.error);
+      } catch (e) {
+        if (this.#closed) return;
+        const err = isMpcError(e) ? e : new MpcError(ErrorCode.PEER_LOST, String(e), { party: id, cause: e });
+        this.#peerErrors.set(id, err);
+        this.#log(err.code === ErrorCode.PEER_LOST ? 'debug' : 'warn', `dialing ${id} at ${url} failed: ${err.message}`, { peer: id, code: err.code });
+        this.#notifyReady();
+      }
+      await sleep(backoffDelay(retry, attempt++), undefined, { signal: this.#stop.signal }).catch(() => {});
+    }
+  }
+
+  #onAccept = (ch: Channel, _hello: Hello): void => {
+    const id = ch.peer.id;
+    const j = this.parties.indexOf(id);
+    if (this.#closed) return ch.close(CloseCode.GoingAway, 'node shutting down');
+    if (j < 0 || j === this.index) {
+      return ch.fail(new MpcError(ErrorCode.PEER_AUTH, `${id} is not another party of this federation`, { party: id }), CloseCode.Refused);
+    }
+    if (j > this.index) {
+      // The rule that makes one connection per pair: the lower index dials.
+      return ch.fail(new MpcError(ErrorCode.PROTOCOL, `${id} must not dial ${this.self.id}: the lower index (${this.self.id}) dials`, { party: id }), CloseCode.Refused);
+    }
+    this.#attach(id, ch);
+  };
+
+  #onHelloFailed = (peer: Identity, err: MpcError): void => {
+    if (peer.role !== 'party' || !this.#endpoints.has(peer.id) || this.#channels.has(peer.id)) return;
+    this.#peerErrors.set(peer.id, err);
+    this.#notifyReady();
+  };
+
+  #attach(id: string, ch: Channel): void {
+    if (ch.closed) return;
+    const old = this.#channels.get(id);
+    // Close the old channel first, so its jobs are aborted before the new one is visible.
+    if (old !== undefined) old.close(CloseCode.Replaced, 'replaced by a new connection');
+    this.#channels.set(id, ch);
+    this.#peerErrors.delete(id);
+    ch.on('frame', (f) => this.#onFrame(id, ch, f));
+    ch.on('close', (info) => this.#onChannelClose(id, ch, info));
+    ch.on('error', (e) => this.#log('warn', e.message, { peer: id, code: e.code }));
+    this.#log('info', `party ${id} is up`, { event: 'peer-up', peer: id });
+    this.emit('peer-up', id);
+    ch.resume();
+    this.#notifyReady();
+  }
+
+  #onChannelClose(id: string, ch: Channel, info: ChannelClose): void {
+    if (this.#channels.get(id) === ch) this.#channels.delete(id);
+    if (this.#closed) return;
+    const why = info.error?.message ?? (info.reason || `code ${info.code}`);
+    const lost = new MpcError(ErrorCode.PEER_LOST, `party ${id} lost: ${why}`, { party: id, cause: info.error });
+    for (const job of this.#jobs.values()) {
+      if (job.parties.includes(id) && job.aborted === undefined) {
+        job.abort(new MpcError(ErrorCode.PEER_LOST, `party ${id} lost during job ${job.jobId}: ${why}`, { party: id, cause: info.error }));
+      }
+    }
+    // Early frames from this peer belong to a connection that no longer exists: those jobs
+    // cannot complete.
+    for (const [job, e] of this.#early) {
+      if (e.frames.some(([p]) => p === id)) {
+        this.#dropEarly(job, e);
+        this.#retire(job, lost);
+      }
+    }
+    this.#log('warn', lost.message, { event: 'peer-lost', peer: id, code: info.code });
+    this.emit('peer-lost', id, lost);
+  }
+
+  #onFrame(id: string, ch: Channel, f: Frame): void {
+    if (isProtocolKind(f.kind)) {
+      const job = this.#jobs.get(f.job);
+      if (job !== undefined) return this.#deliver(job, id, f);
+      if (this.#retired.has(f.job)) {
+        this.#log('debug', `dropped a frame from ${id} for retired job ${f.job}`, { peer: id, job: f.job });
+        return;
+      }
+      return this.#stashEarly(id, f);
+    }
+    if (f.kind === ControlKind.Hello) {
+      return ch.fail(new MpcError(ErrorCode.PROTOCOL, `${id} sent a second Hello`, { party: id }));
+    }
+    if (this.listenerCount('control') === 0) {
+      this.#log('debug', `no handler for control frame kind ${f.kind} from ${id}`, { peer: id, job: f.job });
+      return;
+    }
+    this.emit('control', id, f);
+  }
+
+  #deliver(job: JobTransport, peerId: string, f: Frame): void {
+    const violation = job.deliver(peerId, f);
+    if (violation !== undefined) this.#log('warn', violation.message, { peer: peerId, job: job.jobId, code: violation.code });
+  }
+
+  #stashEarly(peerId: string, f: Frame): void {
+    const size = f.payload?.length ?? 0;
+    let e = this.#early.get(f.job);
+    const cap = this.#opts.maxEarlyBytes ?? 64 * 1024 * 1024;
+    const perJob = this.#opts.maxJobBufferBytes ?? 256 * 1024 * 1024;
+    if (e === undefined) {
+      if (this.#early.size >= MAX_EARLY_JOBS) return this.#refuseEarly(f.job, peerId, `more than ${MAX_EARLY_JOBS} unregistered jobs`);
+      const ttl = this.#opts.earlyTtlMs ?? 5000;
+      const job = f.job;
+      const timer = setTimeout(() => {
+        const cur = this.#early.get(job);
+        if (cur === undefined) return;
+        this.#dropEarly(job, cur);
+        this.#refuseEarly(job, peerId, `job not registered within ${ttl} ms`);
+      }, ttl);
+      timer.unref();
+      e = { frames: [], bytes: 0, timer };
+      this.#early.set(f.job, e);
+    }
+    if (this.#earlyBytes + size > cap || e.bytes + size > perJob) {
+      this.#dropEarly(f.job, e);
+      return this.#refuseEarly(f.job, peerId, `more than ${Math.min(cap, perJob)} bytes held for unregistered jobs`);
+    }
+    e.frames.push([peerId, f]);
+    e.bytes += size;
+    this.#earlyBytes += size;
+  }
+
+  #dropEarly(job: string, e: Early): void {
+    clearTimeout(e.timer);
+    if (this.#early.get(job) === e) this.#early.delete(job);
+    this.#earlyBytes -= e.bytes;
+  }
+
+  #refuseEarly(job: string, peerId: string, why: string): void {
+    const err = new MpcError(ErrorCode.PROTOCOL, `frames for job ${job} dropped before it was registered: ${why}`, { party: peerId });
+    this.#log('warn', err.message, { event: 'early-dropped', job, peer: peerId });
+    this.#retire(job, err);
+  }
+
+  #retire(job: string, why: typeof FINISHED | MpcError): void {
+    this.#retired.delete(job);
+    this.#retired.set(job, why);
+    if (this.#retired.size > MAX_RETIRED) this.#retired.delete(this.#retired.keys().next().value as string);
+  }
+}
