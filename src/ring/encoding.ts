@@ -113,7 +113,11 @@ export function decodeInt(u: bigint): bigint {
   return BigInt.asIntN(64, u);
 }
 
-/** The signed value of a ring element for JSON: a number when |v| ≤ 2^53, else a decimal string. */
+/**
+ * The signed value of a ring element for JSON: a number when |v| ≤ 2^53, else a decimal string
+ * (ARCHITECTURE.md §6). Every number emitted is exact. Note that ±2^53 itself is emitted as a
+ * number but `encodeInt` refuses it as one, since on input it may be a rounded 2^53 + 1.
+ */
 export function toJsonInt(u: bigint): number | string {
   const v = decodeInt(u);
   return v >= -MAX_JSON && v <= MAX_JSON ? Number(v) : v.toString();
