@@ -6,14 +6,21 @@
  * even when the moments exceed 2^53.
  * @module
  */
-import { create, all, type MathJsInstance, type MathNode } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { MathJsInstance, MathNode } from 'mathjs';
 import { MpcError, ErrorCode } from '../errors.ts';
 import type { CircuitGraph } from './graph.ts';
 
 let math: MathJsInstance | undefined;
-/** One mathjs instance configured for BigNumber; created lazily since mathjs is large. */
+/**
+ * One mathjs instance configured for BigNumber. mathjs takes seconds to load, and most
+ * processes (every node, most circuits) never need it, so it is required on first use.
+ */
 function bigMath(): MathJsInstance {
-  math ??= create(all, { number: 'BigNumber', precision: 64 });
+  if (!math) {
+    const { create, all } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
+    math = create(all, { number: 'BigNumber', precision: 64 });
+  }
   return math;
 }
 

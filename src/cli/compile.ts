@@ -96,8 +96,13 @@ export function registerCompile(program: Command): void {
       if (inputsFile) {
         for (const [k, v] of shapesOf(checkRawInputs(readJsonFile(inputsFile, ErrorCode.INPUT), inputsFile))) shapes.set(k, v);
       }
-      for (const [k, v] of parseShapes(opts.shape)) shapes.set(k, v);
+      const flagged = parseShapes(opts.shape);
+      for (const [k, v] of flagged) shapes.set(k, v);
       const { plan, hash, file: shown } = await compileFile(file, shapes);
+      const declared = new Set(plan.inputs.map((i) => `${i.party}.${i.name}`));
+      for (const k of flagged.keys()) {
+        if (!declared.has(k)) throw new MpcError(ErrorCode.INPUT, `--shape ${k}: ${shown} has no input ${k} (its inputs: ${[...declared].join(', ')})`);
+      }
       const summary = summarise(plan, hash, shown);
       process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
     });

@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { MpcError } from '../errors.ts';
 import { registerCompile } from './compile.ts';
+import { registerDaemons } from './daemons.ts';
+import { registerRun } from './run.ts';
 import { registerInit } from './init.ts';
 
 /** Build the command tree; exported so tests can parse arguments without running anything. */
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerCompile(program);
+  registerRun(program);
+  registerDaemons(program);
   registerInit(program);
   return program;
 }

@@ -210,22 +210,23 @@ export class Channel extends EventEmitter<ChannelEvents> {
   async ping(timeoutMs = 5000): Promise<number> {
     const nonce = ++this.#pingNonce;
     const t0 = performance.now();
-    const rtt = new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
+    let timer: NodeJS.Timeout | undefined;
+    const pong = new Promise<number>((resolve, reject) => {
+      timer = setTimeout(() => {
         this.#pings.delete(nonce);
         reject(new MpcError(ErrorCode.PEER_LOST, `no pong from ${this.peer.id} within ${timeoutMs} ms`, { party: this.peer.id }));
       }, timeoutMs);
-      this.#pings.set(nonce, () => {
-        clearTimeout(timer);
-        resolve(performance.now() - t0);
-      });
-      void this.whenClosed.then(() => {
-        clearTimeout(timer);
-        reject(this.#lostAfterClose());
-      });
+      this.#pings.set(nonce, () => resolve(performance.now() - t0));
+      void this.whenClosed.then(() => reject(this.#lostAfterClose()));
     });
-    await this.send({ job: '', round: 0, kind: ControlKind.Ping, body: { nonce } });
-    return rtt;
+    pong.catch(() => {}); // if the send below fails, its error is the one reported
+    try {
+      await this.send({ job: '', round: 0, kind: ControlKind.Ping, body: { nonce } });
+      return await pong;
+    } finally {
+      clearTimeout(timer);
+      this.#pings.delete(nonce);
+    }
   }
 
   /**

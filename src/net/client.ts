@@ -69,6 +69,21 @@ export async function connect(url: string, opts: ConnectOptions): Promise<Channe
   return (await connectWithHello(url, opts)).channel;
 }
 
+/**
+ * For analysts and dealers: connect to a node's endpoint, retrying while it starts up
+ * (default 6 attempts, 100 ms doubling to 2 s). The channel is paused like {@link connect}'s.
+ *
+ * @example
+ * const ch = await connectClient({ host: '127.0.0.1', port: 7001 }, { ...tls, expected: { federation: 'demo', role: 'party', id: 'p1' } });
+ * ch.on('frame', (f) => { if (f.kind === ControlKind.OutputShare) collect(ch.peer.id, f); });
+ * ch.on('close', (info) => info.error && console.error(info.error.message));
+ * ch.resume();
+ */
+export function connectClient(endpoint: { host: string; port: number }, opts: ConnectOptions): Promise<Channel> {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return connect(`wss://${host}:${endpoint.port}/`, { retry: { attempts: 6, baseMs: 100, maxMs: 2000 }, ...opts });
+}
+
 /** Like {@link connect}, also returning the peer's Hello. */
 export async function connectWithHello(url: string, opts: ConnectOptions): Promise<{ channel: Channel; hello: Hello }> {
   const retry = opts.retry ?? { attempts: 1, baseMs: 0, maxMs: 0 };
@@ -157,7 +172,10 @@ function mapConnectError(e: unknown, url: string, peer: Identity): MpcError {
   if (code !== undefined && (code.startsWith('ERR_SSL_') || code.startsWith('CERT_') || /SELF_SIGNED|UNABLE_TO|VERIFY|ERR_TLS/.test(code))) {
     return new MpcError(ErrorCode.PEER_AUTH, `TLS handshake with ${where} failed: ${msg}`, { party: peer.id, cause: e });
   }
-  return new MpcError(ErrorCode.PEER_LOST, `cannot connect to ${where}: ${msg}`, { party: peer.id, cause: e });
+  // node:tls servers refuse a client certificate by dropping the connection without an
+  // alert, so a reset during the handshake often means "our certificate was refused".
+  const hint = code === 'ECONNRESET' ? ' (reset during the handshake: the server may have refused our certificate; see its log)' : '';
+  return new MpcError(ErrorCode.PEER_LOST, `cannot connect to ${where}: ${msg}${hint}`, { party: peer.id, cause: e });
 }
 
 function errno(e: unknown): string | undefined {

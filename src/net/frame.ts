@@ -62,6 +62,14 @@ export const ControlKind = {
   Ping: 25,
   /** Answer to {@link ControlKind.Ping}, sent by the channel itself; body = the ping's body. */
   Pong: 26,
+  /** Analyst → node: which inputs does this party hold, and their lengths? No body. */
+  Describe: 27,
+  /** Node → analyst: `{ party, inputs: { name: length | null } }` (null: a scalar). Shapes are public. */
+  DescribeReply: 28,
+  /** Node → analyst: `{ layer, layers, multiplications }` while a job runs (rate-limited). */
+  JobProgress: 29,
+  /** Node → dealer: `{ planHash, batches, parties }`: the job's triple needs. */
+  DealerRequest: 30,
 } as const;
 export type ControlKind = (typeof ControlKind)[keyof typeof ControlKind];
 

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
@@ -109,11 +109,19 @@ export class NodeServer extends EventEmitter<NodeServerEvents> {
       maxPayload: limitsFor(opts.maxPayload).maxFrameBytes,
       clientTracking: false,
     });
+    // Client-certificate failures do not raise an error inside node:tls: the server checks
+    // the chain after the handshake, destroys the socket (no alert is sent) and reports it
+    // as 'tlsClientError' ECONNRESET, with the real cause in `authorizationError`. By then
+    // the TLS socket has forgotten its address, so remember it from the TCP connection.
+    const remoteOf = new WeakMap<object, string>();
+    this.#https.on('connection', (raw: Socket) => remoteOf.set(raw, `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`));
     this.#https.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
-      this.#log('warn', `TLS handshake refused from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${err.message}`, {
+      const remote = remoteOf.get((socket as { _parent?: object })._parent ?? socket) ?? '?';
+      const why = socket.authorizationError ? `client certificate rejected: ${String(socket.authorizationError)}` : err.message;
+      this.#log('warn', `TLS handshake refused from ${remote}: ${why}`, {
         event: 'tls-refused',
-        code: err.code,
-        remote: socket.remoteAddress,
+        code: socket.authorizationError ?? err.code,
+        remote,
       });
     });
     this.#https.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#onUpgrade(req, socket as TLSSocket, head));

@@ -69,6 +69,9 @@ export function encodeInt(value: unknown, name: string): bigint {
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return BigInt.asUintN(64, BigInt(value));
     if (!Number.isInteger(value)) throw new TypeError(`${name}: ${EXPECTED}, got ${describe(value)}`);
+    if (value < -(2 ** 63) || value >= 2 ** 63) {
+      throw new RangeError(`${name}: expected a signed 64-bit integer in [-2^63, 2^63-1], got ${describe(value)}`);
+    }
     // The number may already have been rounded when the user's JSON or code was parsed.
     throw new RangeError(
       `${name}: ${EXPECTED}, got the number ${describe(value)}, which is beyond ±(2^53 - 1) where JS numbers ` +
@@ -98,11 +101,20 @@ export function encodeIntVector(values: unknown, name: string): BigUint64Array {
   }
   const n = values.length;
   const out = new BigUint64Array(n);
+  // Safe-integer numbers (the common case) are written as two 32-bit words, with no BigInt
+  // allocated: ToUint32 (`>>> 0`) is exact reduction mod 2^32 for any integral double, and
+  // floor(v / 2^32) is exact for |v| < 2^53, so (lo, hi) is v's two's complement, stored
+  // little-endian (checked at module load). That is ~10× faster than BigInt(v) per element.
+  // Everything else, and every error, goes through encodeInt.
+  const words = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
   for (let i = 0; i < n; i++) {
     const v: unknown = values[i];
-    // Fast path for the common case; everything else (and every error) goes through encodeInt.
-    out[i] =
-      typeof v === 'number' && Number.isSafeInteger(v) ? BigInt.asUintN(64, BigInt(v)) : encodeInt(v, `${name}[${i}]`);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      words[2 * i] = v >>> 0;
+      words[2 * i + 1] = Math.floor(v / 4294967296) >>> 0;
+    } else {
+      out[i] = encodeInt(v, `${name}[${i}]`);
+    }
   }
   return out;
 }

@@ -11,7 +11,7 @@
  *   V8 (Node 20) does not lower BigInt comparisons and one `<` costs a factor of ten;
  * - `~x` is written `x ^ (2^64 − 1)` for the same reason.
  * Every intermediate is wrapped in `BigInt.asUintN(64, …)`; an unwrapped one silently
- * drops the loop back to heap BigInts. The small helpers below are inlined by TurboFan.
+ * drops the loop back to heap BigInts. See the note above the kernels for the other rules.
  *
  * Vector operations take an optional `out` (which may alias an input) and return it.
  * @module
@@ -29,10 +29,15 @@ export interface Z128Vec {
 /** 2^128 − 1. */
 export const MASK128 = (1n << 128n) - 1n;
 
-// The hot loops below spell out two 64-bit building blocks by hand instead of calling
-// helpers, because TurboFan refuses to inline a helper as large as the product one and a
-// BigInt crossing a call boundary is boxed on the heap (15 M/s instead of ~150 M/s). Module
-// constants are avoided in loops for the same reason: only literals fold to immediates.
+// Rules the hot loops follow, each learnt from a measurement on Node 20:
+// - Two 64-bit building blocks are spelt out by hand instead of calling helpers: TurboFan
+//   refuses to inline a helper as large as the high-product one, and a BigInt crossing a call
+//   boundary is boxed on the heap (15 M/s instead of ~150 M/s for mul).
+// - Constants are literals, not module-level consts, which are not folded into the loop.
+// - No BigInt is merged from two branches inside a loop (a Phi node) and then shifted:
+//   Node 20's TurboFan aborts the whole process on it ("Phi of kRepTagged (UnsignedBigInt64)
+//   cannot be changed to kRepWord64"). Loop-invariant choices are made with masks instead.
+// - Running sums live in typed-array slots rather than `let` variables, which get boxed.
 //
 // High 64 bits of x·y (x, y < 2^64) from 32-bit halves x = x1·2^32 + x0, y = y1·2^32 + y0:
 //   p01 = x0·y1, p10 = x1·y0
@@ -47,7 +52,7 @@ function describeKind(v: unknown): string {
   return (v as object).constructor?.name ?? 'object';
 }
 
-/** Throws unless `v` is a well-formed Z128Vec; returns its length. `what` names the argument. */
+/** Throws unless `v` is a well-formed Z128Vec (TypeError, or RangeError for unequal limbs). `what` names the argument. */
 export function assertZ128(v: unknown, what: string): asserts v is Z128Vec {
   if (typeof v !== 'object' || v === null) {
     throw new TypeError(`${what}: expected a Z128Vec { lo, hi }, got ${describeKind(v)}`);
@@ -264,9 +269,9 @@ export function beaverCombine(
   const cl = c.lo, ch = c.hi, al = a.lo, ah = a.hi, bl = b.lo, bh = b.hi;
   const dl = d.lo, dh = d.hi, el = e.lo, eh = e.hi, ol = o.lo, oh = o.hi;
   // d·b + d·e is computed as d·(b + e): one 128-bit product fewer. Rather than branching on
-  // addDE inside the loop, e is masked by a loop-invariant all-ones/zero word: a BigInt value
-  // merged from two branches inside the loop (a Phi) crashes TurboFan in Node 20's V8
-  // ("Phi of kRepTagged (UnsignedBigInt64) cannot be changed to kRepWord64").
+  // addDE inside the loop, e is masked by a loop-invariant all-ones/zero word: with a branch,
+  // y would be a Phi feeding the shifts of the high product, which crashes Node 20's TurboFan
+  // (see the rules above the kernels).
   const m = BigInt.asUintN(64, BigInt(addDE ? -1 : 0));
   for (let i = 0; i < n; i++) {
     const dL = dl[i], dH = dh[i];
@@ -333,16 +338,18 @@ export function sum(v: Z128Vec): bigint {
   assertZ128(v, 'z128.sum: v');
   const n = v.lo.length;
   const vl = v.lo, vh = v.hi;
-  let sl = 0n;
-  let sh = 0n;
+  // The running sum lives in typed-array slots, not `let` variables: a BigInt carried around
+  // a loop is boxed by TurboFan (see z64.sum). acc = [low limb, high limb].
+  const acc = new BigUint64Array(2);
   for (let i = 0; i < n; i++) {
     const x = vl[i];
+    const sl = acc[0];
     const s = BigInt.asUintN(64, sl + x);
     const c = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, sl & x) | BigInt.asUintN(64, BigInt.asUintN(64, sl | x) & BigInt.asUintN(64, s ^ 0xffffffffffffffffn))) >> 63n);
-    sh = BigInt.asUintN(64, BigInt.asUintN(64, sh + vh[i]) + c);
-    sl = s;
+    acc[1] = BigInt.asUintN(64, BigInt.asUintN(64, acc[1] + vh[i]) + c);
+    acc[0] = s;
   }
-  return (sh << 64n) | sl;
+  return (acc[1] << 64n) | acc[0];
 }
 
 /** Embeds Z_2^64 in Z_2^128 (hi = 0). Copies `a`, so later in-place ops do not touch it. */

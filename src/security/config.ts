@@ -156,8 +156,9 @@ export function parseNodeConfig(obj: unknown, file: string, baseDir: string): No
     dealer,
     analysts: o.analysts === undefined ? [] : v.uniqueIds(o.analysts, 'analysts'),
     datasets: o.datasets === undefined ? {} : v.datasets(o.datasets, 'datasets'),
-    // Malicious security is the default (ARCHITECTURE.md §1): weaker modes must be asked for.
-    security: o.security === undefined ? 'malicious' : v.oneOf(o.security, 'security', SECURITY_MODES),
+    // The weakest security mode this node accepts. Semi-honest until malicious security (SPDZ2k) lands;
+    // then malicious becomes the default (ARCHITECTURE.md §1).
+    security: o.security === undefined ? 'semi-honest' : v.oneOf(o.security, 'security', SECURITY_MODES),
     preprocessing,
   };
 }

@@ -43,7 +43,7 @@ export interface InitOptions {
   basePort?: number;
   /** Create a dealer (dealer preprocessing); without one, nodes use OT preprocessing. Default true. */
   dealer?: boolean;
-  /** Security mode written into the node configs. Default `'malicious'` (ARCHITECTURE.md §1). */
+  /** Weakest security mode the nodes accept. Default `'semi-honest'`, the only mode implemented so far. */
   security?: SecurityMode;
   /** Overwrite an existing federation in `dir`. Default false. */
   force?: boolean;
@@ -174,7 +174,7 @@ function checkOptions(opts: InitOptions): CheckedOptions {
   if (!Number.isInteger(basePort) || basePort < 1 || lastPort > 65535) {
     bad(`base port must be an integer with 1 <= base port and base port + ${parties.length} <= 65535, got ${basePort}`);
   }
-  const security = opts.security ?? 'malicious';
+  const security = opts.security ?? 'semi-honest';
   if (!SECURITY_MODES.includes(security)) bad(`security must be one of ${SECURITY_MODES.join(', ')}, got ${JSON.stringify(security)}`);
   return { parties, analyst, federation, host, basePort, dealer: opts.dealer ?? true, security, force: opts.force ?? false };
 }

@@ -79,11 +79,6 @@ describe('circuit DSL errors', () => {
     expect(compileError(() => compileInline(['p1'], (c) => { c.reveal('s', c.scalar('p1', 'x')); c.derive('m', 's +* 2'); })).message).toMatch(/cannot parse/);
   });
 
-  it('a shape for an undeclared input is an input error', () => {
-    const e = compileError(() => compileInline(['p1'], (c) => c.reveal('x', c.scalar('p1', 'x')), { 'p1.y': 3 }));
-    expect(e.code).toBe(ErrorCode.INPUT);
-  });
-
   it('a circuit body that throws is reported against its file', () => {
     const definition = circuit({ name: 'boom', parties: ['p1'] }, () => {
       throw new Error('kaboom');

@@ -83,9 +83,9 @@ export function collectLog(): { log: NetLog; lines: LogLine[]; waitFor: (pred: (
 }
 
 /** A raw ws client (no Channel): plays a misbehaving peer. Resolves when open. */
-export function rawClient(url: string, mat: TlsMaterial, expected: Identity, maxPayload = 1 << 20): Promise<WebSocket> {
+export function rawClient(url: string, mat: TlsMaterial, expected: Identity, opts: { autoPong?: boolean } = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { ...clientTlsOptions(mat, expected), perMessageDeflate: false, maxPayload });
+    const ws = new WebSocket(url, { ...clientTlsOptions(mat, expected), perMessageDeflate: false, maxPayload: 1 << 20, autoPong: opts.autoPong ?? true });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });

@@ -83,11 +83,15 @@ describe('encodeInt rejections', () => {
   });
 
   it('RangeError for unsafe integer numbers, suggesting a decimal string', () => {
-    for (const v of [2 ** 60, P53, -P53, 2 ** 64, 1e300]) {
+    for (const v of [2 ** 60, P53, -P53, -(2 ** 63)]) {
       expect(() => encodeInt(v, NAME)).toThrow(RangeError);
       expect(() => encodeInt(v, NAME)).toThrow(/^input p1\.x\[3\]: .*decimal string/);
     }
     expect(() => encodeInt(2 ** 60, NAME)).toThrow('"1152921504606846976"');
+    // numbers outside the 64-bit range are simply out of range
+    for (const v of [2 ** 63, 2 ** 64, -(2 ** 64), 1e300]) {
+      expect(() => encodeInt(v, NAME)).toThrow(/^input p1\.x\[3\]: expected a signed 64-bit integer in \[-2\^63, 2\^63-1\], got /);
+    }
   });
 });
 
@@ -95,6 +99,16 @@ describe('encodeIntVector', () => {
   it('encodes mixed numbers, strings and bigints', () => {
     expect(Array.from(encodeIntVector([0, -1, '-9223372036854775808', 5n], 'v'))).toEqual([0n, R - 1n, 1n << 63n, 5n]);
     expect(encodeIntVector([], 'v').length).toBe(0);
+  });
+  it('its fast path for numbers agrees with encodeInt', () => {
+    const edges = [0, -0, 1, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, -(2 ** 32) + 1, 2 ** 31, -(2 ** 31), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    expect(Array.from(encodeIntVector(edges, 'v'))).toEqual(edges.map((v) => encodeInt(v, 'v')));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.constantFrom(...edges))), (xs) => {
+        expect(Array.from(encodeIntVector(xs, 'v'))).toEqual(xs.map((v) => BigInt.asUintN(64, BigInt(v))));
+      }),
+      { seed: 32, numRuns: 300 },
+    );
   });
   it('names the element in errors', () => {
     expect(() => encodeIntVector([1, 2, 3, 1.5], 'input p1.x')).toThrow(

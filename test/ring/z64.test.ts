@@ -171,8 +171,8 @@ describe('z64.beaverCombine', () => {
         const [a, b] = rest;
         const c = z64.mul(a, b);
         const split = (v: BigUint64Array, r: BigUint64Array[]): BigUint64Array[] => {
-          const shares = r.slice(0, n - 1).map((s) => s.slice());
-          shares.push(shares.reduce((acc, s) => z64.sub(acc, s), v.slice()));
+          const shares: BigUint64Array[] = r.slice(0, n - 1).map((s) => s.slice());
+          shares.push(shares.reduce<BigUint64Array>((acc, s) => z64.sub(acc, s), v.slice()));
           return shares;
         };
         const xs = split(x, rest.slice(2, 6));

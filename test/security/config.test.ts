@@ -59,7 +59,7 @@ describe('node config', () => {
     expect(c.security).toBe('semi-honest');
   });
 
-  it('fills defaults: no dealer, OT preprocessing, malicious security, no datasets', () => {
+  it('fills defaults: no dealer, OT preprocessing, semi-honest security, no datasets', () => {
     const o = goodNode();
     delete o.dealer;
     delete o.preprocessing;
@@ -67,7 +67,7 @@ describe('node config', () => {
     delete o.datasets;
     delete o.analysts;
     const c = parseNodeConfig(o, FILE, BASE);
-    expect(c).toMatchObject({ dealer: null, preprocessing: 'ot', security: 'malicious', datasets: {}, analysts: [] });
+    expect(c).toMatchObject({ dealer: null, preprocessing: 'ot', security: 'semi-honest', datasets: {}, analysts: [] });
   });
 
   it('allows listen port 0 and $comment keys', () => {

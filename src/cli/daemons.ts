@@ -1,0 +1,55 @@
+/**
+ * `mpc node --config <file>` and `mpc dealer --config <file>`: long-running daemons that log
+ * one JSON object per line to stdout and stop cleanly on SIGINT/SIGTERM.
+ * @module
+ */
+import type { Command } from 'commander';
+import { loadDealerConfig, loadNodeConfig } from '../security/config.ts';
+import { startNode } from '../node/node.ts';
+import { startDealer } from '../preprocessing/dealer-server.ts';
+import { createLogger, type Logger } from '../node/log.ts';
+
+/** Keep the process alive until a signal, then close the service and exit. */
+function serveUntilSignal(log: Logger, close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ event: 'shutdown', signal }, `received ${signal}, shutting down`);
+      const force = setTimeout(() => process.exit(1), 5000);
+      force.unref();
+      close()
+        .catch((e: Error) => log.error({ event: 'shutdown-error', err: e.message }, 'error during shutdown'))
+        .finally(() => {
+          log.flush?.();
+          resolve();
+        });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+export function registerDaemons(program: Command): void {
+  program
+    .command('node')
+    .description("run a party's node: holds its datasets, talks to the other parties, runs jobs")
+    .requiredOption('--config <file>', 'node config written by `mpc init` (e.g. fed/p1.node.json)')
+    .action(async (opts: { config: string }) => {
+      const cfg = loadNodeConfig(opts.config);
+      const log = createLogger({ role: 'party', id: cfg.party });
+      const node = await startNode(cfg, log);
+      await serveUntilSignal(log, node.close);
+    });
+  program
+    .command('dealer')
+    .description('run the trusted dealer that supplies Beaver triples (dealer preprocessing)')
+    .requiredOption('--config <file>', 'dealer config written by `mpc init` (e.g. fed/dealer.json)')
+    .action(async (opts: { config: string }) => {
+      const cfg = loadDealerConfig(opts.config);
+      const log = createLogger({ role: 'dealer', id: cfg.id });
+      const dealer = await startDealer(cfg, log);
+      await serveUntilSignal(log, dealer.close);
+    });
+}

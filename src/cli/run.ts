@@ -1,0 +1,127 @@
+/**
+ * `mpc run <circuit.ts>`: run a circuit on a federation — the nodes of `--cluster`, or an
+ * embedded local federation started for this one job — and print the outputs and stats.
+ * Progress and notices go to stderr; outputs (or the `--json` object) to stdout.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { MpcError, ErrorCode } from '../errors.ts';
+import { loadCircuit } from '../compiler/load.ts';
+import { loadClusterConfig, loadTlsMaterial } from '../security/config.ts';
+import { loadInputsFile } from '../protocol/inputs-file.ts';
+import { runJob, type JobResult, type RunJobOptions } from '../coordinator/client.ts';
+import { withEmbeddedFederation } from '../coordinator/embedded.ts';
+import { DEALER_TRUST } from '../preprocessing/dealer.ts';
+import type { RawInputs } from '../protocol/inputs.ts';
+import type { SecurityLevel } from '../node/messages.ts';
+import { exampleInputsPath } from './compile.ts';
+
+interface RunFlags {
+  inputs?: string;
+  cluster?: string;
+  json?: boolean;
+  parties?: string;
+  security: string;
+  preprocessing: string;
+  keep?: boolean;
+}
+
+/** Computing parties for the embedded federation: the circuit's, plus p<k> up to a count. */
+export function embeddedParties(circuitParties: readonly string[], flag: string | undefined): string[] {
+  if (flag === undefined) return [...circuitParties];
+  if (/^\d+$/.test(flag)) {
+    const n = Number(flag);
+    if (n < circuitParties.length) {
+      throw new MpcError(ErrorCode.CONFIG, `--parties ${n}: the circuit needs at least ${circuitParties.length} parties (${circuitParties.join(', ')})`);
+    }
+    const out = [...circuitParties];
+    for (let k = 1; out.length < n; k++) if (!out.includes(`p${k}`)) out.push(`p${k}`);
+    return out;
+  }
+  const list = flag.split(',').map((s) => s.trim()).filter(Boolean);
+  const missing = circuitParties.filter((p) => !list.includes(p));
+  if (missing.length > 0) throw new MpcError(ErrorCode.CONFIG, `--parties ${flag}: the circuit's parties ${missing.join(', ')} are missing`);
+  if (list.length < 2) throw new MpcError(ErrorCode.CONFIG, '--parties: a federation needs at least 2 parties');
+  return list;
+}
+
+function renderValue(v: unknown): string {
+  return Array.isArray(v) ? `[${v.map((x) => (x === null ? 'null' : String(x))).join(', ')}]` : v === null ? 'null' : String(v);
+}
+
+export function renderResult(r: JobResult): string {
+  const lines = Object.entries(r.outputs).map(([k, v]) => `${k} = ${renderValue(v)}`);
+  const s = r.stats;
+  lines.push(
+    '',
+    `parties ${s.parties} · security ${s.security} · preprocessing ${s.preprocessing}`,
+    `multiplications ${s.multiplications} · rounds ${s.rounds} · bytes sent ${s.bytesSent} · ${s.seconds.toFixed(3)} s · ${Math.round(s.gatesPerSecond)} gates/s`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** Progress on stderr: an updating line on a terminal, plain lines otherwise. */
+function progressPrinter(): RunJobOptions['onProgress'] {
+  const tty = process.stderr.isTTY;
+  let lastPlain = -1;
+  return (p) => {
+    const rate = p.seconds > 0 ? Math.round(p.multiplications / p.seconds) : 0;
+    const line = `layer ${p.layer}/${p.layers} · ${p.multiplications} multiplications · ${rate} gates/s`;
+    if (tty) process.stderr.write(`\r${line}\x1b[K${p.layer === p.layers ? '\n' : ''}`);
+    else if (Math.floor(p.seconds) !== lastPlain || p.layer === p.layers) {
+      lastPlain = Math.floor(p.seconds);
+      process.stderr.write(`progress: ${line}\n`);
+    }
+  };
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a circuit on a federation: an embedded local one by default, or --cluster')
+    .argument('<circuit>', 'circuit module, e.g. circuits/sum.ts')
+    .option('--inputs <file>', 'inputs for the embedded federation: { "<party>": { "<input>": value | [values] } } (default: <circuit>.inputs.json)')
+    .option('--cluster <file>', 'run on running nodes described by cluster.json (from `mpc init`); each node reads its own datasets')
+    .option('--json', 'print { outputs, stats } as one JSON object')
+    .option('--parties <n|list>', 'computing parties of the embedded federation: a count (adds p4, p5, …) or a list; default: the circuit\'s parties')
+    .option('--security <mode>', 'semi-honest (the only mode implemented so far; malicious comes with SPDZ2k MACs)', 'semi-honest')
+    .option('--preprocessing <mode>', 'dealer (the only mode implemented so far; ot comes with the dealer-free generator)', 'dealer')
+    .option('--keep', 'keep the embedded federation folder and its logs')
+    .action(async (file: string, flags: RunFlags) => {
+      if (flags.security !== 'semi-honest') {
+        throw new MpcError(ErrorCode.UNSUPPORTED, `--security ${flags.security}: only semi-honest is implemented so far`);
+      }
+      if (flags.preprocessing !== 'dealer') {
+        throw new MpcError(ErrorCode.UNSUPPORTED, `--preprocessing ${flags.preprocessing}: only dealer is implemented so far`);
+      }
+      const circuit = await loadCircuit(file);
+      const notice = (line: string) => process.stderr.write(`${line}\n`);
+      const opts: RunJobOptions = {
+        security: flags.security as SecurityLevel,
+        preprocessing: 'dealer',
+        onProgress: progressPrinter(),
+        onPlan: (plan, hash) =>
+          notice(`job: ${plan.circuit}, ${plan.stats.multiplications} multiplications in ${plan.stats.rounds} rounds, plan ${hash.slice(0, 16)}…`),
+      };
+      let result: JobResult;
+      if (flags.cluster) {
+        if (flags.inputs) throw new MpcError(ErrorCode.CONFIG, '--inputs applies to the embedded federation; with --cluster each node reads its own datasets');
+        if (flags.parties) throw new MpcError(ErrorCode.CONFIG, '--parties applies to the embedded federation; a cluster has the parties of its cluster.json');
+        const c = loadClusterConfig(flags.cluster);
+        result = await runJob({ federation: c.federation, tls: loadTlsMaterial(c.tls), parties: c.parties }, circuit, opts);
+      } else {
+        const inputsFile = flags.inputs ?? (existsSync(exampleInputsPath(file)) ? exampleInputsPath(file) : undefined);
+        const inputs: RawInputs = inputsFile ? loadInputsFile(inputsFile).raw : {};
+        const parties = embeddedParties(circuit.definition.parties, flags.parties);
+        for (const p of Object.keys(inputs)) {
+          if (!parties.includes(p)) throw new MpcError(ErrorCode.INPUT, `${inputsFile}: party ${p} is not a party of this federation (${parties.join(', ')})`);
+        }
+        notice(`trust: ${DEALER_TRUST}`);
+        result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep }, (target) =>
+          runJob(target, circuit, { ...opts, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } }),
+        );
+      }
+      process.stdout.write(flags.json ? JSON.stringify(result) + '\n' : renderResult(result));
+    });
+}

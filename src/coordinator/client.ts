@@ -1,0 +1,235 @@
+/**
+ * The analyst's side of a job (inside `mpc run`): connect to every node with the analyst's
+ * certificate, learn the public input shapes, compile, submit the plan, follow progress,
+ * collect the output shares addressed to the analyst and reconstruct them. If any node
+ * refuses or aborts, the job is cancelled on all nodes and no output is returned.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { MpcError, ErrorCode } from '../errors.ts';
+import type { Endpoint, TlsMaterial } from '../security/config.ts';
+import { connect } from '../net/client.ts';
+import { ControlKind, type Frame } from '../net/frame.ts';
+import type { Channel } from '../net/channel.ts';
+import type { NetLog } from '../net/log.ts';
+import { compileLoaded, type LoadedCircuit } from '../compiler/load.ts';
+import { encodePlan, planHash, type Plan } from '../compiler/plan.ts';
+import { formatOutputs, reconstruct, type OutputValue } from '../protocol/outputs.ts';
+import { bytesToU64 } from '../ring/encoding.ts';
+import { ANALYST } from '../circuit/builder.ts';
+import {
+  abortError,
+  parseDescribeReply,
+  parseJobAbort,
+  parseJobDone,
+  parseJobProgress,
+  parseOutputShare,
+  type JobDoneBody,
+  type JobProgressBody,
+  type SecurityLevel,
+} from '../node/messages.ts';
+
+export interface ClusterTarget {
+  federation: string;
+  tls: TlsMaterial;
+  parties: Endpoint[];
+}
+
+export interface JobStats {
+  parties: number;
+  security: SecurityLevel;
+  preprocessing: string;
+  multiplications: number;
+  rounds: number;
+  /** Protocol payload bytes sent by all nodes together. */
+  bytesSent: number;
+  /** Wall time from submission until every node reported done. */
+  seconds: number;
+  gatesPerSecond: number;
+  planHash: string;
+  jobId: string;
+  trust?: string;
+}
+
+export interface JobResult {
+  outputs: Record<string, OutputValue>;
+  stats: JobStats;
+}
+
+export interface RunJobOptions {
+  security: SecurityLevel;
+  preprocessing: 'dealer' | 'ot';
+  onProgress?: (p: JobProgressBody & { seconds: number }) => void;
+  /** Called with the compiled plan before submission. */
+  onPlan?: (plan: Plan, hash: string) => void;
+  log?: NetLog;
+  /** Connection attempts while nodes start up. */
+  connectRetry?: { attempts: number; baseMs: number; maxMs: number };
+}
+
+interface NodeState {
+  id: string;
+  ch: Channel;
+  frames: Frame[];
+  waiter?: () => void;
+  closed?: MpcError;
+}
+
+/** Wait for the next frame from a node (or its channel's end). */
+function nextFrame(s: NodeState, timeoutMs: number): Promise<Frame> {
+  return new Promise((resolve, reject) => {
+    const take = (): boolean => {
+      const f = s.frames.shift();
+      if (f) {
+        resolve(f);
+        return true;
+      }
+      if (s.closed) {
+        reject(s.closed);
+        return true;
+      }
+      return false;
+    };
+    if (take()) return;
+    const timer = setTimeout(() => {
+      s.waiter = undefined;
+      reject(new MpcError(ErrorCode.PEER_LOST, `node ${s.id} sent nothing for ${timeoutMs / 1000} s`, { party: s.id }));
+    }, timeoutMs);
+    s.waiter = () => {
+      if (take()) {
+        clearTimeout(timer);
+        s.waiter = undefined;
+      }
+    };
+  });
+}
+
+async function openNode(target: ClusterTarget, ep: Endpoint, opts: RunJobOptions): Promise<NodeState> {
+  const ch = await connect(`wss://${ep.host}:${ep.port}`, {
+    ...target.tls,
+    expected: { federation: target.federation, role: 'party', id: ep.id },
+    parties: target.parties.map((p) => p.id),
+    log: opts.log,
+    retry: opts.connectRetry ?? { attempts: 6, baseMs: 100, maxMs: 1000 },
+  });
+  const s: NodeState = { id: ep.id, ch, frames: [] };
+  ch.on('frame', (f) => {
+    s.frames.push(f);
+    s.waiter?.();
+  });
+  ch.on('close', (c) => {
+    s.closed ??= c.error?.code === ErrorCode.PEER_LOST || !c.error
+      ? new MpcError(ErrorCode.PEER_LOST, `lost the connection to party ${ep.id}${c.reason ? ` (${c.reason})` : ''}`, { party: ep.id })
+      : c.error;
+    s.waiter?.();
+  });
+  ch.resume();
+  return s;
+}
+
+/** Compile `circuit` against the nodes' input shapes and run it on the cluster. */
+export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts: RunJobOptions): Promise<JobResult> {
+  const nodes = await Promise.all(target.parties.map((ep) => openNode(target, ep, opts)));
+  const jobId = randomBytes(16).toString('hex');
+  try {
+    // 1. Shapes are public metadata held by each input owner.
+    const shapes = new Map<string, number>();
+    await Promise.all(
+      nodes.map(async (s) => {
+        await s.ch.send({ job: jobId, round: 0, kind: ControlKind.Describe });
+        const f = await nextFrame(s, 30_000);
+        if (f.kind === ControlKind.JobAbort || f.kind === ControlKind.JobReject) throw abortError(parseJobAbort(f.body, s.id));
+        if (f.kind !== ControlKind.DescribeReply) throw new MpcError(ErrorCode.PROTOCOL, `node ${s.id} answered Describe with kind ${f.kind}`, { party: s.id });
+        const d = parseDescribeReply(f.body, s.id);
+        if (d.party !== s.id) throw new MpcError(ErrorCode.PROTOCOL, `node ${s.id} describes itself as ${d.party}`, { party: s.id });
+        for (const [name, len] of Object.entries(d.inputs)) if (len !== null) shapes.set(`${s.id}.${name}`, len);
+      }),
+    );
+    // 2. Compile and submit.
+    const { plan } = compileLoaded(circuit, shapes);
+    const bytes = encodePlan(plan);
+    const hash = planHash(bytes);
+    opts.onPlan?.(plan, hash);
+    const started = performance.now();
+    await Promise.all(
+      nodes.map((s) => s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobSubmit, body: { plan: bytes, planHash: hash, security: opts.security, preprocessing: opts.preprocessing } })),
+    );
+    // 3. Follow every node until it is done; any refusal or abort ends the job everywhere.
+    const wantShares = plan.outputs.some((o) => o.to.includes(ANALYST));
+    const shares: Record<string, BigUint64Array>[] = [];
+    const done: JobDoneBody[] = [];
+    const progress = new Map<string, JobProgressBody>();
+    await Promise.all(
+      nodes.map(async (s, i) => {
+        let gotShares = !wantShares;
+        let finished = false;
+        while (!finished || !gotShares) {
+          const f = await nextFrame(s, 10 * 60_000);
+          if (f.job !== jobId) continue;
+          switch (f.kind) {
+            case ControlKind.JobAccept:
+              break;
+            case ControlKind.JobReject:
+            case ControlKind.JobAbort:
+              throw abortError(parseJobAbort(f.body, s.id));
+            case ControlKind.JobProgress: {
+              progress.set(s.id, parseJobProgress(f.body, s.id));
+              const slowest = [...progress.values()].reduce((a, b) => (a.layer <= b.layer ? a : b));
+              if (progress.size === nodes.length) opts.onProgress?.({ ...slowest, seconds: (performance.now() - started) / 1000 });
+              break;
+            }
+            case ControlKind.OutputShare: {
+              const b = parseOutputShare(f.body, s.id);
+              const data = bytesToU64(f.payload ?? new Uint8Array(0));
+              const expected = plan.outputs.filter((o) => o.to.includes(ANALYST));
+              const total = expected.reduce((t, o) => t + plan.wireLength[o.wire], 0);
+              if (b.names.join() !== expected.map((o) => o.name).join() || data.length !== total) {
+                throw new MpcError(ErrorCode.PROTOCOL, `node ${s.id} sent output shares that do not match the plan`, { party: s.id });
+              }
+              const mine: Record<string, BigUint64Array> = {};
+              let off = 0;
+              expected.forEach((o, k) => {
+                mine[o.name] = data.subarray(off, off + b.lengths[k]);
+                off += b.lengths[k];
+              });
+              shares[i] = mine;
+              gotShares = true;
+              break;
+            }
+            case ControlKind.JobDone:
+              done[i] = parseJobDone(f.body, s.id);
+              finished = true;
+              break;
+            default:
+              throw new MpcError(ErrorCode.PROTOCOL, `node ${s.id} sent unexpected frame kind ${f.kind}`, { party: s.id });
+          }
+        }
+      }),
+    ).catch(async (e: unknown) => {
+      // Make sure no node goes on with a job whose output will not be delivered.
+      await Promise.all(nodes.map((s) => s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobAbort, body: { code: ErrorCode.ABORTED, reason: 'the job failed elsewhere', by: 'analyst' } }).catch(() => {})));
+      throw e;
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const values = wantShares ? reconstruct(shares) : {};
+    return {
+      outputs: formatOutputs(plan, values, ANALYST),
+      stats: {
+        parties: nodes.length,
+        security: opts.security,
+        preprocessing: opts.preprocessing,
+        multiplications: plan.stats.multiplications,
+        rounds: plan.stats.rounds,
+        bytesSent: done.reduce((t, d) => t + d.bytesSent, 0),
+        seconds,
+        gatesPerSecond: seconds > 0 ? plan.stats.multiplications / seconds : 0,
+        planHash: hash,
+        jobId,
+        ...(done[0]?.trust ? { trust: done[0].trust } : {}),
+      },
+    };
+  } finally {
+    for (const s of nodes) s.ch.close();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The embedded local federation behind `mpc run circuit.ts` without `--cluster`: a
+ * throw-away CA and certificates in a temp folder, one `mpc node` process per party and one
+ * `mpc dealer` process on 127.0.0.1, each node given only its own party's inputs as a
+ * dataset. The job then runs through exactly the cluster code path; afterwards every process
+ * is stopped and the folder removed. Nothing here is a mock.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MpcError, ErrorCode } from '../errors.ts';
+import { initFederation } from '../security/init.ts';
+import { loadClusterConfig, loadTlsMaterial } from '../security/config.ts';
+import type { RawInputs } from '../protocol/inputs.ts';
+import type { ClusterTarget } from './client.ts';
+
+const MPC_BIN = fileURLToPath(new URL('../../bin/mpc.js', import.meta.url));
+
+export interface EmbeddedOptions {
+  /** Computing parties, in order. */
+  parties: string[];
+  /** Each party's inputs; a party without an entry holds no data. */
+  inputs: RawInputs;
+  /** Lines for the user (start-up, trust statement). */
+  onNotice?: (line: string) => void;
+  /** Keep the temp folder (with every process's log) for inspection. */
+  keep?: boolean;
+}
+
+/** Whether `port` is free on 127.0.0.1 right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A run of `count` consecutive free ports (the federation layout puts them side by side). */
+async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new MpcError(ErrorCode.CONFIG, `could not find ${count} consecutive free ports on 127.0.0.1`);
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Start the federation, run `fn` against it, tear it down. If a node or the dealer dies
+ * while `fn` runs, `fn`'s job fails (its connections drop) and the error names the process.
+ */
+export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (target: ClusterTarget) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-'));
+  const procs: Proc[] = [];
+  try {
+    const base = await freePortRange(opts.parties.length + 1);
+    await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1' });
+    for (const p of opts.parties) {
+      const cfgFile = join(dir, `${p}.node.json`);
+      const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+      const mine = opts.inputs[p] ?? {};
+      mkdirSync(join(dir, p), { recursive: true });
+      writeFileSync(join(dir, p, 'inputs.json'), JSON.stringify(mine), { mode: 0o600 });
+      cfg.datasets = Object.fromEntries(Object.keys(mine).map((name) => [name, { file: `${p}/inputs.json`, format: 'json', column: name }]));
+      writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+    }
+    const start = (name: string, args: string[]): Proc => {
+      const log = join(dir, `${name}.log`);
+      const fd = openSync(log, 'a');
+      const child = spawn(process.execPath, [MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env } });
+      closeSync(fd);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      return { name, child, log, exited };
+    };
+    procs.push(start('dealer', ['dealer', '--config', join(dir, 'dealer.json')]));
+    for (const p of opts.parties) procs.push(start(p, ['node', '--config', join(dir, `${p}.node.json`)]));
+    opts.onNotice?.(`embedded federation: ${opts.parties.length} nodes (${opts.parties.join(', ')}) and a dealer on 127.0.0.1:${base}-${base + opts.parties.length}`);
+
+    const cluster = loadClusterConfig(join(dir, 'cluster.json'));
+    const target: ClusterTarget = { federation: cluster.federation, tls: loadTlsMaterial(cluster.tls), parties: cluster.parties };
+    // A process that dies early (bad data, port taken) should fail the run with its own words.
+    const died = new Promise<never>((_, reject) => {
+      for (const pr of procs) {
+        void pr.exited.then((code) => {
+          const msg = tail(pr.log).split('\n').map((l) => {
+            try {
+              const o = JSON.parse(l) as { msg?: string; err?: string };
+              return o.msg ?? l;
+            } catch {
+              return l;
+            }
+          }).slice(-3).join(' | ');
+          reject(new MpcError(ErrorCode.PEER_LOST, `${pr.name === 'dealer' ? 'the dealer' : `node ${pr.name}`} exited (code ${code})${msg ? `: ${msg}` : ''}`, { party: pr.name }));
+        });
+      }
+    });
+    died.catch(() => {});
+    return await Promise.race([fn(target), died]);
+  } finally {
+    for (const pr of procs) if (pr.child.exitCode === null && pr.child.signalCode === null) pr.child.kill('SIGTERM');
+    await Promise.all(
+      procs.map((pr) =>
+        Promise.race([pr.exited, new Promise((r) => setTimeout(r, 3000)).then(() => pr.child.kill('SIGKILL'))]),
+      ),
+    );
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+    else opts.onNotice?.(`kept the federation folder ${dir}`);
+  }
+}

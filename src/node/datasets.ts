@@ -1,0 +1,195 @@
+/**
+ * A party node's datasets: the files behind its named inputs (`datasets` in the node
+ * config). Each dataset yields the raw value of one input, a vector or a single integer,
+ * and every element is checked here to be a signed 64-bit integer, so a bad cell is reported
+ * as `file:line…` rather than later, as an anonymous input error.
+ *
+ * Values are returned as read (CSV cells as their decimal strings), not encoded: a decimal
+ * string keeps integers beyond 2^53 exact, and encoding belongs to `encodePartyInputs`.
+ * @module
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { MpcError, ErrorCode } from '../errors.ts';
+import { encodeInt } from '../ring/encoding.ts';
+import type { DatasetConfig } from '../security/config.ts';
+import { readJsonLocated, readTextFile, type JsonPath, type LocatedJson } from '../util/json-file.ts';
+
+/** `input p1.x` or, without a party, `input x`: how errors name the input. */
+function inputLabel(name: string, party: string | undefined): string {
+  return party === undefined ? `input ${name}` : `input ${party}.${name}`;
+}
+
+function inputError(message: string, party: string | undefined, cause?: unknown): MpcError {
+  const options: { party?: string; cause?: unknown } = {};
+  if (party !== undefined) options.party = party;
+  if (cause !== undefined) options.cause = cause;
+  return new MpcError(ErrorCode.INPUT, message, options);
+}
+
+/** A CSV record and the lines it occupies. */
+interface CsvRow {
+  record: string[];
+  /** 1-based line where the record starts. */
+  line: number;
+  /** 1-based line where it ends (differs only for quoted fields spanning lines). */
+  lastLine: number;
+}
+
+function readCsvRows(file: string, party: string | undefined): CsvRow[] {
+  const text = readTextFile(file, ErrorCode.INPUT);
+  let parsed: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    parsed = parseCsv(text, {
+      bom: true,
+      info: true,
+      // Spaces around a number carry no meaning in a data file.
+      trim: true,
+      // Record lengths are checked below, with messages that name the header.
+      relax_column_count: true,
+      // With `info`, csv-parse returns { record, info } per record; its typings do not say so.
+    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+  } catch (e) {
+    const lines = (e as { lines?: unknown }).lines;
+    const where = typeof lines === 'number' ? `${file}:${lines}` : file;
+    throw inputError(`${where}: invalid CSV: ${(e as Error).message}`, party, e);
+  }
+  // csv-parse reports the line where a record ends; blank lines are records too (we do not
+  // skip them), so each record starts on the line after the previous one ended.
+  let next = 1;
+  return parsed.map(({ record, info }) => {
+    const row = { record, line: next, lastLine: info.lines };
+    next = info.lines + 1;
+    return row;
+  });
+}
+
+const isBlank = (r: string[]): boolean => r.length === 1 && r[0] === '';
+
+/**
+ * The `column` of a CSV file with a header row, as decimal strings. Trailing blank lines are
+ * ignored; a blank line before the end is an error, as it is most likely a missing value.
+ */
+function loadCsv(name: string, cfg: DatasetConfig, party: string | undefined): string[] {
+  const { file } = cfg;
+  const column = cfg.column ?? name;
+  const rows = readCsvRows(file, party);
+  while (rows.length > 0 && isBlank(rows[rows.length - 1].record)) rows.pop();
+  // An empty file has no header, but nothing is lost by reading it as no rows: length 0.
+  if (rows.length === 0) return [];
+  const header = rows[0].record;
+  const index = header.indexOf(column);
+  if (index < 0) {
+    const listed = header.map((h) => JSON.stringify(h)).join(', ');
+    throw inputError(`${file}:1: ${inputLabel(name, party)}: no column ${JSON.stringify(column)} in the header (columns: ${listed})`, party);
+  }
+  if (header.lastIndexOf(column) !== index) {
+    // Picking either copy could compute on the wrong data.
+    throw inputError(`${file}:1: ${inputLabel(name, party)}: column ${JSON.stringify(column)} appears more than once in the header (fields ${index + 1} and ${header.lastIndexOf(column) + 1})`, party);
+  }
+  const out: string[] = [];
+  for (let r = 1; r < rows.length; r++) {
+    const { record, line, lastLine } = rows[r];
+    const lines = line === lastLine ? `${line}` : `${line}-${lastLine}`;
+    if (isBlank(record)) throw inputError(`${file}:${line}: empty line in the data (a missing value?)`, party);
+    if (record.length !== header.length) {
+      throw inputError(`${file}:${line}: line ${lines}: expected ${header.length} fields as in the header, got ${record.length}`, party);
+    }
+    const cell = record[index];
+    const label = `${inputLabel(name, party)}[${out.length}] (line ${lines}, field ${index + 1}, column ${JSON.stringify(column)})`;
+    if (cell === '') {
+      throw inputError(`${file}:${line}: ${label}: expected a signed 64-bit integer, got an empty cell`, party);
+    }
+    try {
+      encodeInt(cell, label);
+    } catch (e) {
+      throw inputError(`${file}:${line}: ${(e as Error).message}`, party, e);
+    }
+    out.push(cell);
+  }
+  return out;
+}
+
+/** `file:line:column: message`, or `file: message` when the path cannot be found. */
+function at(doc: LocatedJson, file: string, path: JsonPath): string {
+  const p = doc.locate(path);
+  return p === undefined ? file : `${file}:${p.line}:${p.column}`;
+}
+
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : JSON.stringify(v);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Check a JSON value (integer or array of integers) element by element, at its position. */
+function checkJsonValue(value: unknown, base: JsonPath, doc: LocatedJson, file: string, label: string, party: string | undefined): void {
+  const check = (v: unknown, path: JsonPath, what: string): void => {
+    try {
+      encodeInt(v, what);
+    } catch (e) {
+      throw inputError(`${at(doc, file, path)}: ${(e as Error).message}`, party, e);
+    }
+  };
+  if (Array.isArray(value)) value.forEach((v, i) => check(v, [...base, i], `${label}[${i}]`));
+  else check(value, base, label);
+}
+
+/**
+ * A JSON dataset: with `column`, either `{ column: value }` or rows `[{ column: v }, …]`;
+ * without it, the whole document, or `{ name: value }`.
+ */
+function loadJson(name: string, cfg: DatasetConfig, party: string | undefined): unknown {
+  const { file, column } = cfg;
+  const doc = readJsonLocated(file, ErrorCode.INPUT);
+  const top = doc.value;
+  const label = inputLabel(name, party);
+  if (column !== undefined && Array.isArray(top)) {
+    // Row records: the value is the column of every row.
+    const out = top.map((row, i) => {
+      if (!isRecord(row)) throw inputError(`${at(doc, file, [i])}: ${label}[${i}]: expected a row object with field ${JSON.stringify(column)}, got ${describeJson(row)}`, party);
+      if (!Object.hasOwn(row, column)) throw inputError(`${at(doc, file, [i])}: ${label}[${i}]: row ${i} has no field ${JSON.stringify(column)}`, party);
+      const v = row[column];
+      try {
+        encodeInt(v, `${label}[${i}]`);
+      } catch (e) {
+        throw inputError(`${at(doc, file, [i, column])}: ${(e as Error).message}`, party, e);
+      }
+      return v;
+    });
+    return out;
+  }
+  const key = column ?? name;
+  if (isRecord(top)) {
+    if (!Object.hasOwn(top, key)) {
+      const keys = Object.keys(top).map((k) => JSON.stringify(k)).join(', ') || 'none';
+      throw inputError(`${at(doc, file, [])}: ${label}: no field ${JSON.stringify(key)} in the top-level object (fields: ${keys})`, party);
+    }
+    checkJsonValue(top[key], [key], doc, file, label, party);
+    return top[key];
+  }
+  if (column !== undefined) {
+    throw inputError(`${at(doc, file, [])}: ${label}: with column ${JSON.stringify(column)}, expected an object or an array of row objects, got ${describeJson(top)}`, party);
+  }
+  checkJsonValue(top, [], doc, file, label, party);
+  return top;
+}
+
+/**
+ * The raw value of input `name` from its dataset: an array (CSV always; JSON when the
+ * value is one) or a single integer, elements as numbers or decimal strings.
+ * @param party Named in errors (`input p1.x[3]`) and set on them, when given.
+ * @throws MpcError INPUT naming the file, the line (and column for JSON), the input and the
+ *   element: `data.csv:4: input p1.x[2] (line 4, field 2, column "x"): expected …, got "1.5" (string)`.
+ * @example loadDataset('salary', { file: '/data/hr.csv', format: 'csv' }) // ['52000', '61000']
+ */
+export function loadDataset(name: string, cfg: DatasetConfig, party?: string): unknown {
+  return cfg.format === 'csv' ? loadCsv(name, cfg, party) : loadJson(name, cfg, party);
+}
+
+/** Every dataset of `party`'s node, by input name: the `values` for `encodePartyInputs`. */
+export function loadDatasets(datasets: Record<string, DatasetConfig>, party: string): Record<string, unknown> {
+  // fromEntries defines own properties, so an input named "__proto__" cannot reach a prototype.
+  return Object.fromEntries(Object.entries(datasets).map(([name, cfg]) => [name, loadDataset(name, cfg, party)]));
+}

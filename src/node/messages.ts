@@ -1,0 +1,126 @@
+/**
+ * Bodies of the control frames exchanged between analyst, nodes and dealer (kinds in
+ * `src/net/frame.ts`). Every body received is checked here before use: a peer or client
+ * that sends a malformed body gets a PROTOCOL error naming the field, never a crash.
+ *
+ * Job flow (analyst A, nodes N_i, dealer D):
+ *   A → N_i  Describe                 N_i → A  DescribeReply { party, inputs }
+ *   A → N_i  JobSubmit { plan, … }    N_i → A  JobAccept | JobReject
+ *   N_i → N_j JobAccept { planHash }  (every node waits for all peers: same plan, all in)
+ *   N_i → D  DealerRequest            D → N_i  DealerSeeds (+ DealerCorrections to the last party)
+ *   N_i → A  JobProgress …, OutputShare (outputs addressed to the analyst), JobDone
+ *   any → any JobAbort { code, reason, party }   (no output is delivered after an abort)
+ * @module
+ */
+import { MpcError, ErrorCode, type ErrorCode as Code } from '../errors.ts';
+
+export type SecurityLevel = 'semi-honest' | 'malicious';
+
+export interface JobSubmitBody {
+  plan: Uint8Array;
+  planHash: string;
+  security: SecurityLevel;
+  preprocessing: 'dealer' | 'ot';
+}
+export interface JobAcceptBody {
+  planHash: string;
+}
+export interface JobAbortBody {
+  code: Code;
+  reason: string;
+  /** The party the failure is attributed to, when known. */
+  party?: string;
+  /** The node reporting it. */
+  by?: string;
+}
+export interface JobProgressBody {
+  layer: number;
+  layers: number;
+  multiplications: number;
+}
+export interface OutputShareBody {
+  names: string[];
+  lengths: number[];
+}
+export interface JobDoneBody {
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  seconds: number;
+  preprocessing: string;
+  trust?: string;
+}
+export interface DescribeReplyBody {
+  party: string;
+  /** Input name → vector length, or null for a scalar. */
+  inputs: Record<string, number | null>;
+}
+export interface DealerRequestBody {
+  planHash: string;
+  batches: number[];
+  parties: string[];
+}
+export interface DealerSeedsBody {
+  seed: Uint8Array;
+  trust: string;
+}
+export interface DealerChunkBody {
+  batch: number;
+  offset: number;
+  total: number;
+}
+
+function bad(kind: string, field: string, from: string): never {
+  throw new MpcError(ErrorCode.PROTOCOL, `${kind} from ${from}: field ${field} is missing or malformed`, { party: from });
+}
+
+type Check = (x: unknown) => boolean;
+const str: Check = (x) => typeof x === 'string' && x.length <= 4096;
+const nat: Check = (x) => Number.isSafeInteger(x) && (x as number) >= 0;
+const num: Check = (x) => typeof x === 'number' && Number.isFinite(x);
+const bytes: Check = (x) => x instanceof Uint8Array;
+const arr = (c: Check, max = 1 << 20): Check => (x) => Array.isArray(x) && x.length <= max && x.every(c);
+const oneOf = (...v: string[]): Check => (x) => typeof x === 'string' && v.includes(x);
+const opt = (c: Check): Check => (x) => x === undefined || c(x);
+
+/** Check `body` against a field table; returns it typed. */
+function parse<T>(kind: string, body: unknown, from: string, fields: Record<string, Check>): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) bad(kind, 'body', from);
+  for (const [k, c] of Object.entries(fields)) if (!c((body as Record<string, unknown>)[k])) bad(kind, k, from);
+  return body as T;
+}
+
+export const parseJobSubmit = (b: unknown, from: string): JobSubmitBody =>
+  parse('JobSubmit', b, from, { plan: bytes, planHash: str, security: oneOf('semi-honest', 'malicious'), preprocessing: oneOf('dealer', 'ot') });
+export const parseJobAccept = (b: unknown, from: string): JobAcceptBody => parse('JobAccept', b, from, { planHash: str });
+export const parseJobAbort = (b: unknown, from: string): JobAbortBody =>
+  parse('JobAbort', b, from, { code: str, reason: str, party: opt(str), by: opt(str) });
+export const parseJobProgress = (b: unknown, from: string): JobProgressBody =>
+  parse('JobProgress', b, from, { layer: nat, layers: nat, multiplications: nat });
+export const parseOutputShare = (b: unknown, from: string): OutputShareBody =>
+  parse('OutputShare', b, from, { names: arr(str, 65536), lengths: arr(nat, 65536) });
+export const parseJobDone = (b: unknown, from: string): JobDoneBody =>
+  parse('JobDone', b, from, { bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, preprocessing: str, trust: opt(str) });
+export const parseDescribeReply = (b: unknown, from: string): DescribeReplyBody => {
+  const r = parse<DescribeReplyBody>('DescribeReply', b, from, { party: str });
+  const inputs = (r as { inputs?: unknown }).inputs;
+  if (typeof inputs !== 'object' || inputs === null || !Object.values(inputs).every((v) => v === null || nat(v))) bad('DescribeReply', 'inputs', from);
+  return r;
+};
+export const parseDealerRequest = (b: unknown, from: string): DealerRequestBody =>
+  parse('DealerRequest', b, from, { planHash: str, batches: arr(nat), parties: arr(str, 1024) });
+export const parseDealerSeeds = (b: unknown, from: string): DealerSeedsBody => parse('DealerSeeds', b, from, { seed: bytes, trust: str });
+export const parseDealerChunk = (b: unknown, from: string): DealerChunkBody =>
+  parse('DealerCorrections', b, from, { batch: nat, offset: nat, total: nat });
+
+/** The abort body describing `e`. */
+export function abortBody(e: unknown, by: string): JobAbortBody {
+  if (e instanceof MpcError) return { code: e.code, reason: e.message, ...(e.party ? { party: e.party } : {}), by };
+  return { code: ErrorCode.ABORTED, reason: e instanceof Error ? e.message : String(e), by };
+}
+
+/** The error an abort body stands for, as seen by its receiver. */
+export function abortError(b: JobAbortBody): MpcError {
+  const code = (Object.values(ErrorCode) as string[]).includes(b.code) ? (b.code as Code) : ErrorCode.ABORTED;
+  return new MpcError(code, b.by ? `${b.by}: ${b.reason}` : b.reason, b.party ? { party: b.party } : {});
+}

@@ -1,0 +1,305 @@
+/**
+ * The party daemon (`mpc node`): holds this party's datasets, keeps authenticated channels
+ * to every other party, accepts jobs from authorised analysts, runs them with the protocol
+ * executor, and sends output shares only to the recipients a plan names. One failing job
+ * is aborted on every node and reported; the node keeps serving the others.
+ * @module
+ */
+import { performance } from 'node:perf_hooks';
+import { MpcError, ErrorCode } from '../errors.ts';
+import type { NodeConfig } from '../security/config.ts';
+import { loadTlsMaterial } from '../security/config.ts';
+import { formatIdentity } from '../security/identity.ts';
+import { NodeServer } from '../net/server.ts';
+import { PeerMesh } from '../net/mesh.ts';
+import { ControlKind } from '../net/frame.ts';
+import type { Channel } from '../net/channel.ts';
+import type { Frame } from '../net/frame.ts';
+import type { JobTransport } from '../net/job-transport.ts';
+import { decodePlan, planHash, type Plan } from '../compiler/plan.ts';
+import { ANALYST } from '../circuit/builder.ts';
+import { execute } from '../protocol/executor.ts';
+import { semiHonest } from '../protocol/semi-honest.ts';
+import { encodePartyInputs } from '../protocol/inputs.ts';
+import { formatOutputs } from '../protocol/outputs.ts';
+import { Prg, randomSeed } from '../ring/prg.ts';
+import { u64ToBytes } from '../ring/encoding.ts';
+import { DEALER_TRUST } from '../preprocessing/dealer.ts';
+import { loadDatasets } from './datasets.ts';
+import { openDealerLink, type DealerLink } from './dealer-link.ts';
+import { netLog, type Logger } from './log.ts';
+import {
+  abortBody,
+  abortError,
+  parseJobAbort,
+  parseJobAccept,
+  parseJobSubmit,
+  type JobAbortBody,
+  type JobSubmitBody,
+} from './messages.ts';
+
+/** How long a node waits for its peers to accept the same job before giving up. */
+const ACCEPT_TIMEOUT_MS = 30_000;
+/** Progress reports to the analyst are rate-limited to this interval. */
+const PROGRESS_INTERVAL_MS = 200;
+/** Peer messages about jobs this node has not seen yet are kept this long. */
+const PENDING_TTL_MS = 60_000;
+
+interface PeerNotes {
+  accepts: Map<string, string>;
+  abort?: JobAbortBody & { from: string };
+  timer: NodeJS.Timeout;
+}
+
+interface Job {
+  id: string;
+  plan: Plan;
+  hash: string;
+  analyst: Channel;
+  transport?: JobTransport;
+  dealer?: DealerLink;
+  accepts: Map<string, string>;
+  onPeerNote?: () => void;
+  failed?: Error;
+}
+
+export interface RunningNode {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNode> {
+  const tls = loadTlsMaterial(cfg.tls);
+  const self = cfg.party;
+  const ids = cfg.parties.map((p) => p.id);
+  const datasets = loadDatasets(cfg.datasets, self);
+  const shapes: Record<string, number | null> = {};
+  for (const [name, v] of Object.entries(datasets)) shapes[name] = Array.isArray(v) ? v.length : null;
+
+  const nlog = netLog(log);
+  const server = new NodeServer({ tls, parties: ids, log: nlog });
+  const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog });
+  const jobs = new Map<string, Job>();
+  const used = new Set<string>();
+  const notes = new Map<string, PeerNotes>();
+
+  const notesFor = (job: string): PeerNotes => {
+    let n = notes.get(job);
+    if (!n) {
+      n = { accepts: new Map(), timer: setTimeout(() => notes.delete(job), PENDING_TTL_MS) };
+      n.timer.unref();
+      notes.set(job, n);
+    }
+    return n;
+  };
+
+  const send = (ch: Channel, kind: number, job: string, body?: unknown, payload?: Uint8Array): Promise<void> =>
+    ch.send({ job, round: 0, kind: kind as never, body, payload }).catch((e: Error) => {
+      log.warn({ event: 'send-failed', job, peer: ch.peer.id, err: e.message }, 'could not reach the analyst');
+    });
+
+  /** Abort `job` here, tell the analyst and every peer (once). */
+  function fail(job: Job, e: unknown): void {
+    if (job.failed) return;
+    job.failed = e instanceof Error ? e : new Error(String(e));
+    const body = abortBody(e, self);
+    log.error({ event: 'job-aborted', job: job.id, code: body.code, party: body.party, reason: body.reason }, `job ${job.id} aborted: ${body.reason}`);
+    job.transport?.abort(job.failed);
+    job.onPeerNote?.();
+    void send(job.analyst, ControlKind.JobAbort, job.id, body);
+    for (const p of ids) if (p !== self && mesh.isConnected(p)) void mesh.sendControl(p, ControlKind.JobAbort, job.id, body).catch(() => {});
+  }
+
+  mesh.on('control', (peer, f) => {
+    try {
+      const n = notesFor(f.job);
+      if (f.kind === ControlKind.JobAccept) n.accepts.set(peer, parseJobAccept(f.body, peer).planHash);
+      else if (f.kind === ControlKind.JobAbort) n.abort = { ...parseJobAbort(f.body, peer), from: peer };
+      else throw new MpcError(ErrorCode.PROTOCOL, `party ${peer} sent control kind ${f.kind}, which parties do not exchange`, { party: peer });
+      const job = jobs.get(f.job);
+      if (job) {
+        if (n.abort && !job.failed) {
+          const err = abortError(n.abort);
+          job.transport?.abort(err);
+          fail(job, err);
+        }
+        job.onPeerNote?.();
+      }
+    } catch (e) {
+      log.warn({ event: 'bad-control', peer, err: (e as Error).message }, 'bad control frame from a party');
+    }
+  });
+
+  /** Wait until every peer accepted the same plan for this job. */
+  function allAccepted(job: Job): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        job.onPeerNote = undefined;
+        const missing = ids.filter((p) => p !== self && !notesFor(job.id).accepts.has(p));
+        reject(new MpcError(ErrorCode.PEER_LOST, `parties ${missing.join(', ')} did not accept job ${job.id} within ${ACCEPT_TIMEOUT_MS / 1000} s`, { party: missing[0] }));
+      }, ACCEPT_TIMEOUT_MS);
+      job.onPeerNote = () => {
+        const n = notesFor(job.id);
+        const done = (e?: Error) => {
+          clearTimeout(timer);
+          job.onPeerNote = undefined;
+          if (e) reject(e);
+          else resolve();
+        };
+        if (job.failed) return done(job.failed);
+        if (n.abort) return done(abortError(n.abort));
+        for (const [p, h] of n.accepts) {
+          if (h !== job.hash) return done(new MpcError(ErrorCode.PROTOCOL, `party ${p} accepted job ${job.id} with a different plan (${h.slice(0, 12)}… vs ${job.hash.slice(0, 12)}…)`, { party: p }));
+        }
+        if (ids.every((p) => p === self || n.accepts.has(p))) done();
+      };
+      job.onPeerNote();
+    });
+  }
+
+  async function run(job: Job, mine: Map<number, BigUint64Array>, started: number): Promise<void> {
+    await mesh.ready(15_000);
+    const transport = mesh.jobTransport(job.id, ids);
+    job.transport = transport;
+    if (job.failed) transport.abort(job.failed);
+    try {
+      for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash });
+      await allAccepted(job);
+      const dealer = cfg.dealer!;
+      job.dealer = await openDealerLink({
+        dealer,
+        federation: cfg.federation,
+        tls,
+        jobId: job.id,
+        planHash: job.hash,
+        batches: job.plan.needs.tripleBatches,
+        parties: ids,
+        self: ids.indexOf(self),
+        log: nlog,
+      });
+      let lastProgress = 0;
+      const result = await execute(
+        job.plan,
+        { self: ids.indexOf(self), parties: ids, transport, triples: job.dealer.triples, rng: new Prg(randomSeed(), `input/${job.id}`) },
+        semiHonest,
+        mine,
+        {
+          onProgress: (p) => {
+            const now = performance.now();
+            if (now - lastProgress < PROGRESS_INTERVAL_MS && p.layer < p.layers) return;
+            lastProgress = now;
+            void send(job.analyst, ControlKind.JobProgress, job.id, p);
+          },
+        },
+      );
+      if (job.failed) throw job.failed;
+      const toAnalyst = job.plan.outputs.filter((o) => o.to.includes(ANALYST));
+      if (toAnalyst.length > 0) {
+        const parts = toAnalyst.map((o) => result.shares[o.name]);
+        const payload = new BigUint64Array(parts.reduce((t, v) => t + v.length, 0));
+        let off = 0;
+        for (const v of parts) {
+          payload.set(v, off);
+          off += v.length;
+        }
+        await job.analyst.send({ job: job.id, round: 0, kind: ControlKind.OutputShare, body: { names: toAnalyst.map((o) => o.name), lengths: parts.map((v) => v.length) }, payload: u64ToBytes(payload) });
+      }
+      if (Object.keys(result.values).length > 0) {
+        // Outputs addressed to this party: its operator reads them from the log.
+        log.info({ event: 'output', job: job.id, outputs: formatOutputs(job.plan, result.values, self) }, `outputs for ${self}`);
+      }
+      const st = transport.stats();
+      await job.analyst.send({
+        job: job.id,
+        round: 0,
+        kind: ControlKind.JobDone,
+        body: { bytesSent: st.bytesSent, bytesReceived: st.bytesReceived, messagesSent: st.messagesSent, seconds: (performance.now() - started) / 1000, preprocessing: 'dealer', trust: job.dealer.trust },
+      });
+      log.info({ event: 'job-done', job: job.id, seconds: (performance.now() - started) / 1000, bytesSent: st.bytesSent }, `job ${job.id} done`);
+    } finally {
+      job.dealer?.close();
+      transport.dispose();
+    }
+  }
+
+  function submit(ch: Channel, f: Frame): void {
+    const jobId = f.job;
+    const reject = (e: MpcError): void => {
+      log.warn({ event: 'job-rejected', job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message }, `refused job ${jobId}: ${e.message}`);
+      void send(ch, ControlKind.JobReject, jobId, abortBody(e, self));
+    };
+    let body: JobSubmitBody;
+    let plan: Plan;
+    let mine: Map<number, BigUint64Array>;
+    try {
+      body = parseJobSubmit(f.body, ch.peer.id);
+      if (jobs.has(jobId) || used.has(jobId) || jobId.length < 8) throw new MpcError(ErrorCode.PROTOCOL, `job id ${JSON.stringify(jobId)} is in use or was used before; job ids must be fresh`);
+      if (body.security !== 'semi-honest') throw new MpcError(ErrorCode.UNSUPPORTED, `security ${body.security} is not implemented yet; use --security semi-honest`);
+      if (cfg.security === 'malicious') throw new MpcError(ErrorCode.FORBIDDEN, `this node requires malicious security; the job asked for ${body.security}`);
+      if (body.preprocessing !== 'dealer') throw new MpcError(ErrorCode.UNSUPPORTED, `preprocessing ${body.preprocessing} is not implemented yet; use --preprocessing dealer`);
+      if (!cfg.dealer) throw new MpcError(ErrorCode.CONFIG, `party ${self} has no dealer configured, but the job uses dealer preprocessing`);
+      if (planHash(body.plan) !== body.planHash) throw new MpcError(ErrorCode.PROTOCOL, 'the plan does not match its hash');
+      plan = decodePlan(body.plan);
+      const foreign = plan.parties.filter((p) => !ids.includes(p));
+      if (foreign.length > 0) throw new MpcError(ErrorCode.CONFIG, `circuit ${plan.circuit} needs parties ${foreign.join(', ')}, which are not in this federation (${ids.join(', ')})`);
+      for (const o of plan.outputs) {
+        for (const r of o.to) if (r !== ANALYST && !ids.includes(r)) throw new MpcError(ErrorCode.CONFIG, `output ${o.name} is addressed to unknown party ${r}`);
+      }
+      const wanted = Object.fromEntries(plan.inputs.filter((i) => i.party === self).map((i) => [i.name, datasets[i.name]]));
+      mine = encodePartyInputs(plan, self, Object.fromEntries(Object.entries(wanted).filter(([, v]) => v !== undefined)), `datasets of ${self}`);
+    } catch (e) {
+      used.add(jobId);
+      reject(e instanceof MpcError ? e : new MpcError(ErrorCode.PROTOCOL, (e as Error).message));
+      return;
+    }
+    used.add(jobId);
+    const job: Job = { id: jobId, plan, hash: body.planHash, analyst: ch, accepts: new Map() };
+    jobs.set(jobId, job);
+    log.info({ event: 'job-accepted', job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, trust: DEALER_TRUST }, `accepted job ${jobId} (${plan.circuit})`);
+    void send(ch, ControlKind.JobAccept, jobId, { planHash: body.planHash });
+    const started = performance.now();
+    run(job, mine, started)
+      .catch((e: unknown) => fail(job, e))
+      .finally(() => {
+        jobs.delete(jobId);
+        notes.delete(jobId);
+      });
+  }
+
+  server.on('client', (ch, hello) => {
+    if (ch.peer.role !== 'analyst' || !cfg.analysts.includes(ch.peer.id)) {
+      log.warn({ event: 'client-refused', peer: formatIdentity(ch.peer) }, `refused ${formatIdentity(ch.peer)}: not an analyst of this node`);
+      ch.close(4003, 'not an authorised analyst of this node');
+      return;
+    }
+    void hello;
+    ch.on('frame', (f) => {
+      if (f.kind === ControlKind.Describe) void send(ch, ControlKind.DescribeReply, f.job, { party: self, inputs: shapes });
+      else if (f.kind === ControlKind.JobSubmit) submit(ch, f);
+      else if (f.kind === ControlKind.JobAbort) {
+        const job = jobs.get(f.job);
+        if (job && job.analyst === ch) fail(job, new MpcError(ErrorCode.ABORTED, `the analyst ${ch.peer.id} cancelled the job`));
+      } else {
+        ch.fail(new MpcError(ErrorCode.PROTOCOL, `analyst ${ch.peer.id} sent frame kind ${f.kind}, which analysts may not send`));
+      }
+    });
+    ch.on('close', () => {
+      for (const job of jobs.values()) {
+        if (job.analyst === ch) fail(job, new MpcError(ErrorCode.ABORTED, `the analyst ${ch.peer.id} disconnected`));
+      }
+    });
+    ch.resume();
+  });
+
+  const { port } = await server.listen(cfg.listen.port, cfg.listen.host);
+  mesh.start();
+  log.info({ event: 'listening', host: cfg.listen.host, port, party: self, parties: ids, datasets: shapes }, `node ${self} listening on ${cfg.listen.host}:${port}`);
+  return {
+    port,
+    close: async () => {
+      for (const n of notes.values()) clearTimeout(n.timer);
+      await mesh.close();
+      await server.close();
+    },
+  };
+}

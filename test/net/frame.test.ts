@@ -1,0 +1,151 @@
+// Read the first test first: it pins the exact bytes of a small frame (our own known-answer
+// vector, computed by msgpackr 1.12 and checked by hand against the msgpack spec); the rest
+// checks that decoding refuses everything else with MPC_ERR_FRAME.
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.ts';
+import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrame, PROTOCOL_VERSION } from '../../src/net/frame.ts';
+import type { Frame } from '../../src/net/frame.ts';
+import { MessageKind } from '../../src/protocol/transport.ts';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const plain = new Packr({ useRecords: false });
+const loose = new Packr({ useRecords: false, moreTypes: true, structuredClone: false });
+
+function frameError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect((e as { code?: string }).code).toBe(ErrorCode.FRAME);
+    return (e as Error).message;
+  }
+  throw new Error('expected a FRAME error');
+}
+
+const small: Frame = { v: 1, job: 'j1', round: 3, kind: MessageKind.Open, from: 'p1', seq: 7, payload: new Uint8Array([1, 2, 3, 255]) };
+
+describe('frame encoding', () => {
+  it('encodes a small frame to pinned bytes', () => {
+    // de 0007            map16, 7 entries (msgpackr always writes map16)
+    // a1 76 01           "v": 1
+    // a3 6a6f62 a2 6a31  "job": "j1"
+    // a5 726f756e64 03   "round": 3
+    // a4 6b696e64 02     "kind": 2 (Open)
+    // a4 66726f6d a2 7031 "from": "p1"
+    // a3 736571 07       "seq": 7
+    // a7 7061796c6f6164 c4 04 010203ff   "payload": bin8 of 4 bytes
+    const expected =
+      'de0007' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6403' + 'a46b696e6402' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff';
+    const bytes = encodeFrame(small);
+    expect(hex(bytes)).toBe(expected);
+    expect(decodeFrame(bytes)).toEqual({ ...small, payload: Buffer.from([1, 2, 3, 255]) });
+  });
+
+  it('decodes the same frame written by another encoder (fixmap instead of map16)', () => {
+    const fixmap = Buffer.from('87' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6403' + 'a46b696e6402' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff', 'hex');
+    expect(decodeFrame(fixmap)).toEqual({ ...small, payload: Buffer.from([1, 2, 3, 255]) });
+  });
+
+  it('carries a 1 MiB payload as raw bytes (msgpack bin32) with a small overhead', () => {
+    const payload = new Uint8Array(1 << 20);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 2654435761) >>> 24;
+    const bytes = encodeFrame({ v: 1, job: 'job-42', round: 9, kind: MessageKind.Open, from: 'p2', seq: 123, payload });
+    expect(bytes.length - payload.length).toBeGreaterThan(0);
+    expect(bytes.length - payload.length).toBeLessThan(64);
+    // The payload appears verbatim, right after the bin32 header c6 00100000.
+    const at = Buffer.from(bytes).indexOf(Buffer.from('c600100000', 'hex'));
+    expect(Buffer.compare(Buffer.from(bytes.subarray(at + 5, at + 5 + payload.length)), Buffer.from(payload))).toBe(0);
+    const f = decodeFrame(bytes);
+    expect(f.payload!.length).toBe(payload.length);
+    expect(Buffer.compare(Buffer.from(f.payload!), Buffer.from(payload))).toBe(0);
+    // Decoding does not copy: the payload is a view into the received bytes.
+    expect(f.payload!.buffer).toBe(bytes.buffer);
+  });
+
+  it('round-trips control frames with a free-form body', () => {
+    const body = { plan: { layers: [[1, 2], [3]] }, hash: new Uint8Array([9, 9]), big: 2n ** 63n, ok: true, none: null, text: 'é' };
+    const f: Frame = { v: 1, job: 'j-7', round: 0, kind: ControlKind.JobSubmit, from: 'a1', seq: 0, body };
+    const back = decodeFrame(encodeFrame(f));
+    expect(back).toEqual({ ...f, body: { ...body, hash: Buffer.from([9, 9]) } });
+    const withPayload: Frame = { v: 1, job: 'j-7', round: 0, kind: ControlKind.OutputShare, from: 'p1', seq: 1, payload: new Uint8Array(3), body: { name: 'sum' } };
+    expect(decodeFrame(encodeFrame(withPayload)).payload).toEqual(Buffer.alloc(3));
+  });
+
+  it('has distinct control kinds, all >= 16 and clear of the protocol kinds', () => {
+    const values = Object.values(ControlKind);
+    expect(new Set(values).size).toBe(values.length);
+    expect(Math.min(...values)).toBe(16);
+    expect(Math.max(...Object.values(MessageKind))).toBeLessThan(16);
+  });
+
+  it('refuses to encode malformed frames (our bug, not a peer\'s)', () => {
+    expect(() => encodeFrame({ ...small, payload: undefined })).toThrow(TypeError);
+    expect(() => encodeFrame({ ...small, body: {} })).toThrow(TypeError);
+    expect(() => encodeFrame({ ...small, seq: -1 })).toThrow(RangeError);
+    expect(() => encodeFrame({ ...small, kind: 99 as never })).toThrow(RangeError);
+  });
+});
+
+describe('frame decoding refuses', () => {
+  const base = { v: 1, job: 'j1', round: 0, kind: 2, from: 'p1', seq: 0, payload: new Uint8Array(1) };
+
+  it('garbage and non-map values', () => {
+    expect(frameError(() => decodeFrame(new Uint8Array(0)))).toMatch(/not a msgpack frame/);
+    // 0xc1 is "never used" in msgpack; msgpackr yields a marker object, which is not a map.
+    expect(frameError(() => decodeFrame(Buffer.from([0xc1])))).toMatch(/expected a msgpack map/);
+    expect(frameError(() => decodeFrame(Buffer.from('de00ffa1', 'hex')))).toMatch(/not a msgpack frame/);
+    expect(frameError(() => decodeFrame(plain.pack([1, 2, 3])))).toMatch(/expected a msgpack map, got array/);
+    expect(frameError(() => decodeFrame(plain.pack('hello')))).toMatch(/expected a msgpack map/);
+    expect(frameError(() => decodeFrame(plain.pack(null)))).toMatch(/expected a msgpack map/);
+  });
+
+  it('trailing bytes after the frame', () => {
+    const b = Buffer.concat([encodeFrame(small), Buffer.from([0x01])]);
+    expect(frameError(() => decodeFrame(b))).toMatch(/not a msgpack frame/);
+  });
+
+  it('wrong field types', () => {
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, round: '3' })))).toMatch(/round/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, round: 1.5 })))).toMatch(/round/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, seq: -1 })))).toMatch(/seq/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, seq: 2n ** 60n })))).toMatch(/seq/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, job: 5 })))).toMatch(/job/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, from: '' })))).toMatch(/from/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, from: 'x'.repeat(300) })))).toMatch(/from/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, payload: 'bytes' })))).toMatch(/payload/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, payload: undefined })))).toMatch(/without payload/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, body: 1 })))).toMatch(/with a body/);
+    const { seq: _seq, ...noSeq } = base;
+    expect(frameError(() => decodeFrame(plain.pack(noSeq)))).toMatch(/seq/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, extra: 1 })))).toMatch(/unknown key "extra"/);
+  });
+
+  it('unknown kinds', () => {
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, kind: 99 })))).toMatch(/unknown frame kind/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, kind: 6 })))).toMatch(/unknown frame kind/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, kind: '2' })))).toMatch(/unknown frame kind/);
+  });
+
+  it('unknown versions', () => {
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, v: 2 })))).toMatch(/unsupported protocol version/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, v: undefined })))).toMatch(/unsupported protocol version/);
+    expect(PROTOCOL_VERSION).toBe(1);
+  });
+
+  it('bodies with non-plain values or nested too deep', () => {
+    const ctl = { ...base, kind: ControlKind.JobSubmit, payload: undefined };
+    expect(frameError(() => decodeFrame(loose.pack({ ...ctl, body: { e: new Error('x') } })))).toMatch(/non-plain value \(Error\)/);
+    expect(frameError(() => decodeFrame(loose.pack({ ...ctl, body: new Set([1]) })))).toMatch(/non-plain value \(Set\)/);
+    expect(frameError(() => decodeFrame(loose.pack({ ...ctl, body: [/re/] })))).toMatch(/non-plain value \(RegExp\)/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    expect(frameError(() => decodeFrame(plain.pack({ ...ctl, body: deep })))).toMatch(/nested deeper/);
+    // Recursion bombs fail as FRAME, not with an uncaught stack overflow.
+    expect(frameError(() => decodeFrame(Buffer.alloc(200_000, 0x91)))).toMatch(/not a msgpack frame/);
+  });
+
+  it('frames over the size limit', () => {
+    const limits = { ...DEFAULT_FRAME_LIMITS, maxFrameBytes: 100 };
+    expect(frameError(() => decodeFrame(encodeFrame({ ...small, payload: new Uint8Array(200) }), limits))).toMatch(/exceeds the limit of 100/);
+  });
+});

@@ -1,0 +1,23 @@
+import { createServer } from 'node:https';
+import { WebSocketServer, WebSocket } from 'ws';
+import { serverTlsOptions, clientTlsOptions } from '../../src/net/tls.ts';
+import { makePki, party } from './helpers.ts';
+const pki = await makePki();
+const N = 512, SZ = 1 << 20;
+const https = createServer(serverTlsOptions(pki.m.p2));
+const wss = new WebSocketServer({ server: https, perMessageDeflate: false, maxPayload: 64 << 20 });
+let got = 0; let done!: () => void; const all = new Promise<void>(r => done = r);
+let sws!: WebSocket; const conn = new Promise<void>(r => wss.on('connection', (ws) => { sws = ws; ws.on('message', (d: Buffer) => { got += d.length; if (got >= N * SZ) done(); }); r(); }));
+await new Promise<void>(r => https.listen(0, '127.0.0.1', () => r()));
+const port = (https.address() as any).port;
+const c = new WebSocket(`wss://127.0.0.1:${port}/`, { ...clientTlsOptions(pki.m.p1, party('p2')), perMessageDeflate: false, maxPayload: 64 << 20 });
+c.on('message', (d: Buffer) => { got += d.length; if (got >= N * SZ) done(); });
+await new Promise(r => c.on('open', r)); await conn;
+const dir = process.argv[2] ?? 's2c';
+const sender = dir === 's2c' ? sws : c;
+const payload = Buffer.alloc(SZ);
+const t0 = performance.now();
+for (let i = 0; i < N; i++) { sender.send(payload); if (sender.bufferedAmount > 8 << 20) await new Promise<void>(r => { const iv = setInterval(() => { if (sender.bufferedAmount < 4 << 20) { clearInterval(iv); r(); } }, 1); }); }
+await all;
+console.log('raw ws', dir, (N * SZ / ((performance.now() - t0) / 1000) / 1e6).toFixed(0), 'MB/s');
+process.exit(0);
