@@ -4,13 +4,17 @@
  *
  *   node --import tsx bench/kernels.ts [--log2 20] [--runs 7]
  *
- * Each kernel runs over vectors of 2^20 elements by default (8 MiB per Z_2^64 vector, so
- * the larger kernels are bounded by memory bandwidth rather than arithmetic; one extra row
- * repeats the Beaver combine on cache-resident 2^14-element slices to show the arithmetic
- * ceiling, which is where ARCHITECTURE.md §5's 600–700 M/s comes from). Outputs go
- * into preallocated vectors, so the timings are of the kernels, not of allocation, except
- * for the PRG and encoding rows, whose results are fresh by nature. Each row is the best of
- * several timed runs after warm-up runs that let TurboFan compile the loop.
+ * Each kernel runs over vectors of 2^20 elements by default (8 MiB per Z_2^64 vector).
+ * Outputs go into preallocated vectors, so the timings are of the kernels, not of
+ * allocation, except for the PRG and encoding rows, whose results are fresh by nature. Each
+ * row is the best of several timed runs after warm-up runs that let TurboFan compile the loop.
+ *
+ * One extra row repeats the Beaver combine on cache-resident 2^14-element slices: it runs at
+ * the same rate as the 2^20 row, so the kernels are bound by per-element work, not by memory.
+ * Note on ARCHITECTURE.md §5's "600–700 M/s": that rate is only reached when TurboFan inlines
+ * the kernel into a timing loop whose arrays are compile-time constants (their data pointers
+ * and lengths fold away). Called with arrays that vary, as protocol code does — and as here —
+ * the same loop runs at roughly 200 M/s on this machine.
  * @module
  */
 
@@ -86,8 +90,8 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
   bench('z64 dot', () => z64.dot(a, b));
   bench('z64 beaverCombine', () => z64.beaverCombine(c, a, b, d, e, false, out));
   bench('z64 beaverCombine +de', () => z64.beaverCombine(c, a, b, d, e, true, out));
-  // The same combine on cache-resident slices (6 × 128 KiB): the arithmetic ceiling, which
-  // the 2^20 row (6 × 8 MiB streamed per call) cannot reach because it is bandwidth-bound.
+  // The same combine on cache-resident slices (6 × 128 KiB): if this row were much faster
+  // than the 2^20 one (6 × 8 MiB streamed per call), memory bandwidth would be the limit.
   const m = Math.min(n, 1 << 14);
   const sl = [c, a, b, d, e, out].map((v) => v.subarray(0, m));
   rows.push(time('z64 beaverCombine (in cache)', m, runs, warmup, () => z64.beaverCombine(sl[0], sl[1], sl[2], sl[3], sl[4], false, sl[5]), Math.max(1, n / m)));
@@ -114,7 +118,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { log2: { type: 'string', default: '20' }, runs: { type: 'string', default: '7' } },
   });
-  const rows = await runKernelBench({ log2: Number(values.log2), runs: Number(values.runs) });
+  const log2 = Number(values.log2);
+  const rows = await runKernelBench({ log2, runs: Number(values.runs) });
   console.log(`Tessera ring kernels — Node ${process.version}, one thread\n`);
   console.log(formatRows(rows));
   const beaver = rows.find((r) => r.kernel === 'z64 beaverCombine');
@@ -125,7 +130,8 @@ async function main(): Promise<void> {
         `(target ≥ ${BEAVER_TARGET_M_PER_SEC} M/s: ${ok ? 'met' : 'NOT MET'}, ` +
         `${(beaver.mElementsPerSec / BEAVER_TARGET_M_PER_SEC).toFixed(1)}× the target)`,
     );
-    if (!ok) process.exitCode = 1;
+    // Tiny vectors measure call overhead, not throughput: only hold those sizes to the target.
+    if (!ok && log2 >= 16) process.exitCode = 1;
   }
 }
 

@@ -66,11 +66,19 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+/** What `fn` may do with the running federation besides running jobs (tests use it). */
+export interface EmbeddedFederation {
+  /** The temp folder: certificates, configs, and one `<name>.log` per process. */
+  dir: string;
+  /** Send `signal` to the node (party id) or 'dealer' process. */
+  kill(name: string, signal?: NodeJS.Signals): void;
+}
+
 /**
  * Start the federation, run `fn` against it, tear it down. If a node or the dealer dies
  * while `fn` runs, `fn`'s job fails (its connections drop) and the error names the process.
  */
-export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (target: ClusterTarget) => Promise<T>): Promise<T> {
+export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (target: ClusterTarget, federation: EmbeddedFederation) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-'));
   const procs: Proc[] = [];
   try {
@@ -116,7 +124,15 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
       }
     });
     died.catch(() => {});
-    return await Promise.race([fn(target), died]);
+    const federation: EmbeddedFederation = {
+      dir,
+      kill: (name, signal = 'SIGKILL') => {
+        const pr = procs.find((x) => x.name === name);
+        if (!pr) throw new RangeError(`no process ${name} in this federation`);
+        pr.child.kill(signal);
+      },
+    };
+    return await Promise.race([fn(target, federation), died]);
   } finally {
     for (const pr of procs) if (pr.child.exitCode === null && pr.child.signalCode === null) pr.child.kill('SIGTERM');
     await Promise.all(

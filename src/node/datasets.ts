@@ -26,44 +26,51 @@ function inputError(message: string, party: string | undefined, cause?: unknown)
   return new MpcError(ErrorCode.INPUT, message, options);
 }
 
-/** A CSV record and the lines it occupies. */
-interface CsvRow {
-  record: string[];
-  /** 1-based line where the record starts. */
-  line: number;
-  /** 1-based line where it ends (differs only for quoted fields spanning lines). */
-  lastLine: number;
+const CSV_OPTIONS = {
+  bom: true,
+  // Spaces around a number carry no meaning in a data file.
+  trim: true,
+  // Record lengths are checked in loadCsv, with messages that name the header.
+  relax_column_count: true,
+} as const;
+
+/** A parsed CSV file, with the lines of each record worked out only when an error needs them. */
+interface CsvFile {
+  records: string[][];
+  /** `4`, or `4-5` for a record whose quoted field spans lines: the lines of record `r`. */
+  lines(r: number): { first: number; text: string };
 }
 
-function readCsvRows(file: string, party: string | undefined): CsvRow[] {
+function readCsv(file: string, party: string | undefined): CsvFile {
   const text = readTextFile(file, ErrorCode.INPUT);
-  let parsed: Array<{ record: string[]; info: { lines: number } }>;
+  let records: string[][];
   try {
-    parsed = parseCsv(text, {
-      bom: true,
-      info: true,
-      // Spaces around a number carry no meaning in a data file.
-      trim: true,
-      // Record lengths are checked below, with messages that name the header.
-      relax_column_count: true,
-      // With `info`, csv-parse returns { record, info } per record; its typings do not say so.
-    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+    records = parseCsv(text, CSV_OPTIONS);
   } catch (e) {
     const lines = (e as { lines?: unknown }).lines;
     const where = typeof lines === 'number' ? `${file}:${lines}` : file;
     throw inputError(`${where}: invalid CSV: ${(e as Error).message}`, party, e);
   }
-  // csv-parse reports the line where a record ends; blank lines are records too (we do not
-  // skip them), so each record starts on the line after the previous one ended.
-  let next = 1;
-  return parsed.map(({ record, info }) => {
-    const row = { record, line: next, lastLine: info.lines };
-    next = info.lines + 1;
-    return row;
-  });
+  let ends: number[] | undefined;
+  return {
+    records,
+    lines(r) {
+      // csv-parse's `info` gives each record's last line but makes parsing ~3x slower, so the
+      // file is parsed again, with it, only on this error path.
+      ends ??= (parseCsv(text, { ...CSV_OPTIONS, info: true }) as unknown as Array<{ info: { lines: number } }>).map((x) => x.info.lines);
+      // Blank lines are records too (they are not skipped), so a record starts on the line
+      // after the previous one ends.
+      const first = r === 0 ? 1 : ends[r - 1] + 1;
+      const last = ends[r];
+      return { first, text: first === last ? `${first}` : `${first}-${last}` };
+    },
+  };
 }
 
 const isBlank = (r: string[]): boolean => r.length === 1 && r[0] === '';
+
+/** Digits, optionally negative; with at most 15 characters always within 64 bits (encodeInt would accept it). */
+const SMALL_INT = /^-?\d+$/;
 
 /**
  * The `column` of a CSV file with a header row, as decimal strings. Trailing blank lines are
@@ -72,11 +79,12 @@ const isBlank = (r: string[]): boolean => r.length === 1 && r[0] === '';
 function loadCsv(name: string, cfg: DatasetConfig, party: string | undefined): string[] {
   const { file } = cfg;
   const column = cfg.column ?? name;
-  const rows = readCsvRows(file, party);
-  while (rows.length > 0 && isBlank(rows[rows.length - 1].record)) rows.pop();
+  const { records, lines } = readCsv(file, party);
+  let end = records.length;
+  while (end > 0 && isBlank(records[end - 1])) end--;
   // An empty file has no header, but nothing is lost by reading it as no rows: length 0.
-  if (rows.length === 0) return [];
-  const header = rows[0].record;
+  if (end === 0) return [];
+  const header = records[0];
   const index = header.indexOf(column);
   if (index < 0) {
     const listed = header.map((h) => JSON.stringify(h)).join(', ');
@@ -86,25 +94,30 @@ function loadCsv(name: string, cfg: DatasetConfig, party: string | undefined): s
     // Picking either copy could compute on the wrong data.
     throw inputError(`${file}:1: ${inputLabel(name, party)}: column ${JSON.stringify(column)} appears more than once in the header (fields ${index + 1} and ${header.lastIndexOf(column) + 1})`, party);
   }
-  const out: string[] = [];
-  for (let r = 1; r < rows.length; r++) {
-    const { record, line, lastLine } = rows[r];
-    const lines = line === lastLine ? `${line}` : `${line}-${lastLine}`;
-    if (isBlank(record)) throw inputError(`${file}:${line}: empty line in the data (a missing value?)`, party);
-    if (record.length !== header.length) {
-      throw inputError(`${file}:${line}: line ${lines}: expected ${header.length} fields as in the header, got ${record.length}`, party);
+  const out = new Array<string>(end - 1);
+  for (let r = 1; r < end; r++) {
+    const record = records[r];
+    const cell = record.length === header.length ? record[index] : undefined;
+    // The common case costs one regex test; encodeInt decides everything else (and words it).
+    if (cell !== undefined && cell.length <= 15 && SMALL_INT.test(cell)) {
+      out[r - 1] = cell;
+      continue;
     }
-    const cell = record[index];
-    const label = `${inputLabel(name, party)}[${out.length}] (line ${lines}, field ${index + 1}, column ${JSON.stringify(column)})`;
+    const { first, text } = lines(r);
+    if (isBlank(record)) throw inputError(`${file}:${first}: empty line in the data (a missing value?)`, party);
+    if (cell === undefined) {
+      throw inputError(`${file}:${first}: line ${text}: expected ${header.length} fields as in the header, got ${record.length}`, party);
+    }
+    const label = `${inputLabel(name, party)}[${r - 1}] (line ${text}, field ${index + 1}, column ${JSON.stringify(column)})`;
     if (cell === '') {
-      throw inputError(`${file}:${line}: ${label}: expected a signed 64-bit integer, got an empty cell`, party);
+      throw inputError(`${file}:${first}: ${label}: expected a signed 64-bit integer, got an empty cell`, party);
     }
     try {
       encodeInt(cell, label);
     } catch (e) {
-      throw inputError(`${file}:${line}: ${(e as Error).message}`, party, e);
+      throw inputError(`${file}:${first}: ${(e as Error).message}`, party, e);
     }
-    out.push(cell);
+    out[r - 1] = cell;
   }
   return out;
 }

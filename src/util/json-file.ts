@@ -194,7 +194,7 @@ export function parseJsonLocated(text: string, file: string, code: ErrorCode): L
   // A UTF-8 byte-order mark is not JSON, but editors write it; it carries no meaning.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let syntax: { offset: number; message: string } | undefined;
-  let number: { offset: number; message: string } | undefined;
+  let inexact: { offset: number; message: string } | undefined;
   // One streaming pass, no tree: data files can hold millions of values.
   visit(
     text,
@@ -203,11 +203,11 @@ export function parseJsonLocated(text: string, file: string, code: ErrorCode): L
         syntax ??= { offset, message: syntaxMessage(printParseErrorCode(error), text, offset, length) };
       },
       onLiteralValue(value: unknown, offset, length, _line, _col, pathSupplier) {
-        if (number !== undefined || typeof value !== 'number') return;
+        if (inexact !== undefined || typeof value !== 'number') return;
         const problem = numberProblem(text.slice(offset, offset + length), value);
         if (problem === undefined) return;
         const where = formatJsonPath(pathSupplier());
-        number = { offset, message: where === '' ? problem : `${where}: ${problem}` };
+        inexact = { offset, message: where === '' ? problem : `${where}: ${problem}` };
       },
     },
     STRICT,
@@ -218,7 +218,7 @@ export function parseJsonLocated(text: string, file: string, code: ErrorCode): L
   };
   // A syntax error comes first: until the file is JSON, its numbers mean nothing.
   if (syntax) fail(syntax.offset, `invalid JSON: ${syntax.message}`);
-  if (number) fail(number.offset, number.message);
+  if (inexact) fail(inexact.offset, inexact.message);
   // The value itself comes from JSON.parse, the reference for JSON semantics (and it makes
   // "__proto__" an own property, where building objects by assignment would not).
   const value = parseJson(text, file, code);
