@@ -182,7 +182,7 @@ export class CircuitBuilder {
     }
     length ??= given;
     if (length === undefined) {
-      this.fail('vector', `the length of ${key} is not known: the owner supplies it with the inputs (or pass --shape ${key}=LENGTH)`, site);
+      this.fail('vector', `the length of ${key} is not known: ${party} supplies it with its data (a dataset or the inputs file named ${name}); for mpc compile pass --shape ${key}=LENGTH`, site);
     }
     const v = this.push({ op: 'input', party, name, length, scalar: false, site }, false);
     this.inputs.set(key, v.node);

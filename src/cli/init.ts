@@ -11,6 +11,7 @@ import { initFederation } from '../security/init.ts';
 import { fingerprint } from '../security/pki.ts';
 import { SECURITY_MODES } from '../security/config.ts';
 import type { SecurityMode } from '../security/config.ts';
+import { loadInputsFile } from '../protocol/inputs-file.ts';
 
 interface InitFlags {
   parties: string;
@@ -21,6 +22,7 @@ interface InitFlags {
   security: string;
   dealer: boolean;
   force?: boolean;
+  data?: string;
 }
 
 /** Add `mpc init` to the program. */
@@ -37,6 +39,7 @@ export function registerInit(program: Command): void {
     .option('--security <mode>', `security mode of the nodes (${SECURITY_MODES.join(' | ')})`, 'semi-honest')
     .option('--no-dealer', 'no dealer: the nodes make preprocessing by OT among themselves')
     .option('--force', 'replace an existing federation in <dir> (its certificates stop working)')
+    .option('--data <inputs.json>', "example data: split an inputs file ({ party: { input: values } }) into each party's datasets")
     .action(async (dir: string, flags: InitFlags) => {
       const parties = flags.parties.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       if (!/^\d+$/.test(flags.basePort)) {
@@ -54,6 +57,7 @@ export function registerInit(program: Command): void {
         dealer: flags.dealer,
         security: flags.security as SecurityMode,
         force: flags.force === true,
+        ...(flags.data ? { data: loadInputsFile(flags.data).raw } : {}),
       });
       process.stdout.write(summary(dir, files, parties, flags));
     });

@@ -7,7 +7,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,16 +83,7 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
   const procs: Proc[] = [];
   try {
     const base = await freePortRange(opts.parties.length + 1);
-    await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1' });
-    for (const p of opts.parties) {
-      const cfgFile = join(dir, `${p}.node.json`);
-      const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
-      const mine = opts.inputs[p] ?? {};
-      mkdirSync(join(dir, p), { recursive: true });
-      writeFileSync(join(dir, p, 'inputs.json'), JSON.stringify(mine), { mode: 0o600 });
-      cfg.datasets = Object.fromEntries(Object.keys(mine).map((name) => [name, { file: `${p}/inputs.json`, format: 'json', column: name }]));
-      writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
-    }
+    await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1', data: opts.inputs });
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');

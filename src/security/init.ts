@@ -47,6 +47,12 @@ export interface InitOptions {
   security?: SecurityMode;
   /** Overwrite an existing federation in `dir`. Default false. */
   force?: boolean;
+  /**
+   * Example data: party → input name → value(s), the inputs-file format. Each party's part
+   * is written to `<party>/data.json` (0600) and bound as its datasets, so a demo federation
+   * runs without editing configs. Parties without an entry get no datasets.
+   */
+  data?: Record<string, Record<string, unknown>>;
 }
 
 /** The dealer's principal id; fixed, as there is at most one dealer per federation. */
@@ -93,6 +99,9 @@ export async function initFederation(dir: string, opts: InitOptions): Promise<{ 
   };
   o.parties.forEach((id, i) => {
     identityFiles(id, partyKeys[i]);
+    const mine = opts.data?.[id];
+    if (mine) out.push({ rel: `${id}/data.json`, data: json(mine), secret: true });
+    const datasets = Object.fromEntries(Object.keys(mine ?? {}).map((name) => [name, { file: `${id}/data.json`, format: 'json', column: name }]));
     out.push({
       rel: `${id}.node.json`,
       data: json({
@@ -103,7 +112,7 @@ export async function initFederation(dir: string, opts: InitOptions): Promise<{ 
         parties: partyEps,
         dealer: dealerEp,
         analysts: [o.analyst],
-        datasets: {},
+        datasets,
         security: o.security,
         preprocessing: o.dealer ? 'dealer' : 'ot',
       }),
@@ -173,6 +182,9 @@ function checkOptions(opts: InitOptions): CheckedOptions {
   const lastPort = basePort + parties.length;
   if (!Number.isInteger(basePort) || basePort < 1 || lastPort > 65535) {
     bad(`base port must be an integer with 1 <= base port and base port + ${parties.length} <= 65535, got ${basePort}`);
+  }
+  for (const p of Object.keys(opts.data ?? {})) {
+    if (!parties.includes(p)) bad(`the data names party ${JSON.stringify(p)}, which is not one of ${parties.join(', ')}`);
   }
   const security = opts.security ?? 'semi-honest';
   if (!SECURITY_MODES.includes(security)) bad(`security must be one of ${SECURITY_MODES.join(', ')}, got ${JSON.stringify(security)}`);
