@@ -24,6 +24,9 @@ function serveUntilSignal(log: Logger, close: () => Promise<void>): Promise<void
         .finally(() => {
           log.flush?.();
           resolve();
+          // A daemon that was asked to stop must not linger on a socket in its closing
+          // handshake with a peer that is itself shutting down.
+          setImmediate(() => process.exit(process.exitCode ?? 0));
         });
     };
     process.once('SIGINT', () => stop('SIGINT'));

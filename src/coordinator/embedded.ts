@@ -127,9 +127,12 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
   } finally {
     for (const pr of procs) if (pr.child.exitCode === null && pr.child.signalCode === null) pr.child.kill('SIGTERM');
     await Promise.all(
-      procs.map((pr) =>
-        Promise.race([pr.exited, new Promise((r) => setTimeout(r, 3000)).then(() => pr.child.kill('SIGKILL'))]),
-      ),
+      procs.map(async (pr) => {
+        // A process that ignores SIGTERM for 3 s is killed; the timer must not outlive it.
+        const timer = setTimeout(() => pr.child.kill('SIGKILL'), 3000);
+        await pr.exited;
+        clearTimeout(timer);
+      }),
     );
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
     else opts.onNotice?.(`kept the federation folder ${dir}`);
