@@ -17,6 +17,7 @@ import {
   type Plan,
   type PlanLayer,
   type PlanStats,
+  multiplicationBatches,
 } from './plan.ts';
 
 interface Folded {
@@ -214,13 +215,11 @@ export function compileGraph(graph: CircuitGraph): Plan {
     const f = nodes[map[r.node]];
     return { name: r.name, wire: wire[map[r.node]], to: r.to, scalar: f.node.scalar };
   });
-  const tripleBatches = layers.slice(1).map((l) => l.muls.reduce((s, g) => s + wireLength[g.out], 0));
-  const multiplications = tripleBatches.reduce((s, x) => s + x, 0);
   const inputElements: Record<string, number> = {};
   for (const p of graph.parties) inputElements[p] = 0;
   for (const i of inputs) inputElements[i.party] += i.length;
-  const stats: PlanStats = { gates, ops, multiplications, rounds: layers.length - 1 };
-  return {
+  const stats: PlanStats = { gates, ops, multiplications: 0, rounds: layers.length - 1 };
+  const plan: Plan = {
     format: PLAN_FORMAT,
     circuit: graph.name,
     parties: [...graph.parties],
@@ -232,6 +231,10 @@ export function compileGraph(graph: CircuitGraph): Plan {
     outputs,
     derived: graph.derived.map((d) => ({ name: d.name, expr: d.expr, uses: d.uses, to: d.to })),
     stats,
-    needs: { triples: multiplications, tripleBatches, inputElements },
+    needs: { triples: 0, tripleBatches: [], inputElements },
   };
+  plan.needs.tripleBatches = multiplicationBatches(plan);
+  plan.needs.triples = plan.needs.tripleBatches.reduce((s, x) => s + x, 0);
+  plan.stats.multiplications = plan.needs.triples;
+  return plan;
 }

@@ -213,3 +213,11 @@ export function validatePlan(plan: Plan): void {
     if (!isStr(d.name) || !isStr(d.expr) || !isStrArr(d.uses) || !isStrArr(d.to)) bad('derived output malformed');
   }
 }
+
+/**
+ * Width of each multiplication layer's batch, derived from the layers themselves (a
+ * received plan's `needs` field is informational; preprocessing never trusts it).
+ */
+export function multiplicationBatches(plan: Plan): number[] {
+  return plan.layers.slice(1).map((l) => l.muls.reduce((s, g) => s + plan.wireLength[g.out], 0));
+}

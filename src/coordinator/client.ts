@@ -15,8 +15,8 @@ import type { Channel } from '../net/channel.ts';
 import type { NetLog } from '../net/log.ts';
 import { compileLoaded, type LoadedCircuit } from '../compiler/load.ts';
 import { encodePlan, planHash, type Plan } from '../compiler/plan.ts';
-import { formatOutputs, reconstruct, type OutputValue } from '../protocol/outputs.ts';
-import { bytesToU64 } from '../ring/encoding.ts';
+import { formatOutputs, type OutputValue } from '../protocol/outputs.ts';
+import { suiteFor } from '../protocol/suites.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import {
   abortError,
@@ -157,7 +157,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
     );
     // 3. Follow every node until it is done; any refusal or abort ends the job everywhere.
     const wantShares = plan.outputs.some((o) => o.to.includes(ANALYST));
-    const shares: Record<string, BigUint64Array>[] = [];
+    const shares: Record<string, Uint8Array>[] = [];
     const done: JobDoneBody[] = [];
     const progress = new Map<string, JobProgressBody>();
     await Promise.all(
@@ -181,13 +181,12 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
             }
             case ControlKind.OutputShare: {
               const b = parseOutputShare(f.body, s.id);
-              const data = bytesToU64(f.payload ?? new Uint8Array(0));
+              const data = f.payload ?? new Uint8Array(0);
               const expected = plan.outputs.filter((o) => o.to.includes(ANALYST));
-              const total = expected.reduce((t, o) => t + plan.wireLength[o.wire], 0);
-              if (b.names.join() !== expected.map((o) => o.name).join() || data.length !== total) {
+              if (b.names.join() !== expected.map((o) => o.name).join() || b.lengths.reduce((t, x) => t + x, 0) !== data.byteLength) {
                 throw new MpcError(ErrorCode.PROTOCOL, `node ${s.id} sent output shares that do not match the plan`, { party: s.id });
               }
-              const mine: Record<string, BigUint64Array> = {};
+              const mine: Record<string, Uint8Array> = {};
               let off = 0;
               expected.forEach((o, k) => {
                 mine[o.name] = data.subarray(off, off + b.lengths[k]);
@@ -212,7 +211,13 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
       throw e;
     });
     const seconds = (performance.now() - started) / 1000;
-    const values = wantShares ? reconstruct(shares) : {};
+    // The suite combines and verifies each output (in malicious mode, a party that altered
+    // its share is caught here).
+    const suite = suiteFor(opts.security);
+    const values: Record<string, BigUint64Array> = {};
+    for (const o of plan.outputs) {
+      if (o.to.includes(ANALYST)) values[o.name] = suite.reconstructExternal(shares.map((m) => m[o.name]), plan.wireLength[o.wire], o.name);
+    }
     return {
       outputs: formatOutputs(plan, values, ANALYST),
       stats: {

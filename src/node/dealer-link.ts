@@ -1,6 +1,7 @@
 /**
- * A party's connection to the dealer for one job: asks for the job's triples, receives its
- * seed (and, for the last party, the correction stream) and exposes them as a TripleSource.
+ * A party's connection to the dealer for one job: sends the plan, receives this party's
+ * seed and then its extra items (corrections, mask values) in chunks, and exposes them to
+ * the suite's preprocessing source as `nextExtra`.
  * @module
  */
 import { MpcError, ErrorCode } from '../errors.ts';
@@ -10,28 +11,29 @@ import { connect } from '../net/client.ts';
 import { ControlKind } from '../net/frame.ts';
 import type { Channel } from '../net/channel.ts';
 import type { NetLog } from '../net/log.ts';
-import { SeededTripleSource, type TripleSource } from '../preprocessing/dealer.ts';
-import { bytesToU64 } from '../ring/encoding.ts';
+import type { NextExtra } from '../protocol/suite.ts';
+import type { SecurityLevel } from '../protocol/suites.ts';
 import { AsyncQueue } from '../util/queue.ts';
 import { parseDealerChunk, parseDealerSeeds, parseJobAbort, abortError } from './messages.ts';
 
 export interface DealerLink {
-  triples: TripleSource;
+  seed: Uint8Array;
+  nextExtra: NextExtra;
   /** The dealer's statement of what it is trusted for. */
   trust: string;
   close(): void;
 }
 
-/** Connect to the dealer and obtain this party's triple source for `jobId`. */
+/** Connect to the dealer and obtain this party's dealer material for `jobId`. */
 export async function openDealerLink(args: {
   dealer: Endpoint;
   federation: string;
   tls: TlsMaterial;
   jobId: string;
+  plan: Uint8Array;
   planHash: string;
-  batches: number[];
+  security: SecurityLevel;
   parties: readonly string[];
-  self: number;
   log: NetLog;
 }): Promise<DealerLink> {
   const expected: Identity = { federation: args.federation, role: 'dealer', id: args.dealer.id };
@@ -49,7 +51,7 @@ export async function openDealerLink(args: {
   }
   const from = `dealer ${args.dealer.id}`;
   const seeds = new AsyncQueue<{ seed: Uint8Array; trust: string }>();
-  const chunks = new AsyncQueue<{ batch: number; offset: number; total: number; data: BigUint64Array }>();
+  const chunks = new AsyncQueue<{ item: number; offset: number; total: number; data: Uint8Array }>();
   const fail = (e: Error): void => {
     seeds.fail(e);
     chunks.fail(e);
@@ -58,10 +60,8 @@ export async function openDealerLink(args: {
     try {
       if (f.job !== args.jobId) throw new MpcError(ErrorCode.PROTOCOL, `${from} sent a frame for job ${f.job}`);
       if (f.kind === ControlKind.DealerSeeds) seeds.push(parseDealerSeeds(f.body, from));
-      else if (f.kind === ControlKind.DealerCorrections) {
-        const c = parseDealerChunk(f.body, from);
-        chunks.push({ ...c, data: bytesToU64(f.payload ?? new Uint8Array(0)) });
-      } else if (f.kind === ControlKind.JobAbort) fail(abortError(parseJobAbort(f.body, from)));
+      else if (f.kind === ControlKind.DealerCorrections) chunks.push({ ...parseDealerChunk(f.body, from), data: f.payload ?? new Uint8Array(0) });
+      else if (f.kind === ControlKind.JobAbort) fail(abortError(parseJobAbort(f.body, from)));
       else throw new MpcError(ErrorCode.PROTOCOL, `${from} sent unexpected frame kind ${f.kind}`);
     } catch (e) {
       fail(e as Error);
@@ -70,31 +70,30 @@ export async function openDealerLink(args: {
   });
   ch.on('close', (c) => fail(c.error ?? new MpcError(ErrorCode.PREPROCESSING, `${from} closed the connection (${c.reason || c.code})`)));
   ch.resume();
-  await ch.send({ job: args.jobId, round: 0, kind: ControlKind.DealerRequest, body: { planHash: args.planHash, batches: args.batches, parties: [...args.parties] } });
+  await ch.send({
+    job: args.jobId,
+    round: 0,
+    kind: ControlKind.DealerRequest,
+    body: { plan: args.plan, planHash: args.planHash, security: args.security, parties: [...args.parties] },
+  });
   const { seed, trust } = await seeds.next();
   if (seed.length !== 32) throw new MpcError(ErrorCode.PREPROCESSING, `${from} sent a ${seed.length}-byte seed`);
-  let batch = 0;
-  // The last party's correction for a batch arrives in chunks, in order, on this channel.
-  const correction = async (): Promise<BigUint64Array> => {
-    const want = args.batches[batch];
-    const out = new BigUint64Array(want);
+  let item = 0;
+  // Items arrive in order, each as one or more chunks (at least one, even when empty).
+  const nextExtra: NextExtra = async () => {
+    let out: Uint8Array | undefined;
     let filled = 0;
-    while (filled < want || (want === 0 && filled === 0)) {
+    do {
       const c = await chunks.next();
-      if (c.batch !== batch || c.offset !== filled || c.total !== want || c.offset + c.data.length > want) {
-        throw new MpcError(ErrorCode.PREPROCESSING, `${from} sent correction chunk (batch ${c.batch}, offset ${c.offset}) out of order`);
+      out ??= new Uint8Array(c.total);
+      if (c.item !== item || c.offset !== filled || c.total !== out.length || c.offset + c.data.length > c.total) {
+        throw new MpcError(ErrorCode.PREPROCESSING, `${from} sent chunk (item ${c.item}, offset ${c.offset}) out of order`);
       }
       out.set(c.data, filled);
       filled += c.data.length;
-      if (want === 0) break;
-    }
-    batch++;
+    } while (filled < out.length);
+    item++;
     return out;
   };
-  const last = args.self === args.parties.length - 1;
-  return {
-    triples: new SeededTripleSource(args.self, args.parties.length, new Uint8Array(seed), args.batches, last ? correction : undefined),
-    trust,
-    close: () => ch.close(),
-  };
+  return { seed: new Uint8Array(seed), nextExtra, trust, close: () => ch.close() };
 }

@@ -14,7 +14,8 @@
  */
 import { MpcError, ErrorCode, type ErrorCode as Code } from '../errors.ts';
 
-export type SecurityLevel = 'semi-honest' | 'malicious';
+import type { SecurityLevel } from '../protocol/suites.ts';
+export type { SecurityLevel };
 
 export interface JobSubmitBody {
   plan: Uint8Array;
@@ -56,16 +57,19 @@ export interface DescribeReplyBody {
   inputs: Record<string, number | null>;
 }
 export interface DealerRequestBody {
+  /** The plan itself: the dealer derives what to deal from it, never from a summary. */
+  plan: Uint8Array;
   planHash: string;
-  batches: number[];
+  security: SecurityLevel;
   parties: string[];
 }
 export interface DealerSeedsBody {
   seed: Uint8Array;
   trust: string;
 }
+/** One chunk of the `item`-th extra item (bytes `offset`..) of `total` bytes. */
 export interface DealerChunkBody {
-  batch: number;
+  item: number;
   offset: number;
   total: number;
 }
@@ -108,10 +112,10 @@ export const parseDescribeReply = (b: unknown, from: string): DescribeReplyBody 
   return r;
 };
 export const parseDealerRequest = (b: unknown, from: string): DealerRequestBody =>
-  parse('DealerRequest', b, from, { planHash: str, batches: arr(nat), parties: arr(str, 1024) });
+  parse('DealerRequest', b, from, { plan: bytes, planHash: str, security: oneOf('semi-honest', 'malicious'), parties: arr(str, 1024) });
 export const parseDealerSeeds = (b: unknown, from: string): DealerSeedsBody => parse('DealerSeeds', b, from, { seed: bytes, trust: str });
 export const parseDealerChunk = (b: unknown, from: string): DealerChunkBody =>
-  parse('DealerCorrections', b, from, { batch: nat, offset: nat, total: nat });
+  parse('DealerCorrections', b, from, { item: nat, offset: nat, total: nat });
 
 /** The abort body describing `e`. */
 export function abortBody(e: unknown, by: string): JobAbortBody {

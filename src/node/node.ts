@@ -19,11 +19,10 @@ import type { JobTransport } from '../net/job-transport.ts';
 import { decodePlan, planHash, type Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { execute } from '../protocol/executor.ts';
-import { semiHonest } from '../protocol/semi-honest.ts';
+import { suiteFor, type SecurityLevel } from '../protocol/suites.ts';
 import { encodePartyInputs } from '../protocol/inputs.ts';
 import { formatOutputs } from '../protocol/outputs.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
-import { u64ToBytes } from '../ring/encoding.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
 import { loadDatasets } from './datasets.ts';
 import { openDealerLink, type DealerLink } from './dealer-link.ts';
@@ -54,6 +53,8 @@ interface PeerNotes {
 interface Job {
   id: string;
   plan: Plan;
+  planBytes: Uint8Array;
+  security: SecurityLevel;
   hash: string;
   analyst: Channel;
   transport?: JobTransport;
@@ -165,23 +166,30 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     try {
       for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash });
       await allAccepted(job);
-      const dealer = cfg.dealer!;
+      const suite = suiteFor(job.security);
+      const me = ids.indexOf(self);
       job.dealer = await openDealerLink({
-        dealer,
+        dealer: cfg.dealer!,
         federation: cfg.federation,
         tls,
         jobId: job.id,
+        plan: job.planBytes,
         planHash: job.hash,
-        batches: job.plan.needs.tripleBatches,
+        security: job.security,
         parties: ids,
-        self: ids.indexOf(self),
         log: nlog,
       });
       let lastProgress = 0;
       const result = await execute(
         job.plan,
-        { self: ids.indexOf(self), parties: ids, transport, triples: job.dealer.triples, rng: new Prg(randomSeed(), `input/${job.id}`) },
-        semiHonest,
+        {
+          self: me,
+          parties: ids,
+          transport,
+          prep: suite.prep(job.plan, ids.length, me, job.dealer.seed, job.dealer.nextExtra),
+          rng: new Prg(randomSeed(), `input/${job.id}`),
+        },
+        suite,
         mine,
         {
           onProgress: (p) => {
@@ -195,14 +203,20 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       if (job.failed) throw job.failed;
       const toAnalyst = job.plan.outputs.filter((o) => o.to.includes(ANALYST));
       if (toAnalyst.length > 0) {
-        const parts = toAnalyst.map((o) => result.shares[o.name]);
-        const payload = new BigUint64Array(parts.reduce((t, v) => t + v.length, 0));
+        const parts = toAnalyst.map((o) => result.external[o.name]);
+        const payload = new Uint8Array(parts.reduce((t, v) => t + v.byteLength, 0));
         let off = 0;
         for (const v of parts) {
           payload.set(v, off);
-          off += v.length;
+          off += v.byteLength;
         }
-        await job.analyst.send({ job: job.id, round: 0, kind: ControlKind.OutputShare, body: { names: toAnalyst.map((o) => o.name), lengths: parts.map((v) => v.length) }, payload: u64ToBytes(payload) });
+        await job.analyst.send({
+          job: job.id,
+          round: 0,
+          kind: ControlKind.OutputShare,
+          body: { names: toAnalyst.map((o) => o.name), lengths: parts.map((v) => v.byteLength) },
+          payload,
+        });
       }
       if (Object.keys(result.values).length > 0) {
         // Outputs addressed to this party: its operator reads them from the log.
@@ -234,8 +248,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     try {
       body = parseJobSubmit(f.body, ch.peer.id);
       if (jobs.has(jobId) || used.has(jobId) || jobId.length < 8) throw new MpcError(ErrorCode.PROTOCOL, `job id ${JSON.stringify(jobId)} is in use or was used before; job ids must be fresh`);
-      if (body.security !== 'semi-honest') throw new MpcError(ErrorCode.UNSUPPORTED, `security ${body.security} is not implemented yet; use --security semi-honest`);
-      if (cfg.security === 'malicious') throw new MpcError(ErrorCode.FORBIDDEN, `this node requires malicious security; the job asked for ${body.security}`);
+      suiteFor(body.security);
+      if (cfg.security === 'malicious' && body.security !== 'malicious') {
+        throw new MpcError(ErrorCode.FORBIDDEN, `this node requires malicious security; the job asked for ${body.security}`);
+      }
       if (body.preprocessing !== 'dealer') throw new MpcError(ErrorCode.UNSUPPORTED, `preprocessing ${body.preprocessing} is not implemented yet; use --preprocessing dealer`);
       if (!cfg.dealer) throw new MpcError(ErrorCode.CONFIG, `party ${self} has no dealer configured, but the job uses dealer preprocessing`);
       if (planHash(body.plan) !== body.planHash) throw new MpcError(ErrorCode.PROTOCOL, 'the plan does not match its hash');
@@ -253,7 +269,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       return;
     }
     used.add(jobId);
-    const job: Job = { id: jobId, plan, hash: body.planHash, analyst: ch, accepts: new Map() };
+    const job: Job = { id: jobId, plan, planBytes: body.plan, security: body.security, hash: body.planHash, analyst: ch, accepts: new Map() };
     jobs.set(jobId, job);
     log.info({ event: 'job-accepted', job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, trust: DEALER_TRUST }, `accepted job ${jobId} (${plan.circuit})`);
     void send(ch, ControlKind.JobAccept, jobId, { planHash: body.planHash });

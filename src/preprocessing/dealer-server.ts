@@ -13,17 +13,20 @@ import { ControlKind } from '../net/frame.ts';
 import type { Channel } from '../net/channel.ts';
 import { netLog, type Logger } from '../node/log.ts';
 import { abortBody, parseDealerRequest, type DealerRequestBody } from '../node/messages.ts';
-import { u64ToBytes } from '../ring/encoding.ts';
-import { DEALER_TRUST, TripleDealer } from './dealer.ts';
+import { decodePlan, planHash, type Plan } from '../compiler/plan.ts';
+import { suiteFor } from '../protocol/suites.ts';
+import type { Dealing } from '../protocol/suite.ts';
+import { DEALER_TRUST } from './dealer.ts';
 
-/** Correction chunks stay well under the frame limit and keep memory per send small. */
-const CHUNK_ELEMENTS = 1 << 19;
+/** Chunks stay well under the frame limit and keep memory per send small. */
+const CHUNK_BYTES = 4 << 20;
 /** A job whose parties do not all ask within this time is forgotten. */
 const JOB_TTL_MS = 10 * 60_000;
 
 interface DealerJob {
   request: DealerRequestBody;
-  dealer: TripleDealer;
+  plan: Plan;
+  dealing: Dealing;
   served: Set<number>;
   timer: NodeJS.Timeout;
 }
@@ -43,7 +46,7 @@ export async function startDealer(cfg: DealerConfig, log: Logger): Promise<Runni
   log.warn({ event: 'trust', trust: DEALER_TRUST }, DEALER_TRUST);
 
   const same = (a: DealerRequestBody, b: DealerRequestBody): boolean =>
-    a.planHash === b.planHash && a.batches.length === b.batches.length && a.batches.every((x, i) => x === b.batches[i]) && a.parties.join() === b.parties.join();
+    a.planHash === b.planHash && a.security === b.security && a.parties.join() === b.parties.join();
 
   async function serve(ch: Channel, job: string, req: DealerRequestBody): Promise<void> {
     const index = req.parties.indexOf(ch.peer.id);
@@ -53,7 +56,10 @@ export async function startDealer(cfg: DealerConfig, log: Logger): Promise<Runni
     if (finished.has(job)) throw new MpcError(ErrorCode.PROTOCOL, `job ${job} was already dealt to every party`, { party: ch.peer.id });
     let state = jobs.get(job);
     if (!state) {
-      state = { request: req, dealer: new TripleDealer(req.parties.length, req.batches), served: new Set(), timer: setTimeout(() => jobs.delete(job), JOB_TTL_MS) };
+      if (planHash(req.plan) !== req.planHash) throw new MpcError(ErrorCode.PROTOCOL, `party ${ch.peer.id} sent a plan that does not match its hash`, { party: ch.peer.id });
+      const plan = decodePlan(req.plan);
+      const dealing = suiteFor(req.security).deal(plan, req.parties.length);
+      state = { request: req, plan, dealing, served: new Set(), timer: setTimeout(() => jobs.delete(job), JOB_TTL_MS) };
       state.timer.unref();
       jobs.set(job, state);
     } else if (!same(state.request, req)) {
@@ -61,22 +67,23 @@ export async function startDealer(cfg: DealerConfig, log: Logger): Promise<Runni
     }
     if (state.served.has(index)) throw new MpcError(ErrorCode.PROTOCOL, `party ${ch.peer.id} asked twice for job ${job}`, { party: ch.peer.id });
     state.served.add(index);
-    log.info({ event: 'deal', job, party: ch.peer.id, triples: req.batches.reduce((s, x) => s + x, 0) }, 'dealing triples');
-    await ch.send({ job, round: 0, kind: ControlKind.DealerSeeds, body: { seed: state.dealer.seeds[index], trust: DEALER_TRUST } });
+    log.info({ event: 'deal', job, party: ch.peer.id, security: req.security, triples: state.plan.stats.multiplications }, 'dealing');
+    await ch.send({ job, round: 0, kind: ControlKind.DealerSeeds, body: { seed: state.dealing.seeds[index], trust: DEALER_TRUST } });
     if (state.served.size === req.parties.length) {
       clearTimeout(state.timer);
       jobs.delete(job);
       finished.add(job);
       if (finished.size > 100_000) finished.delete(finished.values().next().value!);
     }
-    if (index !== req.parties.length - 1) return;
-    for (let k = 0; k < req.batches.length; k++) {
-      const c = state.dealer.nextCorrection();
-      for (let off = 0; off === 0 || off < c.length; off += CHUNK_ELEMENTS) {
-        const part = c.subarray(off, off + CHUNK_ELEMENTS);
-        await ch.send({ job, round: k, kind: ControlKind.DealerCorrections, body: { batch: k, offset: off, total: c.length }, payload: u64ToBytes(part) });
-        if (c.length === 0) break;
+    let item = 0;
+    for (const bytes of state.dealing.extras(index)) {
+      // At least one chunk per item, even an empty one, so the party sees every item.
+      for (let off = 0; off === 0 || off < bytes.length; off += CHUNK_BYTES) {
+        const part = bytes.subarray(off, off + CHUNK_BYTES);
+        await ch.send({ job, round: item, kind: ControlKind.DealerCorrections, body: { item, offset: off, total: bytes.length }, payload: part });
+        if (bytes.length === 0) break;
       }
+      item++;
     }
   }
 

@@ -4,8 +4,8 @@
  * A triple is ([a], [b], [c]) with c = a·b. Party i < n−1 gets only a 32-byte seed and
  * expands a_i, b_i, c_i from it; the last party expands a_{n−1}, b_{n−1} from its seed and
  * receives the correction c_{n−1} = a·b − Σ_{i<n−1} c_i. The dealer therefore sends one
- * vector instead of 3n, about 1/(3n) of the naive traffic (the "seed compression" of
- * SPDZ-style dealers, cf. MP-SPDZ's Fake-Offline and the TinyTable dealer of [DNNR17]).
+ * vector instead of 3n, about 1/(3n) of the naive traffic (the seed compression of
+ * SPDZ-style dealers, cf. MP-SPDZ's Fake-Offline).
  *
  * Trust: the dealer learns nothing about inputs, but knows every party's triple shares,
  * so a dealer colluding with a party breaks privacy. That is stated wherever dealer mode
@@ -15,6 +15,8 @@
 import { MpcError, ErrorCode } from '../errors.ts';
 import * as z64 from '../ring/z64.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
+import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
+import type { Dealing, NextExtra } from '../protocol/suite.ts';
 
 export const DEALER_TRUST =
   'dealer preprocessing: the dealer is trusted not to collude with any party (it could otherwise learn the inputs); it never sees inputs or outputs';
@@ -33,52 +35,39 @@ export interface TripleSource {
   triples(count: number): Promise<Triples>;
 }
 
-/** The dealer's side for one job: fresh seeds and the last party's corrections. */
-export class TripleDealer {
-  readonly seeds: Uint8Array[];
-  private readonly streams: Prg[];
-  private next = 0;
+/** Fresh seeds for `n` parties unless given (tests pin them). */
+export function dealerSeeds(n: number, seeds?: Uint8Array[]): Uint8Array[] {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`dealer: expected n ≥ 1, got ${n}`);
+  const s = seeds ?? Array.from({ length: n }, () => randomSeed());
+  if (s.length !== n) throw new RangeError(`dealer: expected ${n} seeds, got ${s.length}`);
+  return s;
+}
 
-  constructor(
-    readonly n: number,
-    readonly batches: readonly number[],
-    seeds: Uint8Array[] = Array.from({ length: n }, () => randomSeed()),
-  ) {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`dealer: expected n ≥ 1, got ${n}`);
-    if (seeds.length !== n) throw new RangeError(`dealer: expected ${n} seeds, got ${seeds.length}`);
-    this.seeds = seeds;
-    this.streams = seeds.map((s) => new Prg(s, TRIPLE_LABEL));
-  }
-
-  /** True while corrections remain to be produced. */
-  get pending(): boolean {
-    return this.next < this.batches.length;
-  }
-
-  /** The last party's c shares for the next batch. */
-  nextCorrection(): BigUint64Array {
-    if (!this.pending) throw new MpcError(ErrorCode.PREPROCESSING, 'dealer: all triple batches were already dealt');
-    const w = this.batches[this.next++];
-    const last = this.n - 1;
-    const a = new BigUint64Array(w);
-    const b = new BigUint64Array(w);
-    const cSum = new BigUint64Array(w);
-    for (let i = 0; i < this.n; i++) {
-      const ai = this.streams[i].u64(w);
-      const bi = this.streams[i].u64(w);
-      z64.add(a, ai, a);
-      z64.add(b, bi, b);
-      if (i !== last) z64.add(cSum, this.streams[i].u64(w), cSum);
+/** The dealer's side for one job: the last party's c corrections, batch by batch. */
+export function dealTriples(batches: readonly number[], n: number, seeds?: Uint8Array[]): Dealing {
+  const s = dealerSeeds(n, seeds);
+  const last = n - 1;
+  function* corrections(): Generator<Uint8Array> {
+    const streams = s.map((seed) => new Prg(seed, TRIPLE_LABEL));
+    for (const w of batches) {
+      const a = new BigUint64Array(w);
+      const b = new BigUint64Array(w);
+      const cSum = new BigUint64Array(w);
+      for (let i = 0; i < n; i++) {
+        z64.add(a, streams[i].u64(w), a);
+        z64.add(b, streams[i].u64(w), b);
+        if (i !== last) z64.add(cSum, streams[i].u64(w), cSum);
+      }
+      // c_{n-1} = a·b − Σ_{i<n−1} c_i
+      yield u64ToBytes(z64.sub(z64.mul(a, b, a), cSum, a));
     }
-    // c_{n-1} = a·b − Σ_{i<n−1} c_i
-    return z64.sub(z64.mul(a, b, a), cSum, a);
   }
+  return { seeds: s, extras: (party) => (party === last ? corrections() : []) };
 }
 
 /**
- * A party's triple source from its dealer seed. The last party also needs the dealer's
- * corrections, delivered in order by `correction()` (from memory in tests, from the
- * dealer's connection on a node).
+ * A party's triple source from its dealer seed. The last party also consumes the dealer's
+ * corrections, one per batch, through `nextExtra`.
  */
 export class SeededTripleSource implements TripleSource {
   private readonly prg: Prg;
@@ -89,10 +78,10 @@ export class SeededTripleSource implements TripleSource {
     private readonly n: number,
     seed: Uint8Array,
     private readonly batches: readonly number[],
-    private readonly correction?: () => Promise<BigUint64Array>,
+    private readonly nextExtra?: NextExtra,
   ) {
     this.prg = new Prg(seed, TRIPLE_LABEL);
-    if (self === n - 1 && !correction) throw new RangeError('the last party needs the dealer corrections');
+    if (self === n - 1 && !nextExtra) throw new RangeError('the last party needs the dealer corrections');
   }
 
   async triples(count: number): Promise<Triples> {
@@ -108,10 +97,11 @@ export class SeededTripleSource implements TripleSource {
     const b = this.prg.u64(count);
     let c: BigUint64Array;
     if (this.self === this.n - 1) {
-      c = await this.correction!();
-      if (c.length !== count) {
-        throw new MpcError(ErrorCode.PREPROCESSING, `dealer correction has ${c.length} elements, expected ${count}`);
+      const bytes = await this.nextExtra!();
+      if (bytes.byteLength !== count * 8) {
+        throw new MpcError(ErrorCode.PREPROCESSING, `dealer correction has ${bytes.byteLength} bytes, expected ${count * 8}`);
       }
+      c = bytesToU64(bytes);
     } else {
       c = this.prg.u64(count);
     }
@@ -119,10 +109,15 @@ export class SeededTripleSource implements TripleSource {
   }
 }
 
-/** The whole dealer in one process (tests, benchmarks of the online phase). */
-export function localTripleSources(n: number, batches: readonly number[]): TripleSource[] {
-  const dealer = new TripleDealer(n, batches);
-  return dealer.seeds.map(
-    (seed, i) => new SeededTripleSource(i, n, seed, batches, i === n - 1 ? async () => dealer.nextCorrection() : undefined),
-  );
+/**
+ * The party side of an in-memory dealing: `nextExtra` functions over each party's extras
+ * (tests, benchmarks, and `runLocal`).
+ */
+export function memoryExtras(dealing: Dealing, party: number): NextExtra {
+  const it = dealing.extras(party)[Symbol.iterator]();
+  return async () => {
+    const r = it.next();
+    if (r.done) throw new MpcError(ErrorCode.PREPROCESSING, `party ${party} asked for more dealer material than was dealt`);
+    return r.value;
+  };
 }

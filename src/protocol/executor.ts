@@ -9,7 +9,7 @@
 import type { Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
-import type { ProtocolSuite } from './suite.ts';
+import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
 import { constantValues } from './vectors.ts';
 
 export interface Progress {
@@ -24,21 +24,17 @@ export interface ExecuteOptions {
   onProgress?: (p: Progress) => void;
 }
 
-export interface PartyResult {
-  /** This party's share of every output, for delivery to recipients outside the federation. */
-  shares: Record<string, BigUint64Array>;
-  /** The outputs addressed to this party, reconstructed. */
-  values: Record<string, BigUint64Array>;
-}
+/** What a party ends a job with: its own outputs, and its messages for the analyst. */
+export type PartyResult = OutputResult;
 
 /**
  * Run `plan` as party `session.self`. `mine` holds this party's own input values by wire
  * (see `encodePartyInputs`). Every party of the session must call this with the same plan.
  */
-export async function execute<S>(
+export async function execute<S, P>(
   plan: Plan,
-  session: Session,
-  suite: ProtocolSuite<S>,
+  session: Session<P>,
+  suite: ProtocolSuite<S, P>,
   mine: ReadonlyMap<number, BigUint64Array>,
   options: ExecuteOptions = {},
 ): Promise<PartyResult> {
@@ -85,20 +81,11 @@ export async function execute<S>(
     if (layer.muls.length > 0) options.onProgress?.({ layer: k, layers, multiplications: done });
   }
 
-  const toParty: S[][] = session.parties.map(() => []);
-  const mineNames: string[] = [];
-  for (const o of plan.outputs) {
-    for (const r of o.to) {
-      if (r === ANALYST) continue;
-      const j = partyIndex(session, r);
-      toParty[j].push(share(o.wire));
-      if (j === session.self) mineNames.push(o.name);
-    }
-  }
-  const learned = await suite.openTo(session, toParty);
-  const values: Record<string, BigUint64Array> = {};
-  mineNames.forEach((name, i) => (values[name] = learned[i]));
-  const shares: Record<string, BigUint64Array> = {};
-  for (const o of plan.outputs) shares[o.name] = suite.outputShare(share(o.wire));
-  return { shares, values };
+  const outputs: OutputSpec<S>[] = plan.outputs.map((o) => ({
+    name: o.name,
+    share: share(o.wire),
+    toParties: o.to.filter((r) => r !== ANALYST).map((r) => partyIndex(session, r)),
+    external: o.to.includes(ANALYST),
+  }));
+  return suite.output(session, outputs);
 }

@@ -3,23 +3,11 @@
  * decimal strings beyond, per ARCHITECTURE.md §6), vectors as arrays, and derived outputs.
  * @module
  */
-import * as z64 from '../ring/z64.ts';
 import { decodeInt, toJsonInt } from '../ring/encoding.ts';
 import type { Plan } from '../compiler/plan.ts';
 import { evaluateDerived } from '../circuit/derived.ts';
 
 export type OutputValue = number | string | null | (number | string | null)[];
-
-/** Add up the n parties' shares of each output. */
-export function reconstruct(sharesByParty: readonly Record<string, BigUint64Array>[]): Record<string, BigUint64Array> {
-  const out: Record<string, BigUint64Array> = {};
-  for (const name of Object.keys(sharesByParty[0] ?? {})) {
-    const acc = new BigUint64Array(sharesByParty[0][name]);
-    for (const s of sharesByParty.slice(1)) z64.add(acc, s[name], acc);
-    out[name] = acc;
-  }
-  return out;
-}
 
 /**
  * The outputs `recipient` may see, formatted, plus the derived outputs it can compute.

@@ -19,7 +19,9 @@ import { Prg } from '../ring/prg.ts';
 import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { MessageKind } from './transport.ts';
 import type { Session } from './session.ts';
-import type { ProtocolSuite } from './suite.ts';
+import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
+import { dealTriples, SeededTripleSource, type TripleSource } from '../preprocessing/dealer.ts';
+import { multiplicationBatches } from '../compiler/plan.ts';
 import { broadcast, elementwise } from './vectors.ts';
 
 const SEED_BYTES = 32;
@@ -33,19 +35,12 @@ export function expectBytes(payload: Uint8Array, bytes: number, from: string, wh
   return payload;
 }
 
-export interface InputSpec {
-  /** Index of the owning party in the session. */
-  owner: number;
-  length: number;
-  wire: number;
-}
-
 /**
  * Share every input in one round. `mine` holds this party's own input values by wire.
  * Returns this party's share of every input wire.
  */
 export async function shareInputs(
-  s: Session,
+  s: Session<TripleSource>,
   specs: readonly InputSpec[],
   mine: ReadonlyMap<number, BigUint64Array>,
 ): Promise<Map<number, BigUint64Array>> {
@@ -87,10 +82,10 @@ export async function shareInputs(
  * One Beaver layer: multiply x by y elementwise (both shared, same length) in one round.
  * `round` numbers the layer so messages of different layers never mix.
  */
-export async function multiply(s: Session, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
+export async function multiply(s: Session<TripleSource>, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
   const w = x.length;
   if (y.length !== w) throw new RangeError(`multiply: operands of ${w} and ${y.length} elements`);
-  const { a, b, c } = await s.triples.triples(w);
+  const { a, b, c } = await s.prep.triples(w);
   // This party's shares of d and e, laid out as one [d | e] message for every peer.
   const mine = new BigUint64Array(2 * w);
   z64.sub(x, a, mine.subarray(0, w));
@@ -117,21 +112,20 @@ export async function multiply(s: Session, round: number, x: BigUint64Array, y: 
 }
 
 /**
- * Open values to the party recipients: `toParty[j]` lists the wires (with their shares)
- * that party j must learn. Returns the values this party learns.
+ * Deliver outputs: each party sends its shares of the outputs addressed to party j in one
+ * message to j; the analyst's messages are simply this party's shares.
  */
-export async function openToParties(
-  s: Session,
-  toParty: readonly (readonly BigUint64Array[])[],
-): Promise<BigUint64Array[]> {
+export async function deliverOutputs(s: Session<TripleSource>, outputs: readonly OutputSpec<BigUint64Array>[]): Promise<OutputResult> {
   const n = s.parties.length;
+  const toParty: BigUint64Array[][] = s.parties.map(() => []);
+  for (const o of outputs) for (const j of o.toParties) toParty[j].push(o.share);
   const sends: Promise<void>[] = [];
   for (let j = 0; j < n; j++) {
     if (j !== s.self && toParty[j].length > 0) sends.push(s.transport.send(j, MessageKind.Output, 0, u64ToBytes(concat64(toParty[j]))));
   }
-  const mine = toParty[s.self];
+  const mine = outputs.filter((o) => o.toParties.includes(s.self));
   // A fresh copy even for one part: the sum is accumulated in place.
-  const total = new BigUint64Array(concat64(mine));
+  const total = new BigUint64Array(concat64(mine.map((o) => o.share)));
   if (mine.length > 0) {
     for (let j = 0; j < n; j++) {
       if (j === s.self) continue;
@@ -140,13 +134,15 @@ export async function openToParties(
     }
   }
   await Promise.all(sends);
-  const values: BigUint64Array[] = [];
+  const values: Record<string, BigUint64Array> = {};
   let off = 0;
-  for (const v of mine) {
-    values.push(total.subarray(off, off + v.length));
-    off += v.length;
+  for (const o of mine) {
+    values[o.name] = total.subarray(off, off + o.share.length);
+    off += o.share.length;
   }
-  return values;
+  const external: Record<string, Uint8Array> = {};
+  for (const o of outputs) if (o.external) external[o.name] = u64ToBytes(o.share);
+  return { values, external };
 }
 
 function concat64(parts: readonly BigUint64Array[]): BigUint64Array {
@@ -161,7 +157,7 @@ function concat64(parts: readonly BigUint64Array[]): BigUint64Array {
 }
 
 /** Semi-honest additive sharing over Z_2^64: a share is a BigUint64Array. */
-export const semiHonest: ProtocolSuite<BigUint64Array> = {
+export const semiHonest: ProtocolSuite<BigUint64Array, TripleSource> = {
   name: 'semi-honest',
   length: (s) => s.length,
   // Party 0 holds the public value, everyone else zero: a valid additive sharing.
@@ -176,6 +172,12 @@ export const semiHonest: ProtocolSuite<BigUint64Array> = {
   slice: (a, start, end) => a.subarray(start, end),
   input: shareInputs,
   multiply,
-  openTo: openToParties,
-  outputShare: (a) => a,
+  output: deliverOutputs,
+  reconstructExternal: (messages, length, name) => {
+    const acc = new BigUint64Array(length);
+    messages.forEach((m, i) => z64.add(acc, bytesToU64(expectBytes(m, length * 8, `#${i}`, `output ${name}`)), acc));
+    return acc;
+  },
+  deal: (plan, n, seeds) => dealTriples(multiplicationBatches(plan), n, seeds),
+  prep: (plan, n, self, seed, nextExtra) => new SeededTripleSource(self, n, seed, multiplicationBatches(plan), nextExtra),
 };

@@ -4,22 +4,22 @@
  * @module
  */
 import type { Prg } from '../ring/prg.ts';
-import type { TripleSource } from '../preprocessing/dealer.ts';
 import type { Transport } from './transport.ts';
 
-export interface Session {
+export interface Session<P> {
   /** This party's index in `parties`. */
   readonly self: number;
   /** Computing parties' ids in job order; index i is transport party i. */
   readonly parties: readonly string[];
   readonly transport: Transport;
-  readonly triples: TripleSource;
-  /** Local randomness for input sharing. */
+  /** The suite's preprocessing source for this job (triples, masks, MAC key share). */
+  readonly prep: P;
+  /** Local randomness (input sharing). */
   readonly rng: Prg;
 }
 
 /** The index of party `id` in the session, or a clear error. */
-export function partyIndex(session: Pick<Session, 'parties'>, id: string): number {
+export function partyIndex(session: Pick<Session<unknown>, 'parties'>, id: string): number {
   const i = session.parties.indexOf(id);
   if (i < 0) throw new RangeError(`party ${id} is not part of this job (parties: ${session.parties.join(', ')})`);
   return i;

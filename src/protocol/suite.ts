@@ -1,18 +1,56 @@
 /**
- * The contract between the executor and a protocol: how shares combine locally, and the
- * three interactive steps (input, one multiplication layer, output). The executor is
- * written once against this interface (MP-SPDZ's share-type parametrisation, in
- * TypeScript); semi-honest and malicious security are two suites, not two engines.
+ * The contract between the executor and a protocol: how shares combine locally, the
+ * interactive steps (input, one multiplication layer, output), and the protocol's own
+ * preprocessing (what a dealer deals and how a party consumes it). The executor is written
+ * once against this interface (MP-SPDZ's share-type parametrisation, in TypeScript);
+ * semi-honest and malicious security are two suites, not two engines.
  * @module
  */
+import type { Plan } from '../compiler/plan.ts';
 import type { Session } from './session.ts';
-import type { InputSpec } from './semi-honest.ts';
 
-export interface ProtocolSuite<S> {
-  readonly name: string;
+/** An input to share: its owner (session index), length and wire. */
+export interface InputSpec {
+  owner: number;
+  length: number;
+  wire: number;
+}
+
+/** One output as the executor hands it to the suite. */
+export interface OutputSpec<S> {
+  name: string;
+  share: S;
+  /** Session indices of the parties that must learn it. */
+  toParties: number[];
+  /** Whether a recipient outside the federation (the analyst) gets it too. */
+  external: boolean;
+}
+
+export interface OutputResult {
+  /** Outputs addressed to this party, reconstructed (and verified, where the suite can). */
+  values: Record<string, BigUint64Array>;
+  /** This party's message for the external recipient, per external output. */
+  external: Record<string, Uint8Array>;
+}
+
+/**
+ * A dealer's material for one job: a 32-byte seed per party, and for each party the
+ * sequence of extra items (corrections, mask values) it must receive, in the order the
+ * party's preprocessing source consumes them.
+ */
+export interface Dealing {
+  seeds: Uint8Array[];
+  extras(party: number): Iterable<Uint8Array>;
+}
+
+/** The next extra item from the dealer (in memory in tests, from the dealer's connection on a node). */
+export type NextExtra = () => Promise<Uint8Array>;
+
+export interface ProtocolSuite<S, P> {
+  readonly name: 'semi-honest' | 'malicious';
   length(s: S): number;
   /** A sharing of a public value (no communication). */
-  fromPublic(session: Session, v: BigUint64Array): S;
+  fromPublic(session: Session<P>, v: BigUint64Array): S;
   add(a: S, b: S): S;
   sub(a: S, b: S): S;
   neg(a: S): S;
@@ -24,11 +62,19 @@ export interface ProtocolSuite<S> {
   concat(parts: readonly S[]): S;
   slice(a: S, start: number, end: number): S;
   /** Share all inputs in one round; `mine` holds this party's own values by wire. */
-  input(session: Session, specs: readonly InputSpec[], mine: ReadonlyMap<number, BigUint64Array>): Promise<Map<number, S>>;
+  input(session: Session<P>, specs: readonly InputSpec[], mine: ReadonlyMap<number, BigUint64Array>): Promise<Map<number, S>>;
   /** One multiplication layer, one round: elementwise x·y. */
-  multiply(session: Session, round: number, x: S, y: S): Promise<S>;
-  /** Open each party's list of values to it; returns what this party learns. */
-  openTo(session: Session, toParty: readonly (readonly S[])[]): Promise<BigUint64Array[]>;
-  /** This party's additive share in Z_2^64, for delivery to an external recipient. */
-  outputShare(a: S): BigUint64Array;
+  multiply(session: Session<P>, round: number, x: S, y: S): Promise<S>;
+  /**
+   * Deliver every output: party recipients learn theirs (over the transport), and the
+   * returned `external` messages go to the analyst. Any final check (e.g. MACs) happens here,
+   * before anything leaves this party.
+   */
+  output(session: Session<P>, outputs: readonly OutputSpec<S>[]): Promise<OutputResult>;
+  /** The external recipient's side: combine every party's message for one output, verify. */
+  reconstructExternal(messages: readonly Uint8Array[], length: number, name: string): BigUint64Array;
+  /** Dealer side: the material for one job. */
+  deal(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing;
+  /** Party side: this party's preprocessing source for one job. */
+  prep(plan: Plan, n: number, self: number, seed: Uint8Array, nextExtra: NextExtra): P;
 }
