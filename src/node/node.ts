@@ -160,14 +160,18 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
 
   async function run(job: Job, mine: Map<number, BigUint64Array>, started: number): Promise<void> {
     await mesh.ready(15_000);
-    const transport = mesh.jobTransport(job.id, ids);
+    // The job's party order puts the circuit's parties first (in the circuit's order), then
+    // the federation's other parties: every node derives the same order from the plan, and
+    // suites can map a plan party to a session index without a table.
+    const parties = [...job.plan.parties, ...ids.filter((p) => !job.plan.parties.includes(p))];
+    const transport = mesh.jobTransport(job.id, parties);
     job.transport = transport;
     if (job.failed) transport.abort(job.failed);
     try {
       for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash });
       await allAccepted(job);
       const suite = suiteFor(job.security);
-      const me = ids.indexOf(self);
+      const me = parties.indexOf(self);
       job.dealer = await openDealerLink({
         dealer: cfg.dealer!,
         federation: cfg.federation,
@@ -176,7 +180,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         plan: job.planBytes,
         planHash: job.hash,
         security: job.security,
-        parties: ids,
+        parties,
         log: nlog,
       });
       let lastProgress = 0;
@@ -184,9 +188,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         job.plan,
         {
           self: me,
-          parties: ids,
+          parties,
           transport,
-          prep: suite.prep(job.plan, ids.length, me, job.dealer.seed, job.dealer.nextExtra),
+          prep: suite.prep(job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra),
           rng: new Prg(randomSeed(), `input/${job.id}`),
         },
         suite,
