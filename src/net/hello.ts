@@ -101,9 +101,10 @@ export async function exchangeHello(ch: Channel, local: Hello, timeoutMs = DEFAU
     checkHello(remote, ch.peer, local);
     return remote;
   } catch (e) {
-    // The channel may already be closed (by the peer, with its own reason); prefer that reason.
+    // The channel may already be closed — by the peer with its reason, or by us on a bad
+    // frame — and that error says more than the failed read does.
     const info = ch.closeInfo;
-    if (info?.error !== undefined && info.remote) throw info.error;
+    if (info?.error !== undefined) throw info.error;
     const err = e instanceof MpcError ? e : new MpcError(ErrorCode.PROTOCOL, String(e), { party: ch.peer.id, cause: e });
     ch.fail(err, CloseCode.HelloMismatch);
     throw err;

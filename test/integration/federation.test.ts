@@ -58,6 +58,10 @@ describe('embedded federation over real processes and mTLS', () => {
           expect(got.stats.parties).toBe(n);
           expect(got.stats.bytesSent).toBeGreaterThan(0);
         }
+        // Several jobs at once on the same nodes: messages are kept apart by job id.
+        const concurrent = await Promise.all(circuits.map(async (file) => [await expected(file, raw), file] as const));
+        const results = await Promise.all(concurrent.map(([{ circuit }]) => runJob(target, circuit, opts)));
+        results.forEach((r, i) => expect(r.outputs, `${concurrent[i][1]} (concurrent)`).toEqual(concurrent[i][0].want));
       });
     }, 120_000);
   }
