@@ -215,9 +215,31 @@ export function validatePlan(plan: Plan): void {
 }
 
 /**
- * Width of each multiplication layer's batch, derived from the layers themselves (a
- * received plan's `needs` field is informational; preprocessing never trusts it).
+ * Multiplication layers are cut into chunks of at most this many elements: each chunk is
+ * one message per peer and one preprocessing batch, so a layer of 10^7 multiplications
+ * never needs one 160 MB frame, and chunks pipeline (a chunk's openings are in flight
+ * while the next is computed). All chunks of a layer still form one round.
+ */
+export const MUL_CHUNK = 1 << 18;
+
+/** Widths of the chunks of one multiplication layer of `width` elements (at least one). */
+export function layerChunks(width: number): number[] {
+  if (width === 0) return [0];
+  const out: number[] = [];
+  for (let off = 0; off < width; off += MUL_CHUNK) out.push(Math.min(MUL_CHUNK, width - off));
+  return out;
+}
+
+/** Total width of each multiplication layer (layers 1..). */
+export function layerWidths(plan: Plan): number[] {
+  return plan.layers.slice(1).map((l) => l.muls.reduce((s, g) => s + plan.wireLength[g.out], 0));
+}
+
+/**
+ * The preprocessing batches of a plan's multiplications, in consumption order: every chunk
+ * of every layer. Derived from the layers themselves (a received plan's `needs` field is
+ * informational; preprocessing never trusts it).
  */
 export function multiplicationBatches(plan: Plan): number[] {
-  return plan.layers.slice(1).map((l) => l.muls.reduce((s, g) => s + plan.wireLength[g.out], 0));
+  return layerWidths(plan).flatMap(layerChunks);
 }

@@ -80,7 +80,7 @@ export async function openDealerLink(args: {
   if (seed.length !== 32) throw new MpcError(ErrorCode.PREPROCESSING, `${from} sent a ${seed.length}-byte seed`);
   let item = 0;
   // Items arrive in order, each as one or more chunks (at least one, even when empty).
-  const nextExtra: NextExtra = async () => {
+  const readItem = async (): Promise<Uint8Array> => {
     let out: Uint8Array | undefined;
     let filled = 0;
     do {
@@ -94,6 +94,13 @@ export async function openDealerLink(args: {
     } while (filled < out.length);
     item++;
     return out;
+  };
+  // Chunks of a layer ask for their items concurrently: serve the calls one after another.
+  let tail: Promise<unknown> = Promise.resolve();
+  const nextExtra: NextExtra = () => {
+    const p = tail.then(readItem);
+    tail = p.catch(() => {});
+    return p;
   };
   return { seed: new Uint8Array(seed), nextExtra, trust, close: () => ch.close() };
 }

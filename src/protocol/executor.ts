@@ -6,7 +6,7 @@
  * or clocks: only the session's transport and preprocessing.
  * @module
  */
-import type { Plan } from '../compiler/plan.ts';
+import { layerChunks, MUL_CHUNK, type Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
 import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
@@ -26,6 +26,35 @@ export interface ExecuteOptions {
 
 /** What a party ends a job with: its own outputs, and its messages for the analyst. */
 export type PartyResult = OutputResult;
+
+/** Chunks of one layer in flight at once: enough to overlap compute and network, bounded memory. */
+const CHUNK_WINDOW = 4;
+
+/** Round id of chunk `c` of layer `k`: unique per message slot, and still one round per layer. */
+export function chunkRound(layer: number, chunk: number): number {
+  return layer * 4096 + chunk;
+}
+
+/**
+ * Multiply one layer's batch chunk by chunk (see MUL_CHUNK), at most CHUNK_WINDOW chunks in
+ * flight; chunks are started in order, so preprocessing is consumed in order.
+ */
+async function multiplyLayer<S, P>(suite: ProtocolSuite<S, P>, session: Session<P>, layer: number, x: S, y: S): Promise<S> {
+  const widths = layerChunks(suite.length(x));
+  if (widths.length === 1) return suite.multiply(session, chunkRound(layer, 0), x, y);
+  const parts = new Array<S>(widths.length);
+  const offsets = widths.map((_, i) => i * MUL_CHUNK);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < widths.length) {
+      const c = next++;
+      const off = offsets[c];
+      parts[c] = await suite.multiply(session, chunkRound(layer, c), suite.slice(x, off, off + widths[c]), suite.slice(y, off, off + widths[c]));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHUNK_WINDOW, widths.length) }, worker));
+  return suite.concat(parts);
+}
 
 /**
  * Run `plan` as party `session.self`. `mine` holds this party's own input values by wire
@@ -59,7 +88,7 @@ export async function execute<S, P>(
         xs.push(suite.broadcast(w[g.a]!, len));
         ys.push(suite.broadcast(w[g.b]!, len));
       }
-      const z = await suite.multiply(session, k, suite.concat(xs), suite.concat(ys));
+      const z = await multiplyLayer(suite, session, k, suite.concat(xs), suite.concat(ys));
       let off = 0;
       for (const g of layer.muls) {
         const len = plan.wireLength[g.out];

@@ -1,22 +1,18 @@
 /**
- * A single-consumer async queue: producers push as data arrives from a connection, the
- * consumer awaits items in order; a failure rejects the consumer's current and later waits.
+ * An async FIFO queue: producers push as data arrives from a connection, consumers await
+ * items in the order they asked; a failure rejects every current and later wait.
  * @module
  */
 export class AsyncQueue<T> {
   readonly #items: T[] = [];
-  #waiter: { resolve(v: T): void; reject(e: Error): void } | undefined;
+  readonly #waiters: { resolve(v: T): void; reject(e: Error): void }[] = [];
   #error: Error | undefined;
 
   push(item: T): void {
     if (this.#error) return;
-    const w = this.#waiter;
-    if (w) {
-      this.#waiter = undefined;
-      w.resolve(item);
-    } else {
-      this.#items.push(item);
-    }
+    const w = this.#waiters.shift();
+    if (w) w.resolve(item);
+    else this.#items.push(item);
   }
 
   /** Fail the queue: pending and future `next()` reject with `error`. Idempotent. */
@@ -24,14 +20,12 @@ export class AsyncQueue<T> {
     if (this.#error) return;
     this.#error = error;
     this.#items.length = 0;
-    this.#waiter?.reject(error);
-    this.#waiter = undefined;
+    for (const w of this.#waiters.splice(0)) w.reject(error);
   }
 
   next(): Promise<T> {
     if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
     if (this.#error) return Promise.reject(this.#error);
-    if (this.#waiter) return Promise.reject(new Error('AsyncQueue: one consumer at a time'));
-    return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 }

@@ -6,7 +6,6 @@ import { ErrorCode } from '../../src/errors.ts';
 import { DEFAULT_HEARTBEAT } from '../../src/net/channel.ts';
 import { ControlKind } from '../../src/net/frame.ts';
 import type { Frame } from '../../src/net/frame.ts';
-import type { JobTransport } from '../../src/net/job-transport.ts';
 import { PeerMesh } from '../../src/net/mesh.ts';
 import type { PartyEndpoint, PeerMeshOptions } from '../../src/net/mesh.ts';
 import { NodeServer } from '../../src/net/server.ts';
@@ -236,5 +235,3 @@ describe('PeerMesh', () => {
     expect(DEFAULT_HEARTBEAT.timeoutMs + DEFAULT_HEARTBEAT.intervalMs).toBeLessThan(10_000);
   });
 });
-
-export type { JobTransport };

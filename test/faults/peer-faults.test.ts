@@ -1,0 +1,326 @@
+// A party that breaks the rules, seen by whole nodes. p1, p2 and p3 are the real node code
+// (startNode) in this process, with the real dealer; the analyst is the real client
+// (runJob). Between p1 and p3 sits an impostor: p1's config sends it to the impostor's
+// port for p3, where it meets p3's own certificate, and the impostor relays everything to
+// the real p3 (as p1, with p1's certificate) and back. For each fault the impostor is armed
+// to tamper with p3's first opening (MessageKind.Open) to p1 of the next job: garbage
+// bytes, an unknown kind, 8 bytes short, a frame that claims to come from p2, a frame over
+// the 64 MiB limit, and two kinds of replay. Then:
+//   - runJob rejects with an error that names the fault and p3, and returns no output;
+//   - every node logs `job-aborted` for that job, and none logs `job-done` (so no output
+//     share left any node: it is sent just before JobDone);
+//   - a second, honest job over the same nodes gives the right answer (the nodes keep
+//     serving, and p1 reconnects to "p3" by itself).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { WebSocket, WebSocketServer } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { circuit } from '../../src/circuit/index.ts';
+import type { LoadedCircuit } from '../../src/compiler/load.ts';
+import { runJob, type ClusterTarget } from '../../src/coordinator/client.ts';
+import { ErrorCode, MpcError } from '../../src/errors.ts';
+import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrame, type Frame } from '../../src/net/frame.ts';
+import { makeHello } from '../../src/net/hello.ts';
+import { clientTlsOptions, peerIdentity, serverTlsOptions, type TlsMaterial } from '../../src/net/tls.ts';
+import { startNode, type RunningNode } from '../../src/node/node.ts';
+import { startDealer, type RunningDealer } from '../../src/preprocessing/dealer-server.ts';
+import { MessageKind } from '../../src/protocol/transport.ts';
+import { loadClusterConfig, loadDealerConfig, loadNodeConfig, loadTlsMaterial } from '../../src/security/config.ts';
+import { initFederation } from '../../src/security/init.ts';
+import { Prg } from '../../src/ring/prg.ts';
+import { freePortRange, memoryLogger, waitFor, type LogEntry } from './helpers.ts';
+
+const FED = 'faults';
+const IDS = ['p1', 'p2', 'p3'];
+const LEN = 500;
+const RUN = { security: 'semi-honest' as const, preprocessing: 'dealer' as const, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } };
+
+// Two multiplication layers, so p1 cannot finish a job before the frame that follows p3's
+// first opening (a replay, say) has arrived: it still needs p3's second-layer opening.
+const threeWay: LoadedCircuit = {
+  file: 'test/faults/peer-faults.test.ts',
+  definition: circuit({ name: 'three-way', parties: IDS }, (c) => {
+    const x = c.vector('p1', 'x');
+    const y = c.vector('p2', 'y');
+    const z = c.vector('p3', 'z');
+    c.reveal('r', x.mul(y).mul(z).sum());
+  }),
+};
+
+function randomVector(prg: Prg): string[] {
+  return Array.from({ length: LEN }, () => (BigInt.asIntN(64, prg.nextBigint64()) % 1_000_000n).toString());
+}
+const prg = new Prg(new Uint8Array(32).fill(7), 'peer-faults');
+const data = { p1: { x: randomVector(prg) }, p2: { y: randomVector(prg) }, p3: { z: randomVector(prg) } };
+const want = (() => {
+  let acc = 0n;
+  for (let i = 0; i < LEN; i++) acc += BigInt(data.p1.x[i]) * BigInt(data.p2.y[i]) * BigInt(data.p3.z[i]);
+  const r = BigInt.asIntN(64, acc);
+  return r >= -(2n ** 53n) && r <= 2n ** 53n ? Number(r) : r.toString();
+})();
+
+type Fault = 'not-msgpack' | 'unknown-kind' | 'short-open' | 'wrong-sender' | 'oversize' | 'replay' | 'seq-replay';
+
+/** msgpack exactly as frame.ts packs it, but without encodeFrame's checks (to forge an unknown kind). */
+const rawPackr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false });
+
+/**
+ * Stands where p1 expects p3: accepts p1 with p3's certificate, and relays frames both ways
+ * to the real p3, which it dials with p1's certificate. Sequence numbers are its own on each
+ * side. It keeps the upstream connection when p1 drops, so the real p3 never notices p1
+ * reconnecting; that keeps every abort in these tests attributable to the fault alone.
+ */
+class Impostor {
+  readonly #https: Server;
+  readonly #wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+  #down: WebSocket | undefined;
+  #downSeq = 0;
+  #up: WebSocket | undefined;
+  #upSeq = 0;
+  #upOpen = false;
+  #pending: Frame[] = [];
+  #armed: { fault: Fault; resolve: (job: string) => void } | undefined;
+  /** Close codes of p1's connections to us, in order. */
+  readonly downCloses: number[] = [];
+  readonly #all = new Set<WebSocket>();
+
+  constructor(
+    readonly asP3: TlsMaterial,
+    readonly asP1: TlsMaterial,
+    readonly realP3Port: number,
+  ) {
+    this.#https = createServer(serverTlsOptions(asP3));
+    this.#https.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => {});
+      const peer = peerIdentity(socket as TLSSocket);
+      if (peer.role !== 'party' || peer.id !== 'p1') return void socket.destroy();
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onDown(ws));
+    });
+  }
+
+  listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#https.once('error', reject);
+      this.#https.listen(port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  /** Tamper with p3's next opening to p1; resolves with the job id once done. */
+  arm(fault: Fault): Promise<string> {
+    return new Promise((resolve) => (this.#armed = { fault, resolve }));
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.#all) ws.terminate();
+    this.#wss.close();
+    await new Promise<void>((resolve) => {
+      this.#https.close(() => resolve());
+      this.#https.closeAllConnections();
+    });
+  }
+
+  #hello(id: string, seq: number): Uint8Array {
+    return encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: id, seq, body: makeHello({ federation: FED, role: 'party', id }, IDS) });
+  }
+
+  #onDown(ws: WebSocket): void {
+    this.#all.add(ws);
+    this.#down = ws;
+    this.#downSeq = 0;
+    ws.send(this.#hello('p3', this.#downSeq++));
+    ws.on('message', (d) => {
+      const f = decodeFrame(d as Buffer);
+      if (f.kind === ControlKind.Hello) return; // ours upstream was sent once, as p1
+      this.#toUp(f);
+    });
+    ws.on('error', () => {});
+    ws.on('close', (code) => {
+      this.downCloses.push(code);
+      if (this.#down === ws) this.#down = undefined;
+    });
+    this.#ensureUp();
+  }
+
+  #ensureUp(): void {
+    if (this.#up) return;
+    const up = new WebSocket(`wss://127.0.0.1:${this.realP3Port}/`, {
+      ...clientTlsOptions(this.asP1, { federation: FED, role: 'party', id: 'p3' }),
+      perMessageDeflate: false,
+      maxPayload: 256 * 1024 * 1024,
+    });
+    this.#all.add(up);
+    this.#up = up;
+    up.on('open', () => {
+      up.send(this.#hello('p1', this.#upSeq++));
+      this.#upOpen = true;
+      for (const f of this.#pending.splice(0)) this.#toUp(f);
+    });
+    up.on('message', (d) => {
+      const f = decodeFrame(d as Buffer, { ...DEFAULT_FRAME_LIMITS, maxFrameBytes: 256 * 1024 * 1024 });
+      if (f.kind !== ControlKind.Hello) this.#toDown(f);
+    });
+    up.on('error', () => {});
+    up.on('close', () => {
+      // The real p3 went away (only at the end of the file): let p1 see it too.
+      if (this.#up === up) {
+        this.#up = undefined;
+        this.#upOpen = false;
+      }
+      this.#down?.close(1001, 'upstream closed');
+    });
+  }
+
+  #toUp(f: Frame): void {
+    if (!this.#upOpen) return void this.#pending.push(f);
+    this.#up!.send(encodeFrame({ ...f, seq: this.#upSeq++ }));
+  }
+
+  #toDown(f: Frame): void {
+    const ws = this.#down;
+    if (!ws || ws.readyState !== ws.OPEN) return; // lost with p1's connection, as on a real network
+    const armed = this.#armed;
+    if (!armed || f.kind !== MessageKind.Open) return void ws.send(encodeFrame({ ...f, seq: this.#downSeq++ }));
+    this.#armed = undefined;
+    const next = (g: Partial<Frame> = {}) => encodeFrame({ ...f, ...g, seq: this.#downSeq++ });
+    switch (armed.fault) {
+      case 'not-msgpack':
+        ws.send(Buffer.from([0xc1, 0xc1, 0xc1, 0xc1])); // 0xc1: the one byte msgpack never uses
+        break;
+      case 'unknown-kind':
+        ws.send(rawPackr.pack({ v: 1, job: f.job, round: f.round, kind: 99, from: 'p3', seq: this.#downSeq++, payload: f.payload }));
+        break;
+      case 'short-open':
+        ws.send(next({ payload: f.payload!.subarray(0, f.payload!.length - 8) }));
+        break;
+      case 'wrong-sender':
+        ws.send(next({ from: 'p2' }));
+        break;
+      case 'oversize':
+        ws.send(next({ payload: new Uint8Array(DEFAULT_FRAME_LIMITS.maxFrameBytes + 1) }));
+        break;
+      case 'replay': // the same (kind, round) twice, each with a fresh channel sequence number
+        ws.send(next());
+        ws.send(next());
+        break;
+      case 'seq-replay': {
+        // the very same bytes twice: a replay at the channel level
+        const bytes = next();
+        ws.send(bytes);
+        ws.send(bytes);
+        break;
+      }
+    }
+    armed.resolve(f.job);
+  }
+}
+
+let dir: string;
+let target: ClusterTarget;
+const logs: Record<string, LogEntry[]> = {};
+const nodes: RunningNode[] = [];
+let dealer: RunningDealer | undefined;
+let impostor: Impostor | undefined;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
+  const base = await freePortRange(IDS.length + 2); // dealer, p1..p3, impostor
+  const impostorPort = base + IDS.length + 1;
+  await initFederation(dir, { parties: IDS, federation: FED, analyst: 'alice', basePort: base, host: '127.0.0.1', data });
+  // p1 reaches "p3" through the impostor; p2 and the analyst reach the real p3.
+  const p1File = join(dir, 'p1.node.json');
+  const p1Cfg = JSON.parse(readFileSync(p1File, 'utf8')) as { parties: { id: string; port: number }[] };
+  p1Cfg.parties.find((p) => p.id === 'p3')!.port = impostorPort;
+  writeFileSync(p1File, JSON.stringify(p1Cfg));
+
+  const d = memoryLogger({ role: 'dealer', id: 'dealer' });
+  logs.dealer = d.lines;
+  dealer = await startDealer(loadDealerConfig(join(dir, 'dealer.json')), d.log);
+  for (const id of IDS) {
+    const l = memoryLogger({ role: 'party', id });
+    logs[id] = l.lines;
+    nodes.push(await startNode(loadNodeConfig(join(dir, `${id}.node.json`)), l.log));
+  }
+  const tlsOf = (id: string) => loadTlsMaterial(loadNodeConfig(join(dir, `${id}.node.json`)).tls);
+  impostor = new Impostor(tlsOf('p3'), tlsOf('p1'), base + 3);
+  await impostor.listen(impostorPort);
+  const cluster = loadClusterConfig(join(dir, 'cluster.json'));
+  target = { federation: cluster.federation, tls: loadTlsMaterial(cluster.tls), parties: cluster.parties };
+}, 30_000);
+
+afterAll(async () => {
+  for (const n of nodes) await n.close();
+  await dealer?.close();
+  await impostor?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const eventsOf = (id: string, job: string, event: string) => logs[id].filter((l) => l.job === job && l.event === event);
+
+async function expectRejection(p: Promise<unknown>): Promise<MpcError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(MpcError);
+    return e as MpcError;
+  }
+  throw new Error('expected the job to fail, it delivered outputs');
+}
+
+describe('a party that breaks the rules mid-job (real nodes, real dealer, impostor between p1 and p3)', () => {
+  it('an honest job runs through the impostor', async () => {
+    const r = await runJob(target, threeWay, RUN);
+    expect(r.outputs).toEqual({ r: want });
+  });
+
+  const cases: { fault: Fault; code: string; message: RegExp; closes?: number }[] = [
+    { fault: 'not-msgpack', code: ErrorCode.FRAME, message: /not a msgpack frame/ },
+    { fault: 'unknown-kind', code: ErrorCode.FRAME, message: /unknown frame kind number 99/ },
+    { fault: 'short-open', code: ErrorCode.PROTOCOL, message: new RegExp(`party p3 sent ${16 * LEN - 8} bytes for the openings of layer \\d+, expected ${16 * LEN}`) },
+    { fault: 'wrong-sender', code: ErrorCode.PROTOCOL, message: /frame claims sender p2 but channel is authenticated as p3/ },
+    { fault: 'oversize', code: ErrorCode.FRAME, message: /exceeds maxPayload/, closes: 1009 },
+    { fault: 'replay', code: ErrorCode.PROTOCOL, message: /replayed message from p3 in job \w+ \(kind 2, round \d+\)/ },
+    { fault: 'seq-replay', code: ErrorCode.FRAME, message: /out of sequence: expected seq \d+, got \d+ \(replay\)/ },
+  ];
+  for (const c of cases) {
+    it(`${c.fault}: the job aborts on every node, naming p3; the nodes keep serving`, async () => {
+      const mark = Object.fromEntries(IDS.map((id) => [id, logs[id].length]));
+      try {
+        await faultCase(c);
+      } catch (e) {
+        if (process.env.DEBUG_FAULTS) for (const id of IDS) console.log(id, logs[id].slice(mark[id]).map((l) => `${String(l.event)} ${String(l.msg)}`).join('\n  '));
+        throw e;
+      }
+    });
+  }
+});
+
+async function faultCase(c: { fault: Fault; code: string; message: RegExp; closes?: number }): Promise<void> {
+      const closesBefore = impostor!.downCloses.length;
+      const tampered = impostor!.arm(c.fault);
+      const t0 = Date.now();
+      const err = await expectRejection(runJob(target, threeWay, RUN));
+      const job = await tampered;
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      console.log('OBSERVED', c.fault, err.code, err.party, err.message);
+      expect(err.party).toBe('p3');
+      expect(err.message).toMatch(c.message);
+      // Every node aborted that job, blaming p3, and none of them finished it.
+      for (const id of IDS) {
+        const [aborted] = await waitFor(() => eventsOf(id, job, 'job-aborted').length > 0 && eventsOf(id, job, 'job-aborted'), 5000, `${id} to abort ${job}`);
+        expect(aborted.party, `${id}: ${String(aborted.msg)}`).toBe('p3');
+        expect(eventsOf(id, job, 'job-done'), id).toEqual([]);
+      }
+      const [atP1] = eventsOf('p1', job, 'job-aborted');
+      console.log('OBSERVED p1', c.fault, atP1.code);
+      expect(String(atP1.reason)).toMatch(c.message);
+      if (c.closes) expect(impostor!.downCloses.slice(closesBefore)).toContain(c.closes);
+      // The nodes keep serving: the next job, with p3 behaving, gives the right answer.
+      const r = await runJob(target, threeWay, RUN);
+      expect(r.outputs).toEqual({ r: want });
+}
