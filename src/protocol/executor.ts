@@ -30,9 +30,12 @@ export type PartyResult = OutputResult;
 /** Chunks of one layer in flight at once: enough to overlap compute and network, bounded memory. */
 const CHUNK_WINDOW = 4;
 
-/** Round id of chunk `c` of layer `k`: unique per message slot, and still one round per layer. */
+/**
+ * Round id of chunk `c` of layer `k`: unique per message slot (layers < 2^20), and equal
+ * to the layer number for a layer's first chunk. All chunks of a layer are one round.
+ */
 export function chunkRound(layer: number, chunk: number): number {
-  return layer * 4096 + chunk;
+  return chunk * 2 ** 20 + layer;
 }
 
 /**
