@@ -19,6 +19,7 @@ import { formatOutputs, type OutputValue } from '../protocol/outputs.ts';
 import { suiteFor } from '../protocol/suites.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import {
+  abortBody,
   abortError,
   parseDescribeReply,
   parseJobAbort,
@@ -50,6 +51,8 @@ export interface JobStats {
   planHash: string;
   jobId: string;
   trust?: string;
+  /** Per node, in job party order: time in the multiplication layers, CPU time, peak RSS. */
+  nodes: { party: string; bytesSent: number; onlineSeconds: number; cpuSeconds: number; peakRssBytes: number }[];
 }
 
 export interface JobResult {
@@ -206,8 +209,10 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
         }
       }),
     ).catch(async (e: unknown) => {
-      // Make sure no node goes on with a job whose output will not be delivered.
-      await Promise.all(nodes.map((s) => s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobAbort, body: { code: ErrorCode.ABORTED, reason: 'the job failed elsewhere', by: 'analyst' } }).catch(() => {})));
+      // Make sure no node goes on with a job whose output will not be delivered, and tell
+      // each why (code, reason, blamed party): a node may hear of the abort from us first.
+      const body = abortBody(e, 'analyst');
+      await Promise.all(nodes.map((s) => s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobAbort, body }).catch(() => {})));
       throw e;
     });
     const seconds = (performance.now() - started) / 1000;
@@ -232,6 +237,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
         planHash: hash,
         jobId,
         ...(done[0]?.trust ? { trust: done[0].trust } : {}),
+        nodes: done.map((d, i) => ({ party: nodes[i].id, bytesSent: d.bytesSent, onlineSeconds: d.onlineSeconds, cpuSeconds: d.cpuSeconds, peakRssBytes: d.peakRssBytes })),
       },
     };
   } finally {

@@ -48,6 +48,12 @@ export interface JobDoneBody {
   bytesReceived: number;
   messagesSent: number;
   seconds: number;
+  /** Time from the end of input sharing to the end of the last layer: the multiplications. */
+  onlineSeconds: number;
+  /** CPU time of the node process during the job (user + system). */
+  cpuSeconds: number;
+  /** Peak resident set size of the node process so far. */
+  peakRssBytes: number;
   preprocessing: string;
   trust?: string;
 }
@@ -104,7 +110,9 @@ export const parseJobProgress = (b: unknown, from: string): JobProgressBody =>
 export const parseOutputShare = (b: unknown, from: string): OutputShareBody =>
   parse('OutputShare', b, from, { names: arr(str, 65536), lengths: arr(nat, 65536) });
 export const parseJobDone = (b: unknown, from: string): JobDoneBody =>
-  parse('JobDone', b, from, { bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, preprocessing: str, trust: opt(str) });
+  parse('JobDone', b, from, {
+    bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, onlineSeconds: num, cpuSeconds: num, peakRssBytes: nat, preprocessing: str, trust: opt(str),
+  });
 export const parseDescribeReply = (b: unknown, from: string): DescribeReplyBody => {
   const r = parse<DescribeReplyBody>('DescribeReply', b, from, { party: str });
   const inputs = (r as { inputs?: unknown }).inputs;

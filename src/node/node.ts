@@ -82,6 +82,22 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog });
   const jobs = new Map<string, Job>();
   const used = new Set<string>();
+  /**
+   * Jobs that finished here, most recent last (bounded). A node can finish its part of a job
+   * before another node aborts it (say, the fault is in the last layer's openings to that
+   * node); the abort that arrives afterwards is still logged, so every node's log says the
+   * job was aborted, and why. Job id → the analyst who submitted it.
+   */
+  const completed = new Map<string, string>();
+  const MAX_COMPLETED = 10_000;
+  function lateAbort(jobId: string, e: MpcError, from: string, analyst?: string): void {
+    if (!completed.has(jobId) || (analyst !== undefined && completed.get(jobId) !== analyst)) return;
+    completed.delete(jobId);
+    log.error(
+      { event: 'job-aborted', job: jobId, code: e.code, party: e.party, reason: e.message, late: true, from },
+      `job ${jobId}, finished here, was aborted afterwards by ${from}: ${e.message}`,
+    );
+  }
   const notes = new Map<string, PeerNotes>();
 
   const notesFor = (job: string): PeerNotes => {
@@ -118,6 +134,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       else if (f.kind === ControlKind.JobAbort) n.abort = { ...parseJobAbort(f.body, peer), from: peer };
       else throw new MpcError(ErrorCode.PROTOCOL, `party ${peer} sent control kind ${f.kind}, which parties do not exchange`, { party: peer });
       const job = jobs.get(f.job);
+      if (!job && n.abort) lateAbort(f.job, abortError(n.abort), peer);
       if (job) {
         if (n.abort && !job.failed) {
           const err = abortError(n.abort);
@@ -128,6 +145,16 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       }
     } catch (e) {
       log.warn({ event: 'bad-control', peer, err: (e as Error).message }, 'bad control frame from a party');
+    }
+  });
+
+  // A lost peer ends every running job at once, whatever phase it is in (every job involves
+  // every party). The mesh aborts the job transports it has registered, but a job still
+  // waiting for its peers' JobAccept, or for the dealer, would otherwise notice only when it
+  // next used its transport — or after ACCEPT_TIMEOUT_MS, far beyond the 10 s allowed.
+  mesh.on('peer-lost', (_peer, err) => {
+    for (const job of jobs.values()) {
+      if (!job.failed) fail(job, job.transport?.aborted ?? err);
     }
   });
 
@@ -184,6 +211,8 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         log: nlog,
       });
       let lastProgress = 0;
+      const phases: Record<string, number> = {};
+      const cpu0 = process.cpuUsage();
       const result = await execute(
         job.plan,
         {
@@ -202,6 +231,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
             lastProgress = now;
             void send(job.analyst, ControlKind.JobProgress, job.id, p);
           },
+          onPhase: (phase) => (phases[phase] = performance.now()),
         },
       );
       if (job.failed) throw job.failed;
@@ -231,8 +261,23 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         job: job.id,
         round: 0,
         kind: ControlKind.JobDone,
-        body: { bytesSent: st.bytesSent, bytesReceived: st.bytesReceived, messagesSent: st.messagesSent, seconds: (performance.now() - started) / 1000, preprocessing: 'dealer', trust: job.dealer.trust },
+        body: {
+          bytesSent: st.bytesSent,
+          bytesReceived: st.bytesReceived,
+          messagesSent: st.messagesSent,
+          seconds: (performance.now() - started) / 1000,
+          onlineSeconds: ((phases.output ?? 0) - (phases.online ?? 0)) / 1000,
+          cpuSeconds: (() => {
+            const c = process.cpuUsage(cpu0);
+            return (c.user + c.system) / 1e6;
+          })(),
+          peakRssBytes: process.resourceUsage().maxRSS * 1024,
+          preprocessing: 'dealer',
+          trust: job.dealer.trust,
+        },
       });
+      completed.set(job.id, job.analyst.peer.id);
+      if (completed.size > MAX_COMPLETED) completed.delete(completed.keys().next().value as string);
       log.info({ event: 'job-done', job: job.id, seconds: (performance.now() - started) / 1000, bytesSent: st.bytesSent }, `job ${job.id} done`);
     } finally {
       job.dealer?.close();
@@ -286,6 +331,23 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       });
   }
 
+  /**
+   * The analyst's cancellation of a job. runJob cancels a job on every node as soon as one
+   * node aborts it, and says why (code, reason, blamed party): keep that, so a node that
+   * hears of the abort first from the analyst still logs the real cause and the party.
+   */
+  function cancelled(analyst: string, body: unknown): MpcError {
+    let cause: JobAbortBody | undefined;
+    try {
+      cause = parseJobAbort(body, analyst);
+    } catch {
+      cause = undefined; // an older client sends no usable body: a plain cancellation
+    }
+    if (!cause) return new MpcError(ErrorCode.ABORTED, `the analyst ${analyst} cancelled the job`);
+    const e = abortError({ ...cause, by: undefined });
+    return new MpcError(e.code, `the analyst ${analyst} cancelled the job: ${e.message}`, e.party ? { party: e.party } : {});
+  }
+
   server.on('client', (ch, hello) => {
     if (ch.peer.role !== 'analyst' || !cfg.analysts.includes(ch.peer.id)) {
       log.warn({ event: 'client-refused', peer: formatIdentity(ch.peer) }, `refused ${formatIdentity(ch.peer)}: not an analyst of this node`);
@@ -298,7 +360,8 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       else if (f.kind === ControlKind.JobSubmit) submit(ch, f);
       else if (f.kind === ControlKind.JobAbort) {
         const job = jobs.get(f.job);
-        if (job && job.analyst === ch) fail(job, new MpcError(ErrorCode.ABORTED, `the analyst ${ch.peer.id} cancelled the job`));
+        if (job && job.analyst === ch) fail(job, cancelled(ch.peer.id, f.body));
+        else if (!job) lateAbort(f.job, cancelled(ch.peer.id, f.body), `analyst ${ch.peer.id}`, ch.peer.id);
       } else {
         ch.fail(new MpcError(ErrorCode.PROTOCOL, `analyst ${ch.peer.id} sent frame kind ${f.kind}, which analysts may not send`));
       }

@@ -22,6 +22,11 @@ export interface Progress {
 
 export interface ExecuteOptions {
   onProgress?: (p: Progress) => void;
+  /**
+   * Phase boundaries, for timing by the caller (the executor has no clock): 'online' when
+   * inputs are shared and the layers start, 'output' when the last layer is done.
+   */
+  onPhase?: (phase: 'online' | 'output') => void;
 }
 
 /** What a party ends a job with: its own outputs, and its messages for the analyst. */
@@ -78,6 +83,7 @@ export async function execute<S, P>(
 
   const specs = plan.inputs.map((i) => ({ owner: partyIndex(session, i.party), length: i.length, wire: i.wire }));
   for (const [wire, s] of await suite.input(session, specs, mine)) w[wire] = s;
+  options.onPhase?.('online');
 
   const layers = plan.layers.length - 1;
   let done = 0;
@@ -113,6 +119,7 @@ export async function execute<S, P>(
     if (layer.muls.length > 0) options.onProgress?.({ layer: k, layers, multiplications: done });
   }
 
+  options.onPhase?.('output');
   const outputs: OutputSpec<S>[] = plan.outputs.map((o) => ({
     name: o.name,
     share: share(o.wire),
