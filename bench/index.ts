@@ -1,21 +1,38 @@
 /**
- * `npm run bench`: the ring kernels, then the semi-honest protocol's online phase in one
- * process over the in-memory transport (no network: an upper bound for what the nodes can
- * do, and a regression guard for the executor). Prints tables and writes JSON
- * (`--json <file>`, default bench/results/latest.json). `--quick` uses small sizes.
- * The networked benchmark against MP-SPDZ's figures comes with the throughput milestone.
+ * `npm run bench`: Tessera's throughput, measured the way issue 5 asks.
+ *
+ * - **network** (the headline rows, bench/network.ts): real `mpc node` processes and a
+ *   dealer on 127.0.0.1 with real mTLS, jobs submitted through the code path of `mpc run`;
+ *   parties 2 and 3, security semi-honest and (when this build has it) malicious, dealer
+ *   preprocessing, one layer of 10^4…10^7 multiplications and a deep circuit of
+ *   1 000 layers × 1 000. Next to them the raw link baseline (bench/baseline.ts: one TLS 1.3
+ *   connection between two processes) and MP-SPDZ's figures on this machine. Writes an SVG
+ *   chart (bench/chart.ts) next to the JSON file.
+ * - **kernels**: the ring kernels on one core, and the semi-honest online phase with all
+ *   parties in one process over the in-memory transport (no network, no TLS: an upper bound
+ *   for the nodes, and a regression guard for the executor).
+ *
+ * Flags: `--quick` (small sizes, under a minute), `--only network|kernels`, `--json <file>`
+ * (default bench/results/latest.json; the chart goes to the same name with `.svg`).
+ * Progress goes to stderr. A configuration that fails shows its error in its row and the
+ * bench exits non-zero at the end.
  * @module
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { dirname, join, basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { circuit } from '../src/circuit/index.ts';
 import { compileLoaded } from '../src/compiler/load.ts';
 import { runLocal } from '../src/protocol/local.ts';
-import { formatRows, runKernelBench } from './kernels.ts';
+import { suiteFor, type SecurityLevel } from '../src/protocol/suites.ts';
+import { formatRows, runKernelBench, type Row as KernelRow } from './kernels.ts';
+import { measureTlsBaseline, type Baseline } from './baseline.ts';
+import { fmtCount, runNetworkBench, type NetConfig, type NetworkRow } from './network.ts';
+import { renderChart, type ChartSeries } from './chart.ts';
 
-interface ProtocolRow {
+interface InProcessRow {
   protocol: string;
   security: string;
   preprocessing: string;
@@ -30,8 +47,20 @@ interface ProtocolRow {
   transport: string;
 }
 
+/** MP-SPDZ on this machine (issue 5): 2 parties on 127.0.0.1, 10^6-wide layer, online phase. */
+const MP_SPDZ = {
+  source: 'issue 5: MP-SPDZ on this machine, 2 parties on 127.0.0.1, one 10^6-wide multiplication, online phase (fake preprocessing), its own timers',
+  'semi-honest': { protocol: 'semi2k', gatesPerSecond: [0.96e6, 1.05e6], bytesPerGate: 16 },
+  malicious: { protocol: 'spdz2k (s = 64)', gatesPerSecond: [0.22e6, 0.27e6], bytesPerGate: 32 },
+  secondsPerRound: { protocol: 'semi2k, 10 000 sequential multiplications', seconds: 52e-6 },
+} as const;
+
+const t0 = performance.now();
+const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s`;
+const progress = (line: string): void => void process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
+
 /** One layer of `width` multiplications (or `layers` sequential ones), all parties in-process. */
-async function protocolRow(parties: number, width: number, layers: number): Promise<ProtocolRow> {
+async function inProcessRow(parties: number, width: number, layers: number): Promise<InProcessRow> {
   const ids = Array.from({ length: parties }, (_, i) => `p${i + 1}`);
   const definition = circuit({ name: 'bench', parties: ids }, (c) => {
     let z = c.vector('p1', 'x');
@@ -42,9 +71,9 @@ async function protocolRow(parties: number, width: number, layers: number): Prom
   const { plan } = compileLoaded({ definition, file: 'bench' }, new Map([['p1.x', width], ['p2.y', width]]));
   const inputs = { p1: { x: new Array(width).fill(3) }, p2: { y: new Array(width).fill(5) } };
   // Includes input sharing and dealer expansion: the whole job as a node runs it.
-  const t0 = performance.now();
+  const start = performance.now();
   const r = await runLocal(plan, inputs);
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - start) / 1000;
   const m = plan.stats.multiplications;
   return {
     protocol: 'beaver-z2k64',
@@ -58,34 +87,232 @@ async function protocolRow(parties: number, width: number, layers: number): Prom
     seconds,
     gatesPerSecond: m / seconds,
     bytesPerGate: r.bytesSent[0] / m,
-    transport: 'memory',
+    transport: 'memory (in-process)',
   };
 }
 
-function table(rows: ProtocolRow[]): string {
-  const head = ['parties', 'batch', 'layers', 'mults', 'seconds', 'gates/s', 'bytes/gate/party'];
-  const body = rows.map((r) => [r.parties, r.batch, r.layers, r.multiplications, r.seconds.toFixed(3), Math.round(r.gatesPerSecond).toLocaleString('en'), r.bytesPerGate.toFixed(1)].map(String));
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(w[i])).join('  ');
+/** An aligned text table; columns after the first `left` are right-aligned. */
+function table(head: string[], body: string[][], left = 0): string {
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < left ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n');
 }
 
+function inProcessTable(rows: InProcessRow[]): string {
+  const head = ['parties', 'batch', 'layers', 'mults', 'seconds', 'gates/s', 'bytes/gate/party'];
+  return table(head, rows.map((r) => [r.parties, r.batch, r.layers, r.multiplications, r.seconds.toFixed(3), Math.round(r.gatesPerSecond).toLocaleString('en'), r.bytesPerGate.toFixed(1)].map(String)));
+}
+
+const mps = (g: number): string => `${(g / 1e6).toFixed(3)} M`;
+const us = (s: number): string => `${(s * 1e6).toFixed(0)} µs`;
+const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+
+function networkTable(rows: NetworkRow[]): string {
+  const head = ['parties', 'security', 'thr', 'layers × width', 'mults', 'online s', 'mult/s', 'B/mult/party', 'rounds', 'time/round', 'CPU s/party', 'peak RSS MiB', 'link %'];
+  const body = rows.map((r) => {
+    const shape = `${fmtCount(r.layers)} × ${fmtCount(r.batch)}`;
+    const cfg = [String(r.parties), r.security, String(r.threads), shape, fmtCount(r.multiplications)];
+    if (r.error !== undefined) return [...cfg, `ERROR: ${r.error}`];
+    return [
+      ...cfg,
+      r.seconds!.toFixed(4),
+      mps(r.gatesPerSecond!),
+      r.bytesPerGate!.toFixed(2),
+      String(r.rounds),
+      us(r.secondsPerRound!),
+      r.cpuSecondsPerParty!.toFixed(3),
+      mib(r.peakRssBytes!),
+      r.linkFraction === null ? 'n/a' : (r.linkFraction * 100).toFixed(1),
+    ];
+  });
+  // An error row has the configuration cells, then its message in place of the figures.
+  const cfgCols = 5;
+  const w = head.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length === head.length || i < cfgCols).map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= w.length || (cells.length < head.length && i === cells.length - 1) ? c : i === 1 || i === 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** Our matching rows next to MP-SPDZ's figures. */
+function comparison(rows: NetworkRow[], quick: boolean): string {
+  const ok = rows.filter((r) => r.error === undefined && r.parties === 2);
+  const wide = ok.filter((r) => r.layers === 1);
+  const width = wide.some((r) => r.batch === 1_000_000) ? 1_000_000 : Math.max(0, ...wide.map((r) => r.batch));
+  const deep = ok.filter((r) => r.layers > 1 && r.security === 'semi-honest').sort((a, b) => b.layers - a.layers)[0];
+  const lines: string[] = [];
+  const note = width === 1_000_000 ? '' : ` (this run has no 10^6 row${quick ? ' (--quick)' : ''}: compared at ${fmtCount(width)})`;
+  lines.push(`Against MP-SPDZ${note}.\nReference: ${MP_SPDZ.source}.\n`);
+  const body: string[][] = [];
+  for (const sec of ['semi-honest', 'malicious'] as const) {
+    const ref = MP_SPDZ[sec];
+    const r = wide.find((x) => x.security === sec && x.batch === width);
+    const refRate = `${(ref.gatesPerSecond[0] / 1e6).toFixed(2)}–${(ref.gatesPerSecond[1] / 1e6).toFixed(2)} M mult/s`;
+    body.push([`2 parties, ${sec}, 1 × ${fmtCount(width)}`, r ? `${mps(r.gatesPerSecond!)} mult/s` : 'not measured', `${ref.protocol}: ${refRate}`, r ? `${((r.gatesPerSecond! / ((ref.gatesPerSecond[0] + ref.gatesPerSecond[1]) / 2)) * 100).toFixed(0)} %` : '']);
+    body.push(['  bytes per mult per party', r ? r.bytesPerGate!.toFixed(2) : '', String(ref.bytesPerGate), '']);
+  }
+  body.push([
+    `2 parties, semi-honest, time per round${deep ? ` (${fmtCount(deep.layers)} × ${fmtCount(deep.batch)})` : ''}`,
+    deep ? us(deep.secondsPerRound!) : 'not measured',
+    `semi2k: ~${us(MP_SPDZ.secondsPerRound.seconds)} (${MP_SPDZ.secondsPerRound.protocol})`,
+    deep ? `${(deep.secondsPerRound! / MP_SPDZ.secondsPerRound.seconds).toFixed(1)}× their time` : '',
+  ]);
+  lines.push(table(['', 'Tessera', 'MP-SPDZ', 'ours / theirs'], body, 1));
+  return lines.join('\n');
+}
+
+function chartFor(rows: NetworkRow[], machine: string): string {
+  const series: ChartSeries[] = [];
+  const keys = [...new Set(rows.map((r) => `${r.parties}|${r.security}`))];
+  for (const k of keys) {
+    const [p, sec] = k.split('|');
+    const pts = rows.filter((r) => `${r.parties}|${r.security}` === k && r.layers === 1 && r.error === undefined);
+    series.push({ label: `${p} parties, ${sec}`, dashed: sec === 'malicious', points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
+  }
+  return renderChart({
+    title: 'Tessera online throughput: real nodes, mTLS on 127.0.0.1',
+    subtitle: `one multiplication layer, dealer preprocessing, 1 thread per node · ${machine}`,
+    series,
+    references: [
+      { label: 'MP-SPDZ semi2k online, 2 parties (~1.0 M/s)', gatesPerSecond: 1.0e6 },
+      { label: 'MP-SPDZ spdz2k online, 2 parties (~0.25 M/s)', gatesPerSecond: 0.245e6 },
+    ],
+  });
+}
+
+function maliciousAvailable(): { ok: boolean; why?: string } {
+  try {
+    suiteFor('malicious');
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, why: (e as Error).message };
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'string', default: 'bench/results/latest.json' } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'string', default: 'bench/results/latest.json' },
+      only: { type: 'string' },
+    },
+  });
   const quick = values.quick === true;
-  const kernels = await runKernelBench({ log2: quick ? 16 : 20, runs: quick ? 3 : 7 });
-  console.log(`Tessera — Node ${process.version}\n\nRing kernels (one thread)\n`);
-  console.log(formatRows(kernels));
-  const shapes: [number, number, number][] = quick
-    ? [[2, 10_000, 1], [3, 10_000, 1], [2, 100, 100]]
-    : [[2, 10_000, 1], [2, 100_000, 1], [2, 1_000_000, 1], [3, 1_000_000, 1], [2, 1000, 1000]];
-  const rows: ProtocolRow[] = [];
-  for (const [p, w, l] of shapes) rows.push(await protocolRow(p, w, l));
-  console.log('\nSemi-honest online phase, all parties in one process, in-memory transport\n');
-  console.log(table(rows));
-  mkdirSync(dirname(values.json!), { recursive: true });
-  writeFileSync(values.json!, JSON.stringify({ node: process.version, date: new Date().toISOString(), kernels, protocol: rows }, null, 2));
-  console.log(`\nwrote ${values.json}`);
+  const only = values.only;
+  if (only !== undefined && only !== 'network' && only !== 'kernels') throw new Error(`--only: expected network or kernels, got ${JSON.stringify(only)}`);
+  const doKernels = only !== 'network';
+  const doNetwork = only !== 'kernels';
+  const jsonFile = values.json!;
+  const svgFile = join(dirname(jsonFile), `${basename(jsonFile, extname(jsonFile))}.svg`);
+
+  const cpu = cpus();
+  const machine = {
+    cpu: cpu[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpu.length,
+    memoryBytes: totalmem(),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  };
+  const machineLine = `${machine.cpu}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${machine.os}, Node ${machine.node}`;
+  console.log(`Tessera benchmark${quick ? ' (--quick: small sizes)' : ''} — ${machineLine}`);
+  let failed = false;
+
+  let kernels: KernelRow[] | null = null;
+  let inProcess: InProcessRow[] | null = null;
+  if (doKernels) {
+    progress('ring kernels');
+    kernels = await runKernelBench({ log2: quick ? 16 : 20, runs: quick ? 3 : 7 });
+    console.log(`\nRing kernels (one thread, no network)\n`);
+    console.log(formatRows(kernels));
+    progress('in-process protocol rows');
+    const shapes: [number, number, number][] = quick
+      ? [[2, 10_000, 1], [3, 10_000, 1], [2, 100, 100]]
+      : [[2, 10_000, 1], [2, 100_000, 1], [2, 1_000_000, 1], [3, 1_000_000, 1], [2, 1000, 1000]];
+    inProcess = [];
+    for (const [p, w, l] of shapes) inProcess.push(await inProcessRow(p, w, l));
+    console.log('\nIN-PROCESS (not networked): semi-honest job, all parties in one process, in-memory transport, no TLS; includes input sharing and dealer expansion\n');
+    console.log(inProcessTable(inProcess));
+  }
+
+  let baseline: (Baseline & { error?: undefined }) | { error: string } | null = null;
+  let rows: NetworkRow[] | null = null;
+  const notes: string[] = [];
+  if (doNetwork) {
+    const mal = maliciousAvailable();
+    const securities: SecurityLevel[] = mal.ok ? ['semi-honest', 'malicious'] : ['semi-honest'];
+    if (!mal.ok) notes.push(`malicious security is not available in this build (${mal.why}): no malicious rows`);
+    notes.push('threads: 1 — the per-node worker pool (issue 5, point 1) does not exist yet, so every node computes in one thread; rows with threads 2 come with it');
+
+    progress(`raw TLS baseline (${quick ? '256 MiB' : '1 GiB'} in 1 MiB writes)`);
+    try {
+      const b = await measureTlsBaseline({ bytes: quick ? 256 * 2 ** 20 : 2 ** 30, chunkBytes: 2 ** 20 });
+      baseline = b;
+      progress(`baseline: ${(b.bytesPerSecond / 1e9).toFixed(3)} GB/s`);
+    } catch (e) {
+      baseline = { error: (e as Error).message };
+      failed = true;
+      progress(`baseline FAILED: ${(e as Error).message}`);
+    }
+    const widths = quick ? [1_000, 10_000, 100_000] : [10_000, 100_000, 1_000_000, 10_000_000];
+    const deep = quick ? { layers: 100, width: 100 } : { layers: 1000, width: 1000 };
+    const configs: NetConfig[] = [];
+    for (const parties of [2, 3]) {
+      for (const security of securities) {
+        for (const width of widths) configs.push({ parties, security, width, layers: 1, runs: width >= 10_000_000 ? 1 : 3 });
+        configs.push({ parties, security, width: deep.width, layers: deep.layers, runs: 3 });
+      }
+    }
+    rows = await runNetworkBench({
+      configs,
+      baselineBytesPerSecond: baseline && baseline.error === undefined ? baseline.bytesPerSecond : null,
+      warmupWidth: 100,
+      jobTimeoutMs: (c) => (c.width * c.layers >= 10_000_000 ? 600_000 : quick ? 60_000 : 180_000),
+      progress,
+    });
+    if (rows.some((r) => r.error !== undefined)) failed = true;
+
+    console.log('\nNETWORKED: real `mpc node` processes + dealer on 127.0.0.1, mTLS 1.3 (wss), jobs through runJob as `mpc run`; dealer preprocessing');
+    console.log('online s = best of the runs (1 run for 10^7, else 3) of the slowest node\'s time from end of input sharing to end of last layer');
+    console.log(`raw TLS baseline: ${baseline && baseline.error === undefined ? `${(baseline.bytesPerSecond / 1e9).toFixed(3)} GB/s (${(baseline.bytes / 2 ** 20).toFixed(0)} MiB, ${baseline.cipher}, one direction, process to process)` : `FAILED: ${baseline?.error}`}`);
+    for (const n of notes) console.log(`note: ${n}`);
+    console.log('');
+    console.log(networkTable(rows));
+    console.log(
+      '\nB/mult/party = bytes p1 sent / multiplications; time/round = online s / rounds; CPU s/party = mean over nodes, whole job;\n' +
+        'peak RSS = highest node high-water mark since start (dataset loading included; jobs run narrowest first);\n' +
+        "link % = p1's bytes per online second / raw TLS baseline.\n",
+    );
+    console.log(comparison(rows, quick));
+
+    mkdirSync(dirname(svgFile), { recursive: true });
+    writeFileSync(svgFile, chartFor(rows, machineLine));
+    console.log(`\nwrote ${svgFile}`);
+  }
+
+  mkdirSync(dirname(jsonFile), { recursive: true });
+  writeFileSync(
+    jsonFile,
+    JSON.stringify(
+      {
+        machine,
+        date: new Date().toISOString(),
+        quick,
+        seconds: (performance.now() - t0) / 1000,
+        baseline,
+        kernels,
+        inProcess,
+        rows,
+        references: { mpSpdz: MP_SPDZ },
+        notes,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`wrote ${jsonFile}`);
+  console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (failed) {
+    console.log('\nsome configurations FAILED (see their rows): exit code 1');
+    process.exitCode = 1;
+  }
 }
 
 main().catch((e: unknown) => {

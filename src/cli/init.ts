@@ -36,7 +36,7 @@ export function registerInit(program: Command): void {
     .option('--federation <name>', 'federation name (part of every identity URI)', 'tessera')
     .option('--host <host>', 'host every process listens on and is reached at', '127.0.0.1')
     .option('--base-port <port>', 'dealer port; party i (from 0) listens on base-port + 1 + i', '7100')
-    .option('--security <mode>', `security mode of the nodes (${SECURITY_MODES.join(' | ')})`, 'semi-honest')
+    .option('--security <mode>', `weakest security mode the nodes accept (${SECURITY_MODES.join(' | ')})`, 'malicious')
     .option('--no-dealer', 'no dealer: the nodes make preprocessing by OT among themselves')
     .option('--force', 'replace an existing federation in <dir> (its certificates stop working)')
     .option('--data <inputs.json>', "example data: split an inputs file ({ party: { input: values } }) into each party's datasets")

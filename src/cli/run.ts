@@ -14,7 +14,7 @@ import { runJob, type JobResult, type RunJobOptions } from '../coordinator/clien
 import { withEmbeddedFederation } from '../coordinator/embedded.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
 import type { RawInputs } from '../protocol/inputs.ts';
-import type { SecurityLevel } from '../node/messages.ts';
+import { SECURITY_LEVELS, type SecurityLevel } from '../protocol/suites.ts';
 import { exampleInputsPath } from './compile.ts';
 
 interface RunFlags {
@@ -85,12 +85,12 @@ export function registerRun(program: Command): void {
     .option('--cluster <file>', 'run on running nodes described by cluster.json (from `mpc init`); each node reads its own datasets')
     .option('--json', 'print { outputs, stats } as one JSON object')
     .option('--parties <n|list>', 'computing parties of the embedded federation: a count (adds p4, p5, …) or a list; default: the circuit\'s parties')
-    .option('--security <mode>', 'semi-honest (the only mode implemented so far; malicious comes with SPDZ2k MACs)', 'semi-honest')
+    .option('--security <mode>', 'malicious (SPDZ2k MACs: any deviation aborts the job) or semi-honest (faster; trusts every party to follow the protocol)', 'malicious')
     .option('--preprocessing <mode>', 'dealer (the only mode implemented so far; ot comes with the dealer-free generator)', 'dealer')
     .option('--keep', 'keep the embedded federation folder and its logs')
     .action(async (file: string, flags: RunFlags) => {
-      if (flags.security !== 'semi-honest') {
-        throw new MpcError(ErrorCode.UNSUPPORTED, `--security ${flags.security}: only semi-honest is implemented so far`);
+      if (!(SECURITY_LEVELS as readonly string[]).includes(flags.security)) {
+        throw new MpcError(ErrorCode.CONFIG, `--security ${flags.security}: expected ${SECURITY_LEVELS.join(' or ')}`);
       }
       if (flags.preprocessing !== 'dealer') {
         throw new MpcError(ErrorCode.UNSUPPORTED, `--preprocessing ${flags.preprocessing}: only dealer is implemented so far`);

@@ -56,6 +56,8 @@ interface Proc {
   child: ChildProcess;
   log: string;
   exited: Promise<number | null>;
+  /** Stopped on purpose through `EmbeddedFederation.kill`. */
+  killed?: boolean;
 }
 
 function tail(file: string, lines = 15): string {
@@ -70,7 +72,10 @@ function tail(file: string, lines = 15): string {
 export interface EmbeddedFederation {
   /** The temp folder: certificates, configs, and one `<name>.log` per process. */
   dir: string;
-  /** Send `signal` to the node (party id) or 'dealer' process. */
+  /**
+   * Send `signal` to the node (party id) or 'dealer' process. Its exit then no longer ends the
+   * run by itself: `fn` decides what the loss means.
+   */
   kill(name: string, signal?: NodeJS.Signals): void;
 }
 
@@ -83,7 +88,9 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
   const procs: Proc[] = [];
   try {
     const base = await freePortRange(opts.parties.length + 1);
-    await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1', data: opts.inputs });
+    await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1', data: opts.inputs,
+      // The analyst owns this federation and picks the security of each job.
+      security: 'semi-honest' });
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');
@@ -102,6 +109,10 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
     const died = new Promise<never>((_, reject) => {
       for (const pr of procs) {
         void pr.exited.then((code) => {
+          // A process stopped through `federation.kill` is meant to be gone: `fn` sees the
+          // consequences through its own connections (the killed-node tests check exactly
+          // those), so its exit must not end the run and tear the federation down under `fn`.
+          if (pr.killed) return;
           const msg = tail(pr.log).split('\n').map((l) => {
             try {
               const o = JSON.parse(l) as { msg?: string; err?: string };
@@ -120,6 +131,7 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
       kill: (name, signal = 'SIGKILL') => {
         const pr = procs.find((x) => x.name === name);
         if (!pr) throw new RangeError(`no process ${name} in this federation`);
+        pr.killed = true;
         pr.child.kill(signal);
       },
     };

@@ -5,6 +5,7 @@
  */
 import { MpcError, ErrorCode } from '../errors.ts';
 import { semiHonest } from './semi-honest.ts';
+import { spdz2k } from './spdz2k/suite.ts';
 import type { ProtocolSuite } from './suite.ts';
 
 export type SecurityLevel = 'semi-honest' | 'malicious';
@@ -13,6 +14,7 @@ export const SECURITY_LEVELS: readonly SecurityLevel[] = ['semi-honest', 'malici
 // Suites are stateless objects; the per-job state lives in the Session and the prep source.
 const suites: Partial<Record<SecurityLevel, ProtocolSuite<unknown, unknown>>> = {
   'semi-honest': semiHonest as ProtocolSuite<unknown, unknown>,
+  malicious: spdz2k as ProtocolSuite<unknown, unknown>,
 };
 
 export function suiteFor(security: SecurityLevel): ProtocolSuite<unknown, unknown> {

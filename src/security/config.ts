@@ -156,9 +156,9 @@ export function parseNodeConfig(obj: unknown, file: string, baseDir: string): No
     dealer,
     analysts: o.analysts === undefined ? [] : v.uniqueIds(o.analysts, 'analysts'),
     datasets: o.datasets === undefined ? {} : v.datasets(o.datasets, 'datasets'),
-    // The weakest security mode this node accepts. Semi-honest until malicious security (SPDZ2k) lands;
-    // then malicious becomes the default (ARCHITECTURE.md §1).
-    security: o.security === undefined ? 'semi-honest' : v.oneOf(o.security, 'security', SECURITY_MODES),
+    // The weakest security mode this node accepts; malicious unless weaker jobs are allowed
+    // explicitly (ARCHITECTURE.md §1).
+    security: o.security === undefined ? 'malicious' : v.oneOf(o.security, 'security', SECURITY_MODES),
     preprocessing,
   };
 }

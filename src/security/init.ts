@@ -43,7 +43,7 @@ export interface InitOptions {
   basePort?: number;
   /** Create a dealer (dealer preprocessing); without one, nodes use OT preprocessing. Default true. */
   dealer?: boolean;
-  /** Weakest security mode the nodes accept. Default `'semi-honest'`, the only mode implemented so far. */
+  /** Weakest security mode the nodes accept. Default `'malicious'` (ARCHITECTURE.md §1). */
   security?: SecurityMode;
   /** Overwrite an existing federation in `dir`. Default false. */
   force?: boolean;
@@ -186,7 +186,7 @@ function checkOptions(opts: InitOptions): CheckedOptions {
   for (const p of Object.keys(opts.data ?? {})) {
     if (!parties.includes(p)) bad(`the data names party ${JSON.stringify(p)}, which is not one of ${parties.join(', ')}`);
   }
-  const security = opts.security ?? 'semi-honest';
+  const security = opts.security ?? 'malicious';
   if (!SECURITY_MODES.includes(security)) bad(`security must be one of ${SECURITY_MODES.join(', ')}, got ${JSON.stringify(security)}`);
   return { parties, analyst, federation, host, basePort, dealer: opts.dealer ?? true, security, force: opts.force ?? false };
 }

@@ -85,7 +85,9 @@ class Impostor {
   #upSeq = 0;
   #upOpen = false;
   #pending: Frame[] = [];
-  #armed: { fault: Fault; kind: number; resolve: (job: string) => void } | undefined;
+  #armed: { fault: Fault; kind: number; before: Set<string>; resolve: (job: string) => void } | undefined;
+  /** Every job id relayed so far, either way. */
+  readonly #jobs = new Set<string>();
   /** Close codes of p1's connections to us, in order. */
   readonly downCloses: number[] = [];
   readonly #all = new Set<WebSocket>();
@@ -111,9 +113,12 @@ class Impostor {
     });
   }
 
-  /** Tamper with p3's next frame of `kind` to p1 (an opening by default); resolves with its job id once done. */
+  /**
+   * Tamper with p3's next frame of `kind` (an opening by default) to p1 in a job that starts
+   * after this call (never a straggler of an earlier job); resolves with its job id once done.
+   */
   arm(fault: Fault, kind: number = MessageKind.Open): Promise<string> {
-    return new Promise((resolve) => (this.#armed = { fault, kind, resolve }));
+    return new Promise((resolve) => (this.#armed = { fault, kind, before: new Set(this.#jobs), resolve }));
   }
 
   async close(): Promise<void> {
@@ -177,6 +182,7 @@ class Impostor {
   }
 
   #toUp(f: Frame): void {
+    if (f.job) this.#jobs.add(f.job);
     if (!this.#upOpen) return void this.#pending.push(f);
     this.#up!.send(encodeFrame({ ...f, seq: this.#upSeq++ }));
   }
@@ -184,8 +190,9 @@ class Impostor {
   #toDown(f: Frame): void {
     const ws = this.#down;
     if (!ws || ws.readyState !== ws.OPEN) return; // lost with p1's connection, as on a real network
+    if (f.job) this.#jobs.add(f.job);
     const armed = this.#armed;
-    if (!armed || f.kind !== armed.kind) return void ws.send(encodeFrame({ ...f, seq: this.#downSeq++ }));
+    if (!armed || f.kind !== armed.kind || armed.before.has(f.job)) return void ws.send(encodeFrame({ ...f, seq: this.#downSeq++ }));
     this.#armed = undefined;
     const next = (g: Partial<Frame> = {}) => encodeFrame({ ...f, ...g, seq: this.#downSeq++ });
     switch (armed.fault) {
@@ -299,12 +306,18 @@ describe('a party that breaks the rules mid-job (real nodes, real dealer, impost
     const name = `${c.fault}${c.kind === ControlKind.JobAccept ? ' instead of p3\'s JobAccept' : ' in p3\'s opening'}`;
     it(`${name}: the job aborts on every node within 10 s, naming p3; the nodes keep serving`, async () => {
       const mark = Object.fromEntries(IDS.map((id) => [id, logs[id].length]));
+      let watchdog: NodeJS.Timeout | undefined;
       try {
-        await faultCase(c);
+        await Promise.race([
+          faultCase(c),
+          new Promise((_, reject) => (watchdog = setTimeout(() => reject(new Error('case still running after 20 s')), 20_000))),
+        ]);
       } catch (e) {
         // The node logs of this case, to see where it went wrong.
         for (const id of IDS) console.log(`${id}:\n  ${logs[id].slice(mark[id]).map((l) => `${String(l.event)}: ${String(l.msg)}`).join('\n  ')}`);
         throw e;
+      } finally {
+        clearTimeout(watchdog);
       }
     });
   }
@@ -321,12 +334,21 @@ interface Case {
   closes?: number;
 }
 
+const p3Ups = () => logs.p1.filter((l) => l.event === 'peer-up' && l.peer === 'p3').length;
+/** Whether p1's channel to p3 is up, from its log. */
+const p1SeesP3 = () => logs.p1.filter((l) => (l.event === 'peer-up' || l.event === 'peer-lost') && l.peer === 'p3').at(-1)?.event === 'peer-up';
+
 async function faultCase(c: Case): Promise<void> {
   const closesBefore = impostor!.downCloses.length;
+  const upsBefore = p3Ups();
+  await waitFor(p1SeesP3, 5000, 'p1 to be connected to p3 before the job');
   const tampered = impostor!.arm(c.fault, c.kind);
   const t0 = Date.now();
   const err = await expectRejection(runJob(target, threeWay, RUN));
-  const job = await tampered;
+  const job = await Promise.race([
+    tampered,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the job failed before the impostor tampered with it: ${err.message}`)), 3000).unref()),
+  ]);
   expect(Date.now() - t0).toBeLessThan(10_000);
   // The analyst's error names the party and the fault.
   expect(err.party).toBe('p3');
@@ -348,7 +370,11 @@ async function faultCase(c: Case): Promise<void> {
     expect(Date.now() - t0).toBeLessThan(10_000);
     if (eventsOf(id, job, 'job-done').length > 0) expect(aborted.late, `${id} finished ${job}, then heard of the abort`).toBe(true);
   }
-  if (c.closes) expect(impostor!.downCloses.slice(closesBefore)).toContain(c.closes);
+  if (c.closes) await waitFor(() => impostor!.downCloses.slice(closesBefore).includes(c.closes!), 5000, `p1 to close the connection with ${c.closes}`);
+  // Where p1 closed its channel to p3, it dials again by itself (the lower index dials).
+  // Wait for that: until then p1's mesh refuses new jobs at once with the violation that
+  // ended the old channel (mesh.ready treats it as a peer failure, not as a transient loss).
+  if (c.channel) await waitFor(() => p3Ups() > upsBefore, 5000, 'p1 to reconnect to p3');
   // The nodes keep serving: the next job, with p3 behaving, gives the right answer.
   const r = await runJob(target, threeWay, RUN);
   expect(r.outputs).toEqual({ r: want });

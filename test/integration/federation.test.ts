@@ -1,5 +1,6 @@
 // Real node processes, real mTLS, the dealer process: every canonical circuit over an
-// embedded federation of 2, 3 and 5 parties, compared with the plaintext evaluator.
+// embedded federation of 2, 3 and 5 parties, under malicious (SPDZ2k) and semi-honest
+// security, compared with the plaintext evaluator.
 // Read this first: one federation per party count, several jobs on each (nodes serve many).
 import { describe, expect, it } from 'vitest';
 import { loadCircuit, compileLoaded } from '../../src/compiler/load.ts';
@@ -10,7 +11,8 @@ import { runJob } from '../../src/coordinator/client.ts';
 import { withEmbeddedFederation } from '../../src/coordinator/embedded.ts';
 import { Prg } from '../../src/ring/prg.ts';
 
-const opts = { security: 'semi-honest' as const, preprocessing: 'dealer' as const, connectRetry: { attempts: 60, baseMs: 50, maxMs: 500 } };
+const base = { preprocessing: 'dealer' as const, connectRetry: { attempts: 60, baseMs: 50, maxMs: 500 } };
+const SECURITY = ['malicious', 'semi-honest'] as const;
 
 /** Seeded random signed 64-bit integers, as decimal strings, some small. */
 function randomInts(prg: Prg, n: number): string[] {
@@ -51,17 +53,25 @@ describe('embedded federation over real processes and mTLS', () => {
       const parties = Array.from({ length: n }, (_, i) => `p${i + 1}`);
       const raw = inputsFor(parties, n);
       await withEmbeddedFederation({ parties, inputs: raw }, async (target) => {
-        for (const file of circuits) {
-          const { circuit, want } = await expected(file, raw);
-          const got = await runJob(target, circuit, opts);
-          expect(got.outputs, file).toEqual(want);
-          expect(got.stats.parties).toBe(n);
-          expect(got.stats.bytesSent).toBeGreaterThan(0);
+        for (const security of SECURITY) {
+          for (const file of circuits) {
+            const { circuit, want } = await expected(file, raw);
+            const got = await runJob(target, circuit, { ...base, security });
+            expect(got.outputs, `${file} (${security})`).toEqual(want);
+            expect(got.stats.parties).toBe(n);
+            expect(got.stats.security).toBe(security);
+            expect(got.stats.bytesSent).toBeGreaterThan(0);
+          }
         }
-        // Several jobs at once on the same nodes: messages are kept apart by job id.
+        // Several jobs at once on the same nodes, of both kinds: messages are kept apart by job id.
         const concurrent = await Promise.all(circuits.map(async (file) => [await expected(file, raw), file] as const));
-        const results = await Promise.all(concurrent.map(([{ circuit }]) => runJob(target, circuit, opts)));
-        results.forEach((r, i) => expect(r.outputs, `${concurrent[i][1]} (concurrent)`).toEqual(concurrent[i][0].want));
+        const results = await Promise.all(
+          concurrent.flatMap(([{ circuit }]) => SECURITY.map((security) => runJob(target, circuit, { ...base, security }))),
+        );
+        results.forEach((r, i) => {
+          const [{ want }, file] = concurrent[Math.floor(i / SECURITY.length)];
+          expect(r.outputs, `${file} (concurrent)`).toEqual(want);
+        });
       });
     }, 120_000);
   }

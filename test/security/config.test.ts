@@ -30,7 +30,7 @@ function goodNode(): Record<string, unknown> {
     dealer: { id: 'dealer', host: '127.0.0.1', port: 7100 },
     analysts: ['alice'],
     datasets: { x: { file: 'data/x.csv', format: 'csv', column: 'x' }, y: { file: '/abs/y.json' } },
-    security: 'semi-honest',
+    security: 'malicious',
     preprocessing: 'dealer',
   };
 }
@@ -59,7 +59,7 @@ describe('node config', () => {
     expect(c.security).toBe('semi-honest');
   });
 
-  it('fills defaults: no dealer, OT preprocessing, semi-honest security, no datasets', () => {
+  it('fills defaults: no dealer, OT preprocessing, malicious security, no datasets', () => {
     const o = goodNode();
     delete o.dealer;
     delete o.preprocessing;

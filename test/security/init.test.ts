@@ -52,7 +52,7 @@ describe('initFederation', () => {
       dealer: { id: 'dealer', host: '127.0.0.1', port: 7100 },
       analysts: ['alice'],
       datasets: {},
-      security: 'semi-honest',
+      security: 'malicious',
       preprocessing: 'dealer',
     });
     expect(n2.parties.map((p) => `${p.id}:${p.port}`)).toEqual(['p1:7101', 'p2:7102', 'p3:7103']);

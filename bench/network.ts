@@ -1,0 +1,308 @@
+/**
+ * The networked rows of `npm run bench`: real `mpc node` processes and a dealer on
+ * 127.0.0.1 with real mTLS (`withEmbeddedFederation`), jobs submitted by `runJob` — the
+ * code path of `mpc run`. Nothing is simulated.
+ *
+ * The circuit is built here: p1's vector x and p2's vector y of `width` elements,
+ * `layers` sequential elementwise multiplications (z = x; repeat z = z·y), and only the sum
+ * of z is revealed, so input and output cost next to nothing on the wire. Each node holds
+ * one input per width (`x1000`, `x10000`, …) as a dataset, so one federation per party count
+ * serves every row of that count (nodes serve many jobs).
+ *
+ * Time is the nodes' `onlineSeconds`: from the end of input sharing to the end of the last
+ * layer, i.e. around the multiplications only (MP-SPDZ's benchmark shape). A run's time is
+ * the slowest node's; a row keeps the best of its runs. Every run's output is checked
+ * against the plaintext result.
+ * @module
+ */
+import { performance } from 'node:perf_hooks';
+import { circuit } from '../src/circuit/index.ts';
+import type { LoadedCircuit } from '../src/compiler/load.ts';
+import { runJob, type ClusterTarget, type JobResult } from '../src/coordinator/client.ts';
+import { withEmbeddedFederation } from '../src/coordinator/embedded.ts';
+import type { SecurityLevel } from '../src/protocol/suites.ts';
+
+export interface NetConfig {
+  parties: number;
+  security: SecurityLevel;
+  /** Elements per layer. */
+  width: number;
+  /** Sequential multiplication layers. */
+  layers: number;
+  /** Timed runs (the best is kept). */
+  runs: number;
+}
+
+export interface NodeFigures {
+  party: string;
+  bytesSent: number;
+  onlineSeconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+/** One configuration's result (ARCHITECTURE.md §6); the figures are null when it failed. */
+export interface NetworkRow {
+  protocol: string;
+  security: SecurityLevel;
+  preprocessing: string;
+  parties: number;
+  threads: number;
+  /** Elements per multiplication layer. */
+  batch: number;
+  layers: number;
+  multiplications: number;
+  transport: string;
+  runs: number;
+  /** Best online time (slowest node of the run), seconds. */
+  seconds: number | null;
+  gatesPerSecond: number | null;
+  /** Bytes p1 sent per multiplication (inputs and output included, negligible here). */
+  bytesPerGate: number | null;
+  rounds: number | null;
+  secondsPerRound: number | null;
+  /** Mean over nodes of CPU seconds for the job (dealer link, input sharing, layers, output). */
+  cpuSecondsPerParty: number | null;
+  /** Highest node peak RSS: each node process's high-water mark since it started. */
+  peakRssBytes: number | null;
+  /** p1's bytes sent per online second, over the raw TLS baseline's bytes per second. */
+  linkFraction: number | null;
+  /** p1's bytes sent per online second. */
+  bytesPerSecond: number | null;
+  /** Wall time of the best run as the analyst saw it (submit to done, all phases). */
+  jobSeconds: number | null;
+  /** Online seconds of every run. */
+  runSeconds: number[];
+  nodes: NodeFigures[];
+  error?: string;
+}
+
+export interface NetworkBenchOptions {
+  configs: NetConfig[];
+  /** For linkFraction; null when the baseline failed. */
+  baselineBytesPerSecond: number | null;
+  /** Width of the untimed warm-up job run first on each federation. */
+  warmupWidth: number;
+  /** Longest a single job may take before the federation is restarted. */
+  jobTimeoutMs: (c: NetConfig) => number;
+  progress: (line: string) => void;
+}
+
+export const protocolName = (s: SecurityLevel): string => (s === 'malicious' ? 'spdz2k-z2k64' : 'beaver-z2k64');
+export const partyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `p${i + 1}`);
+
+/** p1's x and p2's y: small, varied values (period 10) so the expected output is cheap to compute. */
+const xAt = (i: number): number => 1 + (i % 10);
+const yAt = (i: number): number => 2 + (i % 5);
+
+/** Σ x_i · y_i^layers mod 2^64, as a signed 64-bit value. */
+export function expectedSum(width: number, layers: number): bigint {
+  let total = 0n;
+  for (let r = 0; r < Math.min(10, width); r++) {
+    const count = BigInt(Math.floor((width - 1 - r) / 10) + 1);
+    let p = 1n;
+    let base = BigInt(yAt(r));
+    // y^layers mod 2^64 by squaring.
+    for (let e = layers; e > 0; e >>= 1) {
+      if (e & 1) p = BigInt.asUintN(64, p * base);
+      base = BigInt.asUintN(64, base * base);
+    }
+    total = BigInt.asUintN(64, total + count * BigInt(xAt(r)) * p);
+  }
+  return BigInt.asIntN(64, total);
+}
+
+/** The benchmark circuit for one configuration. */
+export function benchCircuit(parties: number, width: number, layers: number): LoadedCircuit {
+  const definition = circuit({ name: `bench-${width}x${layers}`, parties: partyIds(parties) }, (c) => {
+    let z = c.vector('p1', `x${width}`);
+    const y = c.vector('p2', `y${width}`);
+    for (let k = 0; k < layers; k++) z = z.mul(y);
+    c.reveal('sum', z.sum());
+  });
+  return { definition, file: `bench/network.ts (${width} × ${layers})` };
+}
+
+export const configLabel = (c: NetConfig): string =>
+  `${c.parties} parties, ${c.security}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}`;
+
+export function fmtCount(n: number): string {
+  const e = Math.log10(n);
+  return n >= 10_000 && Number.isInteger(e) ? `10^${e}` : n.toLocaleString('en');
+}
+
+class FederationBroken extends Error {}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FederationBroken(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/** One job, its output checked. */
+async function job(target: ClusterTarget, c: NetConfig, timeoutMs: number, connectAttempts = 6): Promise<JobResult> {
+  const r = await withTimeout(
+    runJob(target, benchCircuit(c.parties, c.width, c.layers), {
+      security: c.security,
+      preprocessing: 'dealer',
+      connectRetry: { attempts: connectAttempts, baseMs: 100, maxMs: 1000 },
+    }),
+    timeoutMs,
+    `a job of ${configLabel(c)}`,
+  );
+  const got = r.outputs.sum;
+  const want = expectedSum(c.width, c.layers);
+  if (typeof got !== 'number' && typeof got !== 'string') throw new Error(`output sum missing or not a scalar: ${JSON.stringify(got)}`);
+  if (BigInt(got) !== want) throw new Error(`wrong output: sum = ${got}, expected ${want}`);
+  return r;
+}
+
+function emptyRow(c: NetConfig): NetworkRow {
+  return {
+    protocol: protocolName(c.security),
+    security: c.security,
+    preprocessing: 'dealer',
+    parties: c.parties,
+    threads: 1,
+    batch: c.width,
+    layers: c.layers,
+    multiplications: c.width * c.layers,
+    transport: 'wss (mTLS 1.3), 127.0.0.1, one process per party',
+    runs: 0,
+    seconds: null,
+    gatesPerSecond: null,
+    bytesPerGate: null,
+    rounds: null,
+    secondsPerRound: null,
+    cpuSecondsPerParty: null,
+    peakRssBytes: null,
+    linkFraction: null,
+    bytesPerSecond: null,
+    jobSeconds: null,
+    runSeconds: [],
+    nodes: [],
+  };
+}
+
+async function measure(target: ClusterTarget, c: NetConfig, opts: NetworkBenchOptions): Promise<NetworkRow> {
+  const row = emptyRow(c);
+  let best: { r: JobResult; online: number } | undefined;
+  for (let i = 0; i < c.runs; i++) {
+    const r = await job(target, c, opts.jobTimeoutMs(c));
+    const online = Math.max(...r.stats.nodes.map((n) => n.onlineSeconds));
+    row.runSeconds.push(online);
+    if (!best || online < best.online) best = { r, online };
+  }
+  const { r, online } = best!;
+  const s = r.stats;
+  const p1 = s.nodes.find((n) => n.party === 'p1') ?? s.nodes[0];
+  row.runs = c.runs;
+  row.multiplications = s.multiplications;
+  row.seconds = online;
+  row.gatesPerSecond = s.multiplications / online;
+  row.bytesPerGate = p1.bytesSent / s.multiplications;
+  row.rounds = s.rounds;
+  row.secondsPerRound = online / s.rounds;
+  row.cpuSecondsPerParty = s.nodes.reduce((t, n) => t + n.cpuSeconds, 0) / s.nodes.length;
+  row.peakRssBytes = Math.max(...s.nodes.map((n) => n.peakRssBytes));
+  row.bytesPerSecond = p1.bytesSent / online;
+  row.linkFraction = opts.baselineBytesPerSecond ? row.bytesPerSecond / opts.baselineBytesPerSecond : null;
+  row.jobSeconds = s.seconds;
+  row.nodes = s.nodes.map((n) => ({ ...n }));
+  return row;
+}
+
+/** Inputs for one federation: p1 holds x<w>, p2 holds y<w>, for every width used. */
+function federationInputs(widths: number[]): Record<string, Record<string, number[]>> {
+  const p1: Record<string, number[]> = {};
+  const p2: Record<string, number[]> = {};
+  for (const w of widths) {
+    p1[`x${w}`] = Array.from({ length: w }, (_, i) => xAt(i));
+    p2[`y${w}`] = Array.from({ length: w }, (_, i) => yAt(i));
+  }
+  return { p1, p2 };
+}
+
+/**
+ * Run every configuration of one party count on one federation (restarted if it breaks:
+ * a node that dies takes its federation with it, and the rows after it get a fresh one).
+ */
+async function runPartyCount(parties: number, configs: NetConfig[], opts: NetworkBenchOptions): Promise<Map<NetConfig, NetworkRow>> {
+  const results = new Map<NetConfig, NetworkRow>();
+  const queue = [...configs];
+  const widths = [...new Set([opts.warmupWidth, ...configs.map((c) => c.width)])].sort((a, b) => a - b);
+  const inputs = federationInputs(widths);
+  for (let attempt = 1; queue.length > 0 && attempt <= 3; attempt++) {
+    let current: NetConfig | undefined;
+    const gen = { alive: true };
+    try {
+      const t0 = performance.now();
+      opts.progress(`federation: starting ${parties} nodes and a dealer (datasets of widths ${widths.map(fmtCount).join(', ')})${attempt > 1 ? `, attempt ${attempt}` : ''}`);
+      await withEmbeddedFederation({ parties: partyIds(parties), inputs }, async (target) => {
+        // Untimed warm-up; nodes may still be loading their datasets, hence the patient retry.
+        const warm: NetConfig = { parties, security: queue[0].security, width: opts.warmupWidth, layers: 1, runs: 1 };
+        await job(target, warm, 120_000, 240);
+        for (const security of new Set(queue.map((c) => c.security))) {
+          if (security !== warm.security) await job(target, { ...warm, security }, 120_000);
+        }
+        opts.progress(`federation: ${parties} nodes up and warmed up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        while (gen.alive && queue.length > 0) {
+          current = queue[0];
+          const c = current;
+          const started = performance.now();
+          opts.progress(`start ${configLabel(c)} (${c.runs} run${c.runs > 1 ? 's' : ''})`);
+          let row: NetworkRow;
+          let broken: unknown;
+          try {
+            row = await measure(target, c, opts);
+          } catch (e) {
+            row = { ...emptyRow(c), error: message(e) };
+            broken = e instanceof FederationBroken ? e : undefined;
+          }
+          if (!gen.alive) return;
+          results.set(c, row);
+          queue.shift();
+          current = undefined;
+          const took = ((performance.now() - started) / 1000).toFixed(1);
+          opts.progress(row.error ? `FAILED ${configLabel(c)} after ${took} s: ${row.error}` : `done  ${configLabel(c)}: ${(row.gatesPerSecond! / 1e6).toFixed(3)} M mult/s, ${(row.secondsPerRound! * 1e6).toFixed(0)} µs/round (${took} s)`);
+          if (broken) throw broken;
+          if (row.error) {
+            // Is the federation still serving jobs after the failure?
+            try {
+              await job(target, warm, 60_000);
+            } catch (e) {
+              throw new FederationBroken(`the federation does not serve jobs after the failure: ${message(e)}`);
+            }
+          }
+        }
+      });
+    } catch (e) {
+      gen.alive = false;
+      opts.progress(`federation of ${parties} parties ended: ${message(e)}`);
+      if (current !== undefined && !results.has(current)) {
+        results.set(current, { ...emptyRow(current), error: message(e) });
+        if (queue[0] === current) queue.shift();
+      }
+    }
+  }
+  for (const c of queue) results.set(c, { ...emptyRow(c), error: 'not run: the federation could not be started or kept running' });
+  return results;
+}
+
+/** Every configuration, one federation per party count; rows in the order of `configs`. */
+export async function runNetworkBench(opts: NetworkBenchOptions): Promise<NetworkRow[]> {
+  const counts = [...new Set(opts.configs.map((c) => c.parties))];
+  const all = new Map<NetConfig, NetworkRow>();
+  for (const n of counts) {
+    // Narrowest first: each node's peak RSS is a high-water mark since its start, so a row's
+    // figure is its own only if no wider job ran before it on the same nodes.
+    const rank = (c: NetConfig) => (c.security === 'semi-honest' ? 0 : 1);
+    const mine = opts.configs.filter((c) => c.parties === n).sort((a, b) => a.width - b.width || a.layers - b.layers || rank(a) - rank(b));
+    for (const [c, r] of await runPartyCount(n, mine, opts)) all.set(c, r);
+  }
+  return opts.configs.map((c) => all.get(c)!);
+}

@@ -1,0 +1,193 @@
+/**
+ * The batched MAC check of SPDZ [DPSZ12 §4, as streamlined in DKLPSS13 §3 (MACCheck with a
+ * random linear combination and commit-then-open)], over Z_2^{k+s} with coefficients in
+ * Z_2^s as SPDZ2k requires [CDESX18 §3, batch MAC check].
+ *
+ * For opened values ỹ_1 … ỹ_t (as this party received them) with MAC shares m_{j,i}:
+ * 1. joint coin: every party commits to 32 random bytes, then opens; the seed is the hash
+ *    of all openings in party order, so no party can bias it after seeing the others';
+ * 2. χ_j ∈ Z_2^64 from a PRG on that seed; y = Σ χ_j·ỹ_j and σ_i = Σ χ_j·m_{j,i} − α_i·y,
+ *    all mod 2^128;
+ * 3. every party commits to σ_i (with a 32-byte nonce), then opens; Σσ_i ≡ 0 (mod 2^128)
+ *    or the check fails.
+ * If some opened value was wrong in its low k = 64 bits (in any honest party's view), the
+ * check passes with probability at most 2^{-s+log2(s+1)} ≈ 2^{-57.9} for s = 64
+ * [CDESX18 §3]; α is never revealed, and honest σ_i are uniform subject to Σσ_i = 0.
+ *
+ * Opened values are logged in slots claimed in call order (so chunked layers that run
+ * concurrently still log deterministically); a check covers a fixed range of slots, is
+ * numbered when its range is closed, and checks run one after another. Message rounds are
+ * 4·(check index) + step, kind MacCheck, so checks never share a slot.
+ * @module
+ */
+import * as z128 from '../../ring/z128.ts';
+import type { Z128Vec } from '../../ring/z128.ts';
+import { Prg } from '../../ring/prg.ts';
+import { MpcError, ErrorCode } from '../../errors.ts';
+import { MessageKind } from '../transport.ts';
+import type { Session } from '../session.ts';
+import { bigintFrom16, bigintTo16 } from './share.ts';
+import { equalBytes, exchange, taggedHash, u32 } from './wire.ts';
+
+/** Default number of opened elements after which a check runs before going on (2^20). */
+export const DEFAULT_MAC_CHECK_EVERY = 2 ** 20;
+
+const COIN_TAG = 'tessera/spdz2k/v1/mac-check/coin-commitment';
+const CHI_TAG = 'tessera/spdz2k/v1/mac-check/chi-seed';
+const CHI_LABEL = 'tessera/spdz2k/v1/mac-check/chi';
+const SIGMA_TAG = 'tessera/spdz2k/v1/mac-check/sigma-commitment';
+
+/** What one party keeps of one opening until it is checked: the opened values and its MAC shares of them. */
+export interface Opening {
+  opened: Z128Vec;
+  mac: Z128Vec;
+  /** Where the values were opened, for the failure message ("layer 3", "outputs"). */
+  label: string;
+}
+
+/** What the check needs from the party: its index, peers, transport, local randomness and α_i. */
+export type CheckSession = Session<{ readonly alpha: bigint }>;
+
+interface Slot {
+  count: number;
+  label: string;
+  opening: Promise<Opening>;
+  resolve(o: Opening): void;
+  reject(e: unknown): void;
+}
+
+/** A claimed slot: fill it with `done` (or `fail`), then await `check` if there is one. */
+export interface SlotHandle {
+  done(opened: Z128Vec, mac: Z128Vec): void;
+  fail(e: unknown): void;
+  /** The check this slot closed, if it closed one (it has already been scheduled). */
+  check?: Promise<void>;
+}
+
+/** Swallow a rejection for promises that may legitimately be left unawaited. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/**
+ * The values opened since the last MAC check, one party's view, and the chain of checks.
+ * Lives in the party's preprocessing source (one per job).
+ */
+export class OpenedValues {
+  readonly #slots = new Map<number, Slot>();
+  #next = 0;
+  #from = 0;
+  #pending = 0;
+  #checks = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  /** `every`: run a check as soon as this many elements were opened since the last one. */
+  constructor(readonly every: number = DEFAULT_MAC_CHECK_EVERY) {
+    if (!Number.isSafeInteger(every) || every < 1) throw new RangeError(`macCheckEvery: expected a positive integer, got ${String(every)}`);
+  }
+
+  /** Number of checks scheduled so far. */
+  get checks(): number {
+    return this.#checks;
+  }
+
+  /**
+   * Claim the next slot for an opening of `count` elements. Must be called synchronously in
+   * the protocol's (deterministic) order, before the opening's first await.
+   */
+  claim(s: CheckSession, count: number, label: string): SlotHandle {
+    let resolve!: (o: Opening) => void;
+    let reject!: (e: unknown) => void;
+    const opening = quiet(
+      new Promise<Opening>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      }),
+    );
+    const seq = this.#next++;
+    this.#slots.set(seq, { count, label, opening, resolve, reject });
+    this.#pending += count;
+    const handle: SlotHandle = {
+      done: (opened, mac) => resolve({ opened, mac, label }),
+      fail: (e) => reject(e),
+    };
+    if (this.#pending >= this.every) handle.check = this.#close(s);
+    return handle;
+  }
+
+  /** Check everything still unchecked, after every earlier check: the final check before outputs. */
+  flush(s: CheckSession): Promise<void> {
+    return this.#next > this.#from ? this.#close(s) : this.#chain;
+  }
+
+  /** Close the range of slots claimed since the last check and chain its check. */
+  #close(s: CheckSession): Promise<void> {
+    const from = this.#from;
+    const to = this.#next;
+    const count = this.#pending;
+    this.#from = to;
+    this.#pending = 0;
+    // Every party closes the same ranges (counts are plan-derived), so skipping an empty
+    // range keeps the check numbering in step.
+    const index = count > 0 ? this.#checks++ : -1;
+    const run = async (): Promise<void> => {
+      const openings: Opening[] = [];
+      for (let seq = from; seq < to; seq++) {
+        const slot = this.#slots.get(seq)!;
+        openings.push(await slot.opening);
+        this.#slots.delete(seq);
+      }
+      if (index >= 0) await macCheck(s, index, openings);
+    };
+    this.#chain = quiet(this.#chain.then(run));
+    return this.#chain;
+  }
+}
+
+/** The batched MAC check number `index` over `openings`, as party `s.self`. */
+export async function macCheck(s: CheckSession, index: number, openings: readonly Opening[]): Promise<void> {
+  const base = 4 * index;
+  const ctx = u32(index);
+  const what = `MAC check ${index}`;
+
+  // 1. Joint coin for χ: commit, then open [DKLPSS13 §3].
+  const coin = s.rng.bytes(32);
+  const coinCommits = await exchange(s, MessageKind.MacCheck, base, taggedHash(COIN_TAG, ctx, u32(s.self), coin), 32, `${what}: coin commitment`);
+  const coins = await exchange(s, MessageKind.MacCheck, base + 1, coin, 32, `${what}: coin`);
+  verifyOpenings(s, COIN_TAG, ctx, coinCommits, coins);
+  const chi = new Prg(taggedHash(CHI_TAG, ctx, ...coins), CHI_LABEL);
+
+  // 2. σ_i = Σ χ_j·m_{j,i} − α_i·Σ χ_j·ỹ_j (mod 2^128), χ_j ∈ Z_2^64 [CDESX18 §3].
+  let y = 0n;
+  let m = 0n;
+  for (const o of openings) {
+    const t = o.opened.lo.length;
+    const c: Z128Vec = { lo: chi.u64(t), hi: new BigUint64Array(t) };
+    y += z128.sum(z128.mul(c, o.opened));
+    m += z128.sum(z128.mul(c, o.mac));
+  }
+  const sigma = BigInt.asUintN(128, m - s.prep.alpha * BigInt.asUintN(128, y));
+
+  // 3. Commit to σ_i with a nonce, then open; the σ_i must sum to zero.
+  const opening = new Uint8Array(48);
+  opening.set(s.rng.bytes(32), 0);
+  opening.set(bigintTo16(sigma), 32);
+  const sigmaCommits = await exchange(s, MessageKind.MacCheck, base + 2, taggedHash(SIGMA_TAG, ctx, u32(s.self), opening), 32, `${what}: σ commitment`);
+  const sigmas = await exchange(s, MessageKind.MacCheck, base + 3, opening, 48, `${what}: σ`);
+  verifyOpenings(s, SIGMA_TAG, ctx, sigmaCommits, sigmas);
+  let total = 0n;
+  for (const o of sigmas) total += bigintFrom16(o.subarray(32));
+  if (BigInt.asUintN(128, total) !== 0n) {
+    const where = [...new Set(openings.map((o) => o.label))].join(', ');
+    throw new MpcError(ErrorCode.MAC_CHECK, `MAC check failed: a party deviated (values opened in ${where})`);
+  }
+}
+
+function verifyOpenings(s: CheckSession, tag: string, ctx: Uint8Array, commits: Uint8Array[], openings: Uint8Array[]): void {
+  for (let j = 0; j < s.parties.length; j++) {
+    if (!equalBytes(taggedHash(tag, ctx, u32(j), openings[j]), commits[j])) {
+      throw new MpcError(ErrorCode.MAC_CHECK, `MAC check: commitment mismatch from ${s.parties[j]}`, { party: s.parties[j] });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Beaver multiplication on authenticated shares [Bea91; DPSZ12 §2; CDESX18 §4, Π_Online
+ * "Multiply"]. With a triple ([[a]], [[b]], [[c]]), c = a·b:
+ * 1. open d = x − a and e = y − b as full 128-bit values (a, b are uniform in Z_2^128, so
+ *    the openings reveal nothing, including about the upper bits), [d | e] in one message
+ *    per peer: 32 bytes per multiplication per peer;
+ * 2. z = c + d·b + e·a (+ d·e at party 0) and
+ *    m_z = m_c + d·m_b + e·m_a + α_i·d·e = m_c + d·(m_b + α_i·e) + e·m_a;
+ * 3. log the opened [d | e] with this party's MAC shares of them (m_x − m_a, m_y − m_b)
+ *    for the batched MAC check, which runs here when enough values piled up.
+ * @module
+ */
+import * as z128 from '../../ring/z128.ts';
+import { MessageKind } from '../transport.ts';
+import type { Session } from '../session.ts';
+import type { Spdz2kPrep } from './prep.ts';
+import { shareLength, slice128, type AuthShare } from './share.ts';
+import { allocWire, openShares } from './wire.ts';
+
+/**
+ * Layer of a multiplication round. The executor numbers chunk c of layer k as c·2^20 + k
+ * (executor.ts `chunkRound`); this only names the layer in MAC-check failures.
+ */
+export function layerOf(round: number): number {
+  return round % 2 ** 20;
+}
+
+/** One Beaver round: x·y elementwise (same length), `round` naming the message slot. */
+export async function multiply(s: Session<Spdz2kPrep>, round: number, x: AuthShare, y: AuthShare): Promise<AuthShare> {
+  const w = shareLength(x);
+  if (shareLength(y) !== w) throw new RangeError(`multiply: operands of ${w} and ${shareLength(y)} elements`);
+  // Claim the triple and the log slot before the first await: concurrent chunks of a
+  // layer must consume preprocessing and log openings in call order on every party.
+  const triple = s.prep.triples(w);
+  const slot = s.prep.opened.claim(s, 2 * w, `layer ${layerOf(round)}`);
+  let z: AuthShare;
+  try {
+    const { a, b, c } = await triple;
+    // [d | e] is built in place in its wire buffer; the MAC shares [m_x − m_a | m_y − m_b] alongside.
+    const mine = allocWire(2 * w);
+    z128.sub(x.x, a.x, slice128(mine, 0, w));
+    z128.sub(y.x, b.x, slice128(mine, w, 2 * w));
+    const macs = z128.alloc(2 * w);
+    z128.sub(x.m, a.m, slice128(macs, 0, w));
+    z128.sub(y.m, b.m, slice128(macs, w, 2 * w));
+    const opened = await openShares(s, MessageKind.Open, round, mine, `the openings of layer ${layerOf(round)}`);
+    slot.done(opened, macs);
+    const d = slice128(opened, 0, w);
+    const e = slice128(opened, w, 2 * w);
+    z = {
+      x: z128.beaverCombine(c.x, a.x, b.x, d, e, s.self === 0),
+      m: z128.beaverCombine(c.m, a.m, z128.add(b.m, z128.mulScalar(e, s.prep.alpha)), d, e, false),
+    };
+  } catch (err) {
+    slot.fail(err);
+    throw err;
+  }
+  if (slot.check) await slot.check;
+  return z;
+}

@@ -1,0 +1,157 @@
+/**
+ * A party's SPDZ2k preprocessing source for one job (F_Prep's output to P_i [CDESX18 §4]):
+ * its MAC key share α_i, and the schedule's items (schedule.ts) expanded from its dealer
+ * seed, completed by the dealer's extras where the party has some (dealer.ts). Items are
+ * consumed exactly once, in schedule order; asking for anything else (another kind, another
+ * length, more items than dealt) is a PREPROCESSING error.
+ *
+ * It also carries the job's per-party protocol state: the opened values awaiting the MAC
+ * check (mac-check.ts), so the suite object itself stays stateless.
+ * @module
+ */
+import * as z128 from '../../ring/z128.ts';
+import type { Z128Vec } from '../../ring/z128.ts';
+import { bytesToU64 } from '../../ring/encoding.ts';
+import { MpcError, ErrorCode } from '../../errors.ts';
+import type { Plan } from '../../compiler/plan.ts';
+import type { NextExtra } from '../suite.ts';
+import { correctionBytes, schedule, valueBytes, type Item, type ItemKind } from './schedule.ts';
+import { expandSeedShares, macKeyShare } from './dealer.ts';
+import { OpenedValues, DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
+import type { AuthShare } from './share.ts';
+
+export interface AuthTriple {
+  a: AuthShare;
+  b: AuthShare;
+  c: AuthShare;
+}
+
+/** A mask with, for its holder only, the mask's value (input masks: 128 bits; output masks: the low 64). */
+export interface Masked<V> {
+  share: AuthShare;
+  value?: V;
+}
+
+export interface Spdz2kPrepOptions {
+  /** Run a MAC check once this many elements were opened since the last one (default 2^20). */
+  macCheckEvery?: number;
+}
+
+export class Spdz2kPrep {
+  /** This party's MAC key share α_i. */
+  readonly alpha: bigint;
+  /** Values opened and not yet MAC-checked, and the chain of checks. */
+  readonly opened: OpenedValues;
+  /** The circuit's parties: the job's party list must start with them. */
+  readonly planParties: readonly string[];
+  /** Rounds of the output phase's openings (after every layer's round). */
+  readonly outputRound: number;
+  readonly #items: Item[];
+  #next = 0;
+
+  constructor(
+    plan: Plan,
+    readonly n: number,
+    readonly self: number,
+    private readonly seed: Uint8Array,
+    private readonly nextExtra: NextExtra,
+    options: Spdz2kPrepOptions = {},
+  ) {
+    if (!Number.isInteger(self) || self < 0 || self >= n) throw new RangeError(`spdz2k prep: party ${self} is not among ${n}`);
+    this.#items = schedule(plan, n);
+    this.alpha = macKeyShare(seed);
+    this.opened = new OpenedValues(options.macCheckEvery ?? DEFAULT_MAC_CHECK_EVERY);
+    this.planParties = plan.parties;
+    this.outputRound = plan.layers.length;
+  }
+
+  /** Items left to consume. */
+  get remaining(): number {
+    return this.#items.length - this.#next;
+  }
+
+  /**
+   * The job's party order must start with the circuit's parties, in circuit order: that is
+   * how the dealer's schedule (plan indices) maps onto session indices.
+   */
+  checkParties(parties: readonly string[]): void {
+    const ok = parties.length === this.n && this.planParties.every((p, i) => parties[i] === p);
+    if (!ok) {
+      throw new MpcError(
+        ErrorCode.PROTOCOL,
+        `malicious suite: the job's parties must be the circuit's parties (${this.planParties.join(', ')}) first, in that order, then any others, ${this.n} in all; got ${parties.join(', ')}`,
+      );
+    }
+  }
+
+  /**
+   * Claim the next item, which must be `kind` of `length` (held by `holder` where it
+   * matters), and start fetching its extras. Synchronous up to the returned promise, so
+   * that concurrent callers consume items (and the dealer's extras) in call order.
+   */
+  #take(kind: ItemKind, length: number, holder?: number): { item: Item; correction?: Promise<Uint8Array>; value?: Promise<Uint8Array> } {
+    const item = this.#items[this.#next];
+    const asked = `${kind} of ${length}${holder === undefined ? '' : ` for party ${holder}`}`;
+    if (item === undefined) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing exhausted: all ${this.#items.length} items were used, the protocol asked for ${asked}`);
+    }
+    if (item.kind !== kind || item.length !== length || (holder !== undefined && item.holder !== holder)) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${this.#next} is ${item.kind} of ${item.length} (${item.what}), the protocol asked for ${asked}`);
+    }
+    this.#next++;
+    const correction = this.self === this.n - 1 ? this.#extra(correctionBytes(item), `corrections for ${item.what}`) : undefined;
+    const value = item.holder === this.self ? this.#extra(valueBytes(item), `the value of ${item.what}`) : undefined;
+    // A failed fetch surfaces where the item is awaited; never as an unhandled rejection.
+    correction?.catch(() => {});
+    value?.catch(() => {});
+    return { item, correction, value };
+  }
+
+  async #extra(bytes: number, what: string): Promise<Uint8Array> {
+    const b = await this.nextExtra();
+    if (!(b instanceof Uint8Array) || b.byteLength !== bytes) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `dealer sent ${b?.byteLength ?? 'no'} bytes for ${what}, expected ${bytes}`);
+    }
+    return b;
+  }
+
+  /** An authenticated random value: masks and randoms share the layout. */
+  async #auth(kind: ItemKind, length: number, holder?: number): Promise<{ share: AuthShare; value?: Uint8Array }> {
+    const t = this.#take(kind, length, holder);
+    const own = expandSeedShares(this.seed, t.item, this.self, this.n);
+    const m = t.correction ? z128.fromBytes(await t.correction) : own.rest[0];
+    return { share: { x: own.x[0], m }, value: t.value ? await t.value : undefined };
+  }
+
+  /** The mask of the next input (plan order), owned by `owner`; the owner also gets r. */
+  async inputMask(owner: number, length: number): Promise<Masked<Z128Vec>> {
+    const r = await this.#auth('input-mask', length, owner);
+    return { share: r.share, value: r.value && z128.fromBytes(r.value) };
+  }
+
+  /** The mask of the next (output, party recipient); the recipient also gets r mod 2^64. */
+  async outputMask(recipient: number, length: number): Promise<Masked<BigUint64Array>> {
+    const r = await this.#auth('output-mask', length, recipient);
+    return { share: r.share, value: r.value && bytesToU64(r.value.slice()) };
+  }
+
+  /** A batch of authenticated uniformly random values. */
+  async random(length: number): Promise<AuthShare> {
+    return (await this.#auth('random', length)).share;
+  }
+
+  /** The next batch of authenticated triples (c = a·b mod 2^128). */
+  async triples(length: number): Promise<AuthTriple> {
+    const t = this.#take('triples', length);
+    const own = expandSeedShares(this.seed, t.item, this.self, this.n);
+    const [a, b] = own.x;
+    let rest = own.rest;
+    if (t.correction) {
+      const bytes = await t.correction;
+      const L = 16 * length;
+      rest = [0, 1, 2, 3].map((k) => z128.fromBytes(bytes.subarray(k * L, (k + 1) * L)));
+    }
+    const [c, ma, mb, mc] = rest;
+    return { a: { x: a, m: ma }, b: { x: b, m: mb }, c: { x: c, m: mc } };
+  }
+}

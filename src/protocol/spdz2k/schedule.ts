@@ -1,0 +1,94 @@
+/**
+ * The preprocessing schedule of one job: the list of authenticated items the online phase
+ * consumes, in consumption order. The dealer and every party derive it from the plan alone,
+ * so they agree on it without talking:
+ *
+ * 1. one input mask [[r]] per plan input, in plan order, owned by the input's party;
+ * 2. one triple batch ([[a]], [[b]], [[c]] with c = a·b) per chunk of every multiplication
+ *    layer (`multiplicationBatches`), in layer order;
+ * 3. one output mask [[r]] per (output, party recipient), in plan output order and then in
+ *    the order of the output's `to` list; the recipient learns r mod 2^64;
+ * 4. when some output goes to the analyst, with W the total length of those outputs:
+ *    a random batch [[ρ]] of W (masks the upper 64 bits), a random [[κ]] of one element
+ *    (the analyst's one-time MAC key) and a triple batch of W (for [[κ·y]]).
+ *
+ * Party indices in the schedule are plan indices: the job's party order puts the plan's
+ * parties first (ARCHITECTURE.md, node.ts), and the online phase checks that it does.
+ * @module
+ */
+import { ANALYST } from '../../circuit/builder.ts';
+import { multiplicationBatches, type Plan } from '../../compiler/plan.ts';
+import { MpcError, ErrorCode } from '../../errors.ts';
+
+export type ItemKind = 'input-mask' | 'triples' | 'output-mask' | 'random';
+
+export interface Item {
+  kind: ItemKind;
+  /** Position among items of the same kind; with the kind, it names the item's PRG streams. */
+  ordinal: number;
+  length: number;
+  /**
+   * The party that also learns the item's value from the dealer: an input mask's owner
+   * (all 128 bits) or an output mask's recipient (the low 64 bits only); -1 for none.
+   */
+  holder: number;
+  /** For error messages: what the item is for. */
+  what: string;
+}
+
+/** Version tag of every PRG label of this suite: changing the layout means changing it. */
+export const SPDZ2K_LABEL = 'tessera/spdz2k/v1';
+
+/** HKDF label of item `it`'s stream in each party's seed. */
+export function itemLabel(it: Pick<Item, 'kind' | 'ordinal'>): string {
+  return `${SPDZ2K_LABEL}/${it.kind}/${it.ordinal}`;
+}
+
+function planIndex(plan: Plan, party: string, what: string): number {
+  const i = plan.parties.indexOf(party);
+  if (i < 0) throw new MpcError(ErrorCode.PREPROCESSING, `${what}: party ${party} is not one of the circuit's parties (${plan.parties.join(', ')})`);
+  return i;
+}
+
+/** The schedule of `plan` for `n` computing parties (n ≥ the plan's party count). */
+export function schedule(plan: Plan, n: number): Item[] {
+  if (!Number.isInteger(n) || n < Math.max(1, plan.parties.length)) {
+    throw new MpcError(ErrorCode.PREPROCESSING, `a job of circuit ${plan.circuit} needs at least its ${plan.parties.length} parties, got n = ${n}`);
+  }
+  const items: Item[] = [];
+  const ordinals: Record<ItemKind, number> = { 'input-mask': 0, triples: 0, 'output-mask': 0, random: 0 };
+  const push = (kind: ItemKind, length: number, holder: number, what: string): void => {
+    items.push({ kind, ordinal: ordinals[kind]++, length, holder, what });
+  };
+  for (const i of plan.inputs) push('input-mask', i.length, planIndex(plan, i.party, `input ${i.party}.${i.name}`), `input ${i.party}.${i.name}`);
+  multiplicationBatches(plan).forEach((w, k) => push('triples', w, -1, `multiplication batch ${k}`));
+  let analyst = 0;
+  let toAnalyst = false;
+  for (const o of plan.outputs) {
+    const len = plan.wireLength[o.wire];
+    for (const r of o.to) {
+      if (r === ANALYST) continue;
+      push('output-mask', len, planIndex(plan, r, `output ${o.name}`), `output ${o.name} to ${r}`);
+    }
+    if (o.to.includes(ANALYST)) {
+      toAnalyst = true;
+      analyst += len;
+    }
+  }
+  if (toAnalyst) {
+    push('random', analyst, -1, 'output high-bit masks');
+    push('random', 1, -1, "the analyst's output key");
+    push('triples', analyst, -1, "the analyst's output tags");
+  }
+  return items;
+}
+
+/** Bytes of the dealer's extra for the last party (MAC-share corrections, and c for triples). */
+export function correctionBytes(it: Item): number {
+  return (it.kind === 'triples' ? 64 : 16) * it.length;
+}
+
+/** Bytes of the dealer's extra for the item's holder (its value). */
+export function valueBytes(it: Item): number {
+  return (it.kind === 'input-mask' ? 16 : 8) * it.length;
+}

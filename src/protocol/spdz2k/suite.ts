@@ -1,0 +1,79 @@
+/**
+ * SPDZ2k, the malicious-security suite: authenticated additive sharing over Z_2^64 with
+ * k = 64, s = 64 (shares and MACs in Z_2^128) [CDESX18 "SPDZ2k: Efficient MPC mod 2^k for
+ * Dishonest Majority", CRYPTO 2018], with dealer preprocessing (dealer.ts). Any deviation by
+ * up to n − 1 corrupt parties makes every honest party abort before releasing any output,
+ * except with probability about 2^-57.9 per MAC check (s − log2(s + 1) bits, [CDESX18 §3]).
+ *
+ * Files, one role each (MP-SPDZ's Share / Input / Protocol / MC / Prep split):
+ * share.ts (local ops), schedule.ts + dealer.ts + prep.ts (preprocessing), input.ts,
+ * multiply.ts (Beaver), mac-check.ts (batched MAC check), output.ts, wire.ts (messages).
+ *
+ * Message slots (kind, round): Input 0 (masked inputs), BroadcastCheck 0 (input digests),
+ * Open k (layer k's Beaver openings; chunk c of it at c·2^20 + k), Open L (output openings,
+ * L = plan.layers.length), Output 0 (analyst-output commitments), Open L+1 (the analyst's
+ * key κ), MacCheck 4c…4c+3 (check c: coin commitment, coin, σ commitment, σ).
+ * @module
+ */
+import type { ProtocolSuite } from '../suite.ts';
+import { dealSpdz2k } from './dealer.ts';
+import { Spdz2kPrep } from './prep.ts';
+import { shareInputs } from './input.ts';
+import { multiply } from './multiply.ts';
+import { deliverOutputs, reconstructExternal } from './output.ts';
+import { DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
+import {
+  addShares,
+  broadcastShare,
+  concatShares,
+  mulPublicShare,
+  negShare,
+  publicShare,
+  shareLength,
+  sliceShare,
+  subShares,
+  sumShare,
+  type AuthShare,
+} from './share.ts';
+
+export interface Spdz2kOptions {
+  /**
+   * Run a MAC check as soon as this many elements were opened since the last check (each
+   * multiplication opens two), besides the final check before outputs. Bounds the memory
+   * of the opened-values log (32 bytes per element) and how long a deviation goes unnoticed.
+   * Default 2^20.
+   */
+  macCheckEvery?: number;
+}
+
+/** A SPDZ2k suite; the registered one (`suiteFor('malicious')`) uses the defaults. */
+export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthShare, Spdz2kPrep> {
+  const macCheckEvery = options.macCheckEvery ?? DEFAULT_MAC_CHECK_EVERY;
+  if (!Number.isSafeInteger(macCheckEvery) || macCheckEvery < 1) {
+    throw new RangeError(`options.macCheckEvery must be a positive integer, got ${String(options.macCheckEvery)}`);
+  }
+  return {
+    name: 'malicious',
+    length: shareLength,
+    fromPublic: (session, v) => publicShare(session.self, session.prep.alpha, v),
+    add: addShares,
+    sub: subShares,
+    neg: negShare,
+    sum: sumShare,
+    mulPublic: mulPublicShare,
+    broadcast: broadcastShare,
+    concat: concatShares,
+    slice: sliceShare,
+    input: shareInputs,
+    multiply,
+    output: deliverOutputs,
+    reconstructExternal,
+    deal: dealSpdz2k,
+    prep: (plan, n, self, seed, nextExtra) => new Spdz2kPrep(plan, n, self, seed, nextExtra, { macCheckEvery }),
+  };
+}
+
+/** The malicious suite with default parameters. */
+export const spdz2k = createSpdz2k();
+
+export type { AuthShare, Spdz2kPrep };

@@ -1,0 +1,107 @@
+// Test harness for the malicious suite: every party of a job in one process, like runLocal,
+// but each party's outcome is kept (fulfilled or rejected), corrupt parties can have their
+// transport or their preprocessing source wrapped, and a party that hangs is reported
+// instead of hanging the test.
+import type { Plan } from '../../../src/compiler/plan.ts';
+import { ANALYST } from '../../../src/circuit/builder.ts';
+import { Prg, randomSeed } from '../../../src/ring/prg.ts';
+import { memoryExtras } from '../../../src/preprocessing/dealer.ts';
+import { memoryNetwork } from '../../../src/protocol/memory.ts';
+import { execute, type PartyResult } from '../../../src/protocol/executor.ts';
+import { encodePartyInputs, type RawInputs } from '../../../src/protocol/inputs.ts';
+import type { ProtocolSuite } from '../../../src/protocol/suite.ts';
+import type { MessageKind, Transport } from '../../../src/protocol/transport.ts';
+import { spdz2k } from '../../../src/protocol/spdz2k/suite.ts';
+import type { AuthShare } from '../../../src/protocol/spdz2k/share.ts';
+import type { Spdz2kPrep } from '../../../src/protocol/spdz2k/prep.ts';
+
+export type Outcome = { ok: true; result: PartyResult } | { ok: false; error: unknown };
+
+export interface HarnessOptions {
+  parties?: readonly string[];
+  suite?: ProtocolSuite<AuthShare, Spdz2kPrep>;
+  wrapTransport?: (t: Transport, self: number) => Transport;
+  wrapPrep?: (p: Spdz2kPrep, self: number) => Spdz2kPrep;
+  dealerSeeds?: Uint8Array[];
+  /** Abort every party's transport when one party fails (as nodes do). Default false. */
+  propagate?: boolean;
+  /** A party still running after this many ms is reported as hung. Default 5000. */
+  timeoutMs?: number;
+}
+
+export interface HarnessResult {
+  outcomes: Outcome[];
+  /** Analyst outputs, when every party finished; or the error reconstructing them. */
+  analyst?: Record<string, BigUint64Array>;
+  analystError?: unknown;
+}
+
+export async function runParties(plan: Plan, inputs: RawInputs, options: HarnessOptions = {}): Promise<HarnessResult> {
+  const parties = options.parties ?? plan.parties;
+  const suite = options.suite ?? spdz2k;
+  const n = parties.length;
+  const transports = memoryNetwork(n).map((t, i) => options.wrapTransport?.(t, i) ?? t);
+  const dealing = suite.deal(plan, n, options.dealerSeeds);
+  const timeout = options.timeoutMs ?? 5000;
+  const runs = parties.map((p, i) => {
+    const prep = suite.prep(plan, n, i, dealing.seeds[i], memoryExtras(dealing, i));
+    const run = execute(
+      plan,
+      { self: i, parties, transport: transports[i], prep: options.wrapPrep?.(prep, i) ?? prep, rng: new Prg(randomSeed(), 'test') },
+      suite,
+      encodePartyInputs(plan, p, inputs[p], 'inputs'),
+    );
+    if (options.propagate) run.catch((e: Error) => transports.forEach((t) => t.abort(e)));
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`party ${p} hung`)), timeout);
+    });
+    return Promise.race([run, hung]).finally(() => clearTimeout(timer));
+  });
+  const settled = await Promise.allSettled(runs);
+  const outcomes: Outcome[] = settled.map((s) => (s.status === 'fulfilled' ? { ok: true, result: s.value } : { ok: false, error: s.reason }));
+  const res: HarnessResult = { outcomes };
+  if (outcomes.every((o) => o.ok)) {
+    try {
+      const analyst: Record<string, BigUint64Array> = {};
+      for (const o of plan.outputs) {
+        if (!o.to.includes(ANALYST)) continue;
+        analyst[o.name] = suite.reconstructExternal(
+          outcomes.map((r) => (r as { result: PartyResult }).result.external[o.name]),
+          plan.wireLength[o.wire],
+          o.name,
+        );
+      }
+      res.analyst = analyst;
+    } catch (e) {
+      res.analystError = e;
+    }
+  }
+  return res;
+}
+
+/** A transport that lets `edit` rewrite (or multiply, or drop) what this party sends. */
+export function tamperSends(
+  t: Transport,
+  edit: (to: number, kind: MessageKind, round: number, payload: Uint8Array) => Uint8Array[] | Uint8Array,
+): Transport {
+  return {
+    self: t.self,
+    n: t.n,
+    send: async (to, kind, round, payload) => {
+      const out = edit(to, kind, round, payload);
+      for (const p of Array.isArray(out) ? out : [out]) await t.send(to, kind, round, p);
+    },
+    recv: (from, kind, round) => t.recv(from, kind, round),
+    abort: (reason) => t.abort(reason),
+    stats: () => t.stats(),
+  };
+}
+
+/** A copy of `payload` with `delta` added (mod 2^64) to the little-endian u64 at byte offset `at`. */
+export function addAt(payload: Uint8Array, at: number, delta: bigint): Uint8Array {
+  const out = payload.slice();
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  dv.setBigUint64(at, BigInt.asUintN(64, dv.getBigUint64(at, true) + delta), true);
+  return out;
+}
