@@ -30,7 +30,7 @@ function goodNode(): Record<string, unknown> {
     dealer: { id: 'dealer', host: '127.0.0.1', port: 7100 },
     analysts: ['alice'],
     datasets: { x: { file: 'data/x.csv', format: 'csv', column: 'x' }, y: { file: '/abs/y.json' } },
-    security: 'malicious',
+    security: 'semi-honest',
     preprocessing: 'dealer',
   };
 }
@@ -67,7 +67,7 @@ describe('node config', () => {
     delete o.datasets;
     delete o.analysts;
     const c = parseNodeConfig(o, FILE, BASE);
-    expect(c).toMatchObject({ dealer: null, preprocessing: 'ot', security: 'semi-honest', datasets: {}, analysts: [] });
+    expect(c).toMatchObject({ dealer: null, preprocessing: 'ot', security: 'malicious', datasets: {}, analysts: [] });
   });
 
   it('allows listen port 0 and $comment keys', () => {
