@@ -1,5 +1,5 @@
 /**
- * Authenticated input [CDESX18 §4, Π_Online "Input"; as in DPSZ12 §5]: the owner of x holds
+ * Authenticated input [CDESX18 §4, Π_Online "Input"; as in DPSZ12, online phase]: the owner of x holds
  * the value r of an authenticated random mask [[r]] from preprocessing, broadcasts
  * δ = x − r (128 bits: r is uniform in Z_2^128, so δ reveals nothing), and every party sets
  * [[x]] = [[r]] + δ (party 0 adds δ to its value share; every party adds α_i·δ to its MAC
@@ -9,7 +9,7 @@
  * parties. Before any δ is used, the parties compare what they received: each sends every
  * other party, per input owner, SHA-256(tag ‖ owner ‖ bytes received from that owner) —
  * broadcast with abort by echoing hashes (Goldwasser–Lindell, "Secure computation without
- * agreement"), where DPSZ12 §5 assumes a broadcast channel. A mismatch aborts with PROTOCOL
+ * agreement"), where DPSZ12 assumes a broadcast channel. A mismatch aborts with PROTOCOL
  * "inconsistent input broadcast from <owner>".
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The batched MAC check of SPDZ [DPSZ12 §4, as streamlined in DKLPSS13 §3 (MACCheck with a
+ * The batched MAC check of SPDZ [DPSZ12; as streamlined in DKLPSS13, protocol MACCheck (with a
  * random linear combination and commit-then-open)], over Z_2^{k+s} with coefficients in
  * Z_2^s as SPDZ2k requires [CDESX18 §3, batch MAC check].
  *
@@ -151,7 +151,7 @@ export async function macCheck(s: CheckSession, index: number, openings: readonl
   const ctx = u32(index);
   const what = `MAC check ${index}`;
 
-  // 1. Joint coin for χ: commit, then open [DKLPSS13 §3].
+  // 1. Joint coin for χ: commit, then open [DKLPSS13, MACCheck].
   const coin = s.rng.bytes(32);
   const coinCommits = await exchange(s, MessageKind.MacCheck, base, taggedHash(COIN_TAG, ctx, u32(s.self), coin), 32, `${what}: coin commitment`);
   const coins = await exchange(s, MessageKind.MacCheck, base + 1, coin, 32, `${what}: coin`);

@@ -1,5 +1,5 @@
 /**
- * Beaver multiplication on authenticated shares [Bea91; DPSZ12 §2; CDESX18 §4, Π_Online
+ * Beaver multiplication on authenticated shares [Bea91; DPSZ12, online phase; CDESX18 §4, Π_Online
  * "Multiply"]. With a triple ([[a]], [[b]], [[c]]), c = a·b:
  * 1. open d = x − a and e = y − b as full 128-bit values (a, b are uniform in Z_2^128, so
  *    the openings reveal nothing, including about the upper bits), [d | e] in one message

@@ -6,7 +6,7 @@
  * correct output from one a corrupt party shifted. Nothing is released before the final
  * MAC check (mac-check.ts) has passed on every value opened in the job.
  *
- * Party recipient j of output x (the mirror image of input, [DPSZ12 §5]): the dealer gave j
+ * Party recipient j of output x (the mirror image of input [DPSZ12]): the dealer gave j
  * the low 64 bits of an authenticated mask [[r]] (r uniform in Z_2^128); all parties open
  * z = x − r (uniform: reveals nothing, and r's unknown upper half hides x's), the MAC check
  * covers z as j received it, and j outputs (z + r) mod 2^64. Acceptance depends only on
@@ -133,7 +133,7 @@ export async function deliverOutputs(s: Session<Spdz2kPrep>, outputs: readonly O
     }
   }
 
-  // Nothing leaves before every opened value is MAC-checked [CDESX18 §4; DPSZ12 §4].
+  // Nothing leaves before every opened value is MAC-checked [CDESX18 §4; DKLPSS13, MACCheck].
   await prep.opened.flush(s);
 
   const values: Record<string, BigUint64Array> = {};

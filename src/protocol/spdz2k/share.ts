@@ -6,7 +6,7 @@
  *
  * Everything here is local (no communication): the scheme is linear, so add/sub/neg/sum
  * and products with public values act on both halves alike, and a public value v gets the
- * sharing (v, 0, …, 0) with MAC shares α_i·v [CDESX18 §3, "linear operations"; DPSZ12 §2].
+ * sharing (v, 0, …, 0) with MAC shares α_i·v [CDESX18 §3, "linear operations"; DPSZ12, online phase].
  * @module
  */
 import * as z128 from '../../ring/z128.ts';

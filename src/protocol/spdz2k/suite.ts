@@ -13,6 +13,17 @@
  * Open k (layer k's Beaver openings; chunk c of it at c·2^20 + k), Open L (output openings,
  * L = plan.layers.length), Output 0 (analyst-output commitments), Open L+1 (the analyst's
  * key κ), MacCheck 4c…4c+3 (check c: coin commitment, coin, σ commitment, σ).
+ *
+ * References (section numbers of the ePrint versions):
+ * - [CDESX18] Cramer, Damgård, Escudero, Scholl, Xing. SPDZ2k: Efficient MPC mod 2^k for
+ *   Dishonest Majority. CRYPTO 2018 (ePrint 2018/482): §3 MACs mod 2^{k+s} and the batch
+ *   check, §4 the online protocol.
+ * - [DPSZ12] Damgård, Pastro, Smart, Zakarias. Multiparty Computation from Somewhat
+ *   Homomorphic Encryption. CRYPTO 2012: the SPDZ online phase (input, Beaver, MAC check).
+ * - [DKLPSS13] Damgård, Keller, Larraia, Pastro, Scholl, Smart. Practical Covertly Secure MPC
+ *   for Dishonest Majority – or: Breaking the SPDZ Limits. ESORICS 2013: protocol MACCheck
+ *   (MAC check without opening the key, commit-then-open).
+ * - [Bea91] Beaver. Efficient Multiparty Protocols Using Circuit Randomization. CRYPTO 1991.
  * @module
  */
 import type { ProtocolSuite } from '../suite.ts';

@@ -2,7 +2,7 @@
  * The two communication patterns of the malicious suite, over the job's Transport:
  * - `exchange`: every party sends one payload to every other party and collects theirs
  *   (commitments, openings, broadcast-check digests);
- * - `openShares`: a partial opening [DPSZ12 §2]: every party sends its value shares of a
+ * - `openShares`: a partial opening [DPSZ12, online phase]: every party sends its value shares of a
  *   vector to every other party and adds up what it receives. Openings are full 128-bit
  *   values (SPDZ2k opens in Z_2^{k+s} [CDESX18 §4]) and are checked later by the MAC check.
  * Sizes are checked on receipt: a wrong length is a PROTOCOL error naming the sender.

@@ -88,6 +88,32 @@ describe('SPDZ2k under attack', () => {
     });
   });
 
+  describe('the MAC check itself', () => {
+    it('a coin opening that does not match its commitment → MAC_CHECK "commitment mismatch from p2"', async () => {
+      const res = await runParties(plan, raw, {
+        wrapTransport: (t, i) => (i === 1 ? tamperSends(t, (_to, kind, round, p) => (kind === MessageKind.MacCheck && round === 1 ? addAt(p, 0, 1n) : p)) : t),
+      });
+      expectAbort(res, [0, 2], ErrorCode.MAC_CHECK, /commitment mismatch from p2/);
+    });
+
+    it('a σ opening that does not match its commitment → MAC_CHECK "commitment mismatch from p3"', async () => {
+      const res = await runParties(plan, raw, {
+        wrapTransport: (t, i) => (i === 2 ? tamperSends(t, (_to, kind, round, p) => (kind === MessageKind.MacCheck && round === 3 ? addAt(p, 32, 1n) : p)) : t),
+      });
+      expectAbort(res, [0, 1], ErrorCode.MAC_CHECK, /commitment mismatch from p3/);
+    });
+
+    it('a party using another MAC key share → MAC_CHECK', async () => {
+      const res = await runParties(plan, raw, {
+        wrapPrep: (p, i) => {
+          if (i === 0) (p as { alpha: bigint }).alpha += 1n;
+          return p;
+        },
+      });
+      expectAbort(res, [1, 2], ErrorCode.MAC_CHECK, /MAC check failed/);
+    });
+  });
+
   describe('(b) inconsistent input broadcast', () => {
     it('owner p1 sends p3 other masked inputs than p2 → PROTOCOL at every honest party', async () => {
       const res = await runParties(plan, raw, {
@@ -183,6 +209,16 @@ describe('SPDZ2k under attack', () => {
     it('sent to the analyst: a forged tag → MAC_CHECK', async () => {
       rejects(await tampered((m) => addAt(m, at.u, 1n), 2), /commitment mismatch from party #2/);
     });
+    it('in any order of the parties’ messages, the honest messages reconstruct', async () => {
+      const r = await honestRun();
+      expect(Array.from(spdz2k.reconstructExternal(r.map((x) => x.external.a).reverse(), L, 'a'))).toEqual(W);
+    });
+    it('a message sent twice in place of another party’s → MAC_CHECK', async () => {
+      const r = await honestRun();
+      const msgs = r.map((x) => x.external.a);
+      msgs[2] = msgs[1];
+      expect(() => spdz2k.reconstructExternal(msgs, L, 'a')).toThrow(/output a failed verification: .*distinct parties/);
+    });
     it('sent to the analyst: truncated → PROTOCOL', async () => {
       const f = await tampered((m) => m.subarray(1));
       expect(f).toThrow(expect.objectContaining({ code: ErrorCode.PROTOCOL }));
@@ -221,6 +257,10 @@ describe('SPDZ2k under attack', () => {
       });
       expectAbort(res, [0, 2], ErrorCode.PROTOCOL, /duplicate message from party 1/);
     });
+  });
+
+  it('rejects a non-positive macCheckEvery', () => {
+    expect(() => createSpdz2k({ macCheckEvery: 0 })).toThrow(RangeError);
   });
 
   it('refuses a job whose party order does not start with the circuit parties', async () => {

@@ -23,6 +23,8 @@ export interface HarnessOptions {
   wrapTransport?: (t: Transport, self: number) => Transport;
   wrapPrep?: (p: Spdz2kPrep, self: number) => Spdz2kPrep;
   dealerSeeds?: Uint8Array[];
+  /** Seed of each party's local randomness (coins, nonces); fresh by default. */
+  rngSeed?: (self: number) => Uint8Array;
   /** Abort every party's transport when one party fails (as nodes do). Default false. */
   propagate?: boolean;
   /** A party still running after this many ms is reported as hung. Default 5000. */
@@ -47,7 +49,7 @@ export async function runParties(plan: Plan, inputs: RawInputs, options: Harness
     const prep = suite.prep(plan, n, i, dealing.seeds[i], memoryExtras(dealing, i));
     const run = execute(
       plan,
-      { self: i, parties, transport: transports[i], prep: options.wrapPrep?.(prep, i) ?? prep, rng: new Prg(randomSeed(), 'test') },
+      { self: i, parties, transport: transports[i], prep: options.wrapPrep?.(prep, i) ?? prep, rng: new Prg(options.rngSeed?.(i) ?? randomSeed(), 'test') },
       suite,
       encodePartyInputs(plan, p, inputs[p], 'inputs'),
     );
