@@ -25,6 +25,7 @@ export interface ChartReference {
 
 export interface ChartOptions {
   title: string;
+  /** One or more lines (separated by newlines). */
   subtitle?: string;
   series: ChartSeries[];
   references?: ChartReference[];
@@ -50,8 +51,8 @@ function decades(values: number[], fallback: [number, number]): [number, number]
 /** The chart as a standalone SVG document. */
 export function renderChart(opts: ChartOptions): string {
   const W = 760;
-  const H = 480;
-  const m = { left: 80, right: 220, top: 64, bottom: 56 };
+  const H = 500;
+  const m = { left: 80, right: 220, top: 84, bottom: 56 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const points = opts.series.flatMap((s) => s.points);
@@ -63,8 +64,8 @@ export function renderChart(opts: ChartOptions): string {
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${W / 2 - m.right / 2 + m.left / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(opts.title)}</text>`);
-  if (opts.subtitle) out.push(`<text x="${W / 2 - m.right / 2 + m.left / 2}" y="44" text-anchor="middle" font-size="11" fill="#555">${esc(opts.subtitle)}</text>`);
+  out.push(`<text x="16" y="24" font-size="16" font-weight="bold">${esc(opts.title)}</text>`);
+  (opts.subtitle ?? '').split('\n').filter(Boolean).forEach((line, i) => out.push(`<text x="16" y="${42 + i * 14}" font-size="11" fill="#555">${esc(line)}</text>`));
 
   // Grid, ticks and labels: decades, with faint minor lines at 2..9 × 10^k.
   for (let e = x0; e <= x1; e++) {

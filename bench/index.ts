@@ -108,7 +108,7 @@ const us = (s: number): string => `${(s * 1e6).toFixed(0)} µs`;
 const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
 
 function networkTable(rows: NetworkRow[]): string {
-  const head = ['parties', 'security', 'thr', 'layers × width', 'mults', 'online s', 'mult/s', 'B/mult/party', 'rounds', 'time/round', 'CPU s/party', 'peak RSS MiB', 'link %'];
+  const head = ['parties', 'security', 'thr', 'layers × width', 'mults', 'online s', 'mult/s', 'B/mult online', 'B/mult job', 'rounds', 'time/round', 'CPU s/party', 'peak RSS MiB', 'link %'];
   const body = rows.map((r) => {
     const shape = `${fmtCount(r.layers)} × ${fmtCount(r.batch)}`;
     const cfg = [String(r.parties), r.security, String(r.threads), shape, fmtCount(r.multiplications)];
@@ -117,6 +117,7 @@ function networkTable(rows: NetworkRow[]): string {
       ...cfg,
       r.seconds!.toFixed(4),
       mps(r.gatesPerSecond!),
+      r.onlineBytesPerGate!.toFixed(2),
       r.bytesPerGate!.toFixed(2),
       String(r.rounds),
       us(r.secondsPerRound!),
@@ -147,7 +148,7 @@ function comparison(rows: NetworkRow[], quick: boolean): string {
     const r = wide.find((x) => x.security === sec && x.batch === width);
     const refRate = `${(ref.gatesPerSecond[0] / 1e6).toFixed(2)}–${(ref.gatesPerSecond[1] / 1e6).toFixed(2)} M mult/s`;
     body.push([`2 parties, ${sec}, 1 × ${fmtCount(width)}`, r ? `${mps(r.gatesPerSecond!)} mult/s` : 'not measured', `${ref.protocol}: ${refRate}`, r ? `${((r.gatesPerSecond! / ((ref.gatesPerSecond[0] + ref.gatesPerSecond[1]) / 2)) * 100).toFixed(0)} %` : '']);
-    body.push(['  bytes per mult per party', r ? r.bytesPerGate!.toFixed(2) : '', String(ref.bytesPerGate), '']);
+    body.push(['  bytes per mult per party (online)', r ? r.onlineBytesPerGate!.toFixed(2) : '', String(ref.bytesPerGate), '']);
   }
   body.push([
     `2 parties, semi-honest, time per round${deep ? ` (${fmtCount(deep.layers)} × ${fmtCount(deep.batch)})` : ''}`,
@@ -169,7 +170,7 @@ function chartFor(rows: NetworkRow[], machine: string): string {
   }
   return renderChart({
     title: 'Tessera online throughput: real nodes, mTLS on 127.0.0.1',
-    subtitle: `one multiplication layer, dealer preprocessing, 1 thread per node · ${machine}`,
+    subtitle: `one multiplication layer of each width, dealer preprocessing, 1 thread per node, best online time\n${machine}`,
     series,
     references: [
       { label: 'MP-SPDZ semi2k online, 2 parties (~1.0 M/s)', gatesPerSecond: 1.0e6 },
@@ -276,9 +277,11 @@ async function main(): Promise<void> {
     console.log('');
     console.log(networkTable(rows));
     console.log(
-      '\nB/mult/party = bytes p1 sent / multiplications; time/round = online s / rounds; CPU s/party = mean over nodes, whole job;\n' +
-        'peak RSS = highest node high-water mark since start (dataset loading included; jobs run narrowest first);\n' +
-        "link % = p1's bytes per online second / raw TLS baseline.\n",
+      "\nB/mult online = bytes p1 sent in the layers / multiplications (job bytes minus a job with the same inputs and output but\n" +
+        "no multiplication); B/mult job = all bytes p1 sent / multiplications; time/round = online s / rounds;\n" +
+        'CPU s/party = mean over nodes, whole job (dealer link, input sharing, layers, output);\n' +
+        'peak RSS = highest node high-water mark since the node started (dataset loading included; jobs run narrowest first);\n' +
+        "link % = p1's layer bytes per online second / raw TLS baseline.\n",
     );
     console.log(comparison(rows, quick));
 

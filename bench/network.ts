@@ -15,6 +15,8 @@
  * against the plaintext result.
  * @module
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { circuit } from '../src/circuit/index.ts';
 import type { LoadedCircuit } from '../src/compiler/load.ts';
@@ -57,17 +59,26 @@ export interface NetworkRow {
   /** Best online time (slowest node of the run), seconds. */
   seconds: number | null;
   gatesPerSecond: number | null;
-  /** Bytes p1 sent per multiplication (inputs and output included, negligible here). */
+  /** Bytes p1 sent per multiplication over the whole job (input sharing and output included). */
   bytesPerGate: number | null;
+  /**
+   * Bytes p1 sent per multiplication in the layers only: the job's bytes minus those of the
+   * same inputs and output without the multiplications (measured by one extra job). Input
+   * sharing is not negligible everywhere: in malicious mode an input owner broadcasts its
+   * masked input, 16 bytes per element.
+   */
+  onlineBytesPerGate: number | null;
+  /** p1's bytes in the job without multiplications (input sharing and output). */
+  ioBytes: number | null;
   rounds: number | null;
   secondsPerRound: number | null;
   /** Mean over nodes of CPU seconds for the job (dealer link, input sharing, layers, output). */
   cpuSecondsPerParty: number | null;
   /** Highest node peak RSS: each node process's high-water mark since it started. */
   peakRssBytes: number | null;
-  /** p1's bytes sent per online second, over the raw TLS baseline's bytes per second. */
+  /** p1's layer bytes per online second, over the raw TLS baseline's bytes per second. */
   linkFraction: number | null;
-  /** p1's bytes sent per online second. */
+  /** p1's layer bytes (see onlineBytesPerGate) per online second. */
   bytesPerSecond: number | null;
   /** Wall time of the best run as the analyst saw it (submit to done, all phases). */
   jobSeconds: number | null;
@@ -95,9 +106,13 @@ export const partyIds = (n: number): string[] => Array.from({ length: n }, (_, i
 const xAt = (i: number): number => 1 + (i % 10);
 const yAt = (i: number): number => 2 + (i % 5);
 
-/** Σ x_i · y_i^layers mod 2^64, as a signed 64-bit value. */
+/** Σ x_i · y_i^layers mod 2^64 (Σ x_i + y_i for 0 layers), as a signed 64-bit value. */
 export function expectedSum(width: number, layers: number): bigint {
   let total = 0n;
+  if (layers === 0) {
+    for (let i = 0; i < Math.min(10, width); i++) total += BigInt(Math.floor((width - 1 - i) / 10) + 1) * BigInt(xAt(i) + yAt(i));
+    return BigInt.asIntN(64, total);
+  }
   for (let r = 0; r < Math.min(10, width); r++) {
     const count = BigInt(Math.floor((width - 1 - r) / 10) + 1);
     let p = 1n;
@@ -112,11 +127,15 @@ export function expectedSum(width: number, layers: number): bigint {
   return BigInt.asIntN(64, total);
 }
 
-/** The benchmark circuit for one configuration. */
+/**
+ * The benchmark circuit for one configuration. With `layers` 0, the same inputs and output
+ * without any multiplication (sum = Σx + Σy): what input sharing and output cost alone.
+ */
 export function benchCircuit(parties: number, width: number, layers: number): LoadedCircuit {
   const definition = circuit({ name: `bench-${width}x${layers}`, parties: partyIds(parties) }, (c) => {
     let z = c.vector('p1', `x${width}`);
     const y = c.vector('p2', `y${width}`);
+    if (layers === 0) z = z.add(y);
     for (let k = 0; k < layers; k++) z = z.mul(y);
     c.reveal('sum', z.sum());
   });
@@ -132,6 +151,32 @@ export function fmtCount(n: number): string {
 }
 
 class FederationBroken extends Error {}
+
+/**
+ * Wait until the dealer and every node have logged `listening` (nodes load and check their
+ * datasets first, which takes a while for 10^7-element JSON files).
+ */
+async function waitListening(dir: string, names: string[], progress: (line: string) => void, timeoutMs: number): Promise<void> {
+  const start = performance.now();
+  let lastNote = start;
+  for (;;) {
+    const waiting = names.filter((n) => {
+      try {
+        return !readFileSync(join(dir, `${n}.log`), 'utf8').includes('"event":"listening"');
+      } catch {
+        return true;
+      }
+    });
+    if (waiting.length === 0) return;
+    const now = performance.now();
+    if (now - start > timeoutMs) throw new FederationBroken(`${waiting.join(', ')} not listening after ${Math.round(timeoutMs / 1000)} s`);
+    if (now - lastNote > 15_000) {
+      lastNote = now;
+      progress(`federation: waiting for ${waiting.join(', ')} to load datasets and listen (${((now - start) / 1000).toFixed(0)} s)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -176,6 +221,8 @@ function emptyRow(c: NetConfig): NetworkRow {
     seconds: null,
     gatesPerSecond: null,
     bytesPerGate: null,
+    onlineBytesPerGate: null,
+    ioBytes: null,
     rounds: null,
     secondsPerRound: null,
     cpuSecondsPerParty: null,
@@ -199,17 +246,23 @@ async function measure(target: ClusterTarget, c: NetConfig, opts: NetworkBenchOp
   }
   const { r, online } = best!;
   const s = r.stats;
-  const p1 = s.nodes.find((n) => n.party === 'p1') ?? s.nodes[0];
+  const p1Of = (x: JobResult) => x.stats.nodes.find((n) => n.party === 'p1') ?? x.stats.nodes[0];
+  const p1 = p1Of(r);
+  // The same inputs and output without the layers: what p1 sends outside the online phase.
+  const io = await job(target, { ...c, layers: 0, runs: 1 }, opts.jobTimeoutMs(c));
+  row.ioBytes = p1Of(io).bytesSent;
+  const layerBytes = p1.bytesSent - row.ioBytes;
   row.runs = c.runs;
   row.multiplications = s.multiplications;
   row.seconds = online;
   row.gatesPerSecond = s.multiplications / online;
   row.bytesPerGate = p1.bytesSent / s.multiplications;
+  row.onlineBytesPerGate = layerBytes / s.multiplications;
   row.rounds = s.rounds;
   row.secondsPerRound = online / s.rounds;
   row.cpuSecondsPerParty = s.nodes.reduce((t, n) => t + n.cpuSeconds, 0) / s.nodes.length;
   row.peakRssBytes = Math.max(...s.nodes.map((n) => n.peakRssBytes));
-  row.bytesPerSecond = p1.bytesSent / online;
+  row.bytesPerSecond = layerBytes / online;
   row.linkFraction = opts.baselineBytesPerSecond ? row.bytesPerSecond / opts.baselineBytesPerSecond : null;
   row.jobSeconds = s.seconds;
   row.nodes = s.nodes.map((n) => ({ ...n }));
@@ -242,14 +295,13 @@ async function runPartyCount(parties: number, configs: NetConfig[], opts: Networ
     try {
       const t0 = performance.now();
       opts.progress(`federation: starting ${parties} nodes and a dealer (datasets of widths ${widths.map(fmtCount).join(', ')})${attempt > 1 ? `, attempt ${attempt}` : ''}`);
-      await withEmbeddedFederation({ parties: partyIds(parties), inputs }, async (target) => {
-        // Untimed warm-up; nodes may still be loading their datasets, hence the patient retry.
+      await withEmbeddedFederation({ parties: partyIds(parties), inputs }, async (target, fed) => {
+        await waitListening(fed.dir, ['dealer', ...partyIds(parties)], opts.progress, 15 * 60_000);
+        const up = performance.now();
+        // Untimed warm-up jobs, one per security level.
         const warm: NetConfig = { parties, security: queue[0].security, width: opts.warmupWidth, layers: 1, runs: 1 };
-        await job(target, warm, 120_000, 240);
-        for (const security of new Set(queue.map((c) => c.security))) {
-          if (security !== warm.security) await job(target, { ...warm, security }, 120_000);
-        }
-        opts.progress(`federation: ${parties} nodes up and warmed up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        for (const security of new Set(queue.map((c) => c.security))) await job(target, { ...warm, security }, 120_000, 20);
+        opts.progress(`federation: ${parties} nodes listening after ${((up - t0) / 1000).toFixed(1)} s (mostly dataset loading), warmed up in ${((performance.now() - up) / 1000).toFixed(1)} s`);
         while (gen.alive && queue.length > 0) {
           current = queue[0];
           const c = current;

@@ -76,7 +76,7 @@ describe('mpc compile', () => {
 });
 
 describe('mpc run', () => {
-  it('--inputs --json prints { outputs, stats } (ARCHITECTURE.md §6) with the exact total', async () => {
+  it('--inputs --json prints { outputs, stats } (ARCHITECTURE.md §6) with the exact total (default security: malicious)', async () => {
     // Random signed 64-bit values, some small and written as JSON numbers, the rest (and one
     // just beyond 2^53) as decimal strings; p3 holds an empty vector.
     const prg = new Prg(new Uint8Array(32).fill(11), 'cli-sum');
@@ -96,7 +96,7 @@ describe('mpc run', () => {
     const out = JSON.parse(r.stdout) as { outputs: Record<string, unknown>; stats: Record<string, unknown> };
     expect(Object.keys(out)).toEqual(['outputs', 'stats']);
     expect(out.outputs).toEqual({ total: want });
-    expect(out.stats).toMatchObject({ parties: 3, security: 'semi-honest', preprocessing: 'dealer', multiplications: 0, rounds: 0 });
+    expect(out.stats).toMatchObject({ parties: 3, security: 'malicious', preprocessing: 'dealer', multiplications: 0, rounds: 0 });
     for (const k of ['bytesSent', 'seconds', 'gatesPerSecond']) expect(typeof out.stats[k], k).toBe('number');
     expect(out.stats.seconds as number).toBeGreaterThan(0);
     expect(out.stats.planHash).toMatch(/^[0-9a-f]{64}$/);
@@ -152,8 +152,13 @@ describe('mpc run', () => {
     });
   });
 
-  it('--security malicious says it is not implemented yet', async () => {
-    expectFailure(await runMpc(['run', 'circuits/sum.ts', '--security', 'malicious']), 'MPC_ERR_UNSUPPORTED', '--security malicious', /not implemented|only semi-honest/);
+  it('--preprocessing ot says it is not implemented yet; an unknown --security is refused', async () => {
+    const [ot, bogus] = await Promise.all([
+      runMpc(['run', 'circuits/sum.ts', '--preprocessing', 'ot']),
+      runMpc(['run', 'circuits/sum.ts', '--security', 'paranoid']),
+    ]);
+    expectFailure(ot, 'MPC_ERR_UNSUPPORTED', '--preprocessing ot: only dealer is implemented so far');
+    expectFailure(bogus, 'MPC_ERR_CONFIG', '--security paranoid: expected semi-honest or malicious');
   });
 });
 

@@ -72,6 +72,16 @@ export async function waitFor<T>(fn: () => T | undefined | null | false, ms: num
   }
 }
 
+/** `p`, or a rejection naming `what` if it does not settle within `ms` (the timer is cleared either way). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A child process with its output collected; `stop()` kills it by PID and waits for its exit. */
 export interface Child {
   child: ChildProcess;

@@ -5,10 +5,11 @@
 // the real p3 (as p1, with p1's certificate) and back. For each fault the impostor is armed
 // to tamper with p3's first opening (MessageKind.Open) to p1 of the next job: garbage
 // bytes, an unknown kind, 8 bytes short, a frame that claims to come from p2, a frame over
-// the 64 MiB limit, and two kinds of replay. Then:
+// the 64 MiB limit, two kinds of replay, garbage instead of p3's JobAccept, and (malicious
+// security) one flipped bit. Then, in both security modes:
 //   - runJob rejects with an error that names the fault and p3, and returns no output;
-//   - every node logs `job-aborted` for that job, and none logs `job-done` (so no output
-//     share left any node: it is sent just before JobDone);
+//   - p1, which caught the fault, logs `job-aborted` and never `job-done` (so it sent no
+//     output share: those go out just before JobDone); p2 and p3 log `job-aborted` too;
 //   - a second, honest job over the same nodes gives the right answer (the nodes keep
 //     serving, and p1 reconnects to "p3" by itself).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,12 +35,15 @@ import { MessageKind } from '../../src/protocol/transport.ts';
 import { loadClusterConfig, loadDealerConfig, loadNodeConfig, loadTlsMaterial } from '../../src/security/config.ts';
 import { initFederation } from '../../src/security/init.ts';
 import { Prg } from '../../src/ring/prg.ts';
-import { freePortRange, memoryLogger, waitFor, type LogEntry } from './helpers.ts';
+import { freePortRange, memoryLogger, waitFor, within, type LogEntry } from './helpers.ts';
 
 const FED = 'faults';
 const IDS = ['p1', 'p2', 'p3'];
 const LEN = 500;
-const RUN = { security: 'semi-honest' as const, preprocessing: 'dealer' as const, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } };
+type Security = 'semi-honest' | 'malicious';
+const optsFor = (security: Security) => ({ security, preprocessing: 'dealer' as const, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } });
+/** Bytes of one party's opening of a layer of LEN multiplications: [d | e], 8 or 16 bytes per element. */
+const openingBytes = (security: Security) => (security === 'malicious' ? 32 : 16) * LEN;
 
 // Two multiplication layers, so p1 cannot finish a job before the frame that follows p3's
 // first opening (a replay, say) has arrived: it still needs p3's second-layer opening.
@@ -65,7 +69,7 @@ const want = (() => {
   return r >= -(2n ** 53n) && r <= 2n ** 53n ? Number(r) : r.toString();
 })();
 
-type Fault = 'not-msgpack' | 'unknown-kind' | 'short-open' | 'wrong-sender' | 'oversize' | 'replay' | 'seq-replay';
+type Fault = 'not-msgpack' | 'unknown-kind' | 'short-open' | 'wrong-sender' | 'oversize' | 'replay' | 'seq-replay' | 'bit-flip';
 
 /** msgpack exactly as frame.ts packs it, but without encodeFrame's checks (to forge an unknown kind). */
 const rawPackr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false });
@@ -222,6 +226,13 @@ class Impostor {
         ws.send(bytes);
         break;
       }
+      case 'bit-flip': {
+        // well-formed, right length, one bit of p3's share of d changed: only MACs can tell
+        const payload = new Uint8Array(f.payload!);
+        payload[0] ^= 1;
+        ws.send(next({ payload }));
+        break;
+      }
     }
     armed.resolve(f.job);
   }
@@ -238,7 +249,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
   const base = await freePortRange(IDS.length + 2); // dealer, p1..p3, impostor
   const impostorPort = base + IDS.length + 1;
-  await initFederation(dir, { parties: IDS, federation: FED, analyst: 'alice', basePort: base, host: '127.0.0.1', data });
+  // Nodes that accept semi-honest jobs accept malicious ones too: one federation for both modes.
+  await initFederation(dir, { parties: IDS, federation: FED, analyst: 'alice', basePort: base, host: '127.0.0.1', data, security: 'semi-honest' });
   // p1 reaches "p3" through the impostor; p2 and the analyst reach the real p3.
   const p1File = join(dir, 'p1.node.json');
   const p1Cfg = JSON.parse(readFileSync(p1File, 'utf8')) as { parties: { id: string; port: number }[] };
@@ -279,9 +291,9 @@ async function expectRejection(p: Promise<unknown>): Promise<MpcError> {
   throw new Error('expected the job to fail, it delivered outputs');
 }
 
-describe('a party that breaks the rules mid-job (real nodes, real dealer, impostor between p1 and p3)', () => {
+describe.each(['malicious', 'semi-honest'] as const)('%s: a party that breaks the rules mid-job (real nodes and dealer, an impostor between p1 and p3)', (security) => {
   it('an honest job runs through the impostor', async () => {
-    const r = await runJob(target, threeWay, RUN);
+    const r = await runJob(target, threeWay, optsFor(security));
     expect(r.outputs).toEqual({ r: want });
   });
 
@@ -292,7 +304,11 @@ describe('a party that breaks the rules mid-job (real nodes, real dealer, impost
   const cases: Case[] = [
     { fault: 'not-msgpack', code: ErrorCode.FRAME, channel: true, message: /from p3: not a msgpack frame/ },
     { fault: 'unknown-kind', code: ErrorCode.FRAME, channel: true, message: /from p3: bad frame: unknown frame kind number 99/ },
-    { fault: 'short-open', code: ErrorCode.PROTOCOL, message: new RegExp(`party p3 sent ${16 * LEN - 8} bytes for the openings of layer \\d+, expected ${16 * LEN}`) },
+    {
+      fault: 'short-open',
+      code: ErrorCode.PROTOCOL,
+      message: new RegExp(`party p3 sent ${openingBytes(security) - 8} bytes for the openings of layer \\d+, expected ${openingBytes(security)}`),
+    },
     { fault: 'wrong-sender', code: ErrorCode.PROTOCOL, channel: true, message: /frame claims sender p2 but channel is authenticated as p3/ },
     { fault: 'oversize', code: ErrorCode.FRAME, channel: true, message: /frame from p3 exceeds maxPayload/, closes: 1009 },
     { fault: 'replay', code: ErrorCode.PROTOCOL, message: /replayed message from p3 in job \w+ \(kind 2, round \d+\)/ },
@@ -303,25 +319,29 @@ describe('a party that breaks the rules mid-job (real nodes, real dealer, impost
     { fault: 'not-msgpack', kind: ControlKind.JobAccept, code: ErrorCode.FRAME, channel: true, message: /from p3: not a msgpack frame/ },
   ];
   for (const c of cases) {
-    const name = `${c.fault}${c.kind === ControlKind.JobAccept ? ' instead of p3\'s JobAccept' : ' in p3\'s opening'}`;
-    it(`${name}: the job aborts on every node within 10 s, naming p3; the nodes keep serving`, async () => {
-      const mark = Object.fromEntries(IDS.map((id) => [id, logs[id].length]));
-      let watchdog: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          faultCase(c),
-          new Promise((_, reject) => (watchdog = setTimeout(() => reject(new Error('case still running after 20 s')), 20_000))),
-        ]);
-      } catch (e) {
-        // The node logs of this case, to see where it went wrong.
-        for (const id of IDS) console.log(`${id}:\n  ${logs[id].slice(mark[id]).map((l) => `${String(l.event)}: ${String(l.msg)}`).join('\n  ')}`);
-        throw e;
-      } finally {
-        clearTimeout(watchdog);
-      }
-    });
+    const name = `${c.fault}${c.kind === ControlKind.JobAccept ? " instead of p3's JobAccept" : " in p3's opening"}`;
+    it(`${name}: the job aborts on every node within 10 s, naming p3; the nodes keep serving`, () => runCase(c, security));
+  }
+
+  // What malicious security is for: a well-formed opening with a wrong value. The MAC check
+  // catches it before any output is opened, on every node; it cannot tell who cheated.
+  // (Semi-honest security would compute a wrong result here without noticing: see README.)
+  if (security === 'malicious') {
+    it('one flipped bit in p3\'s opening: MAC check fails on every node, no output anywhere; the nodes keep serving', () =>
+      runCase({ fault: 'bit-flip', code: ErrorCode.MAC_CHECK, message: /MAC check failed: a party deviated/, blame: null }, security));
   }
 });
+
+/** Run one case; on failure, print the node logs of the case to show where it went wrong. */
+async function runCase(c: Case, security: Security): Promise<void> {
+  const mark = Object.fromEntries(IDS.map((id) => [id, logs[id].length]));
+  try {
+    await within(faultCase(c, security), 20_000, 'the case');
+  } catch (e) {
+    for (const id of IDS) console.log(`${id}:\n  ${logs[id].slice(mark[id]).map((l) => `${String(l.event)}: ${String(l.msg)}`).join('\n  ')}`);
+    throw e;
+  }
+}
 
 interface Case {
   fault: Fault;
@@ -332,43 +352,48 @@ interface Case {
   message: RegExp;
   /** A close code p1 must have closed the impostor's connection with. */
   closes?: number;
+  /** The party blamed: p3 by default; null where no party can be named (a failed MAC check). */
+  blame?: null;
 }
 
 const p3Ups = () => logs.p1.filter((l) => l.event === 'peer-up' && l.peer === 'p3').length;
 /** Whether p1's channel to p3 is up, from its log. */
 const p1SeesP3 = () => logs.p1.filter((l) => (l.event === 'peer-up' || l.event === 'peer-lost') && l.peer === 'p3').at(-1)?.event === 'peer-up';
 
-async function faultCase(c: Case): Promise<void> {
+async function faultCase(c: Case, security: Security): Promise<void> {
+  const RUN = optsFor(security);
+  const blamed = c.blame === null ? undefined : 'p3';
   const closesBefore = impostor!.downCloses.length;
   const upsBefore = p3Ups();
   await waitFor(p1SeesP3, 5000, 'p1 to be connected to p3 before the job');
   const tampered = impostor!.arm(c.fault, c.kind);
   const t0 = Date.now();
   const err = await expectRejection(runJob(target, threeWay, RUN));
-  const job = await Promise.race([
-    tampered,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the job failed before the impostor tampered with it: ${err.message}`)), 3000).unref()),
-  ]);
+  const job = await within(tampered, 3000, `the impostor to tamper with the job (it failed with: ${err.message})`);
   expect(Date.now() - t0).toBeLessThan(10_000);
   // The analyst's error names the party and the fault.
-  expect(err.party).toBe('p3');
+  expect(err.party).toBe(blamed);
   expect(err.message).toMatch(c.message);
   expect(c.channel ? [c.code, ErrorCode.PEER_LOST] : [c.code]).toContain(err.code);
   // p1, which caught the fault, aborted the job with the same words and never finished it:
   // it sent no output share (output shares go out just before JobDone and `job-done`), so
   // no recipient can reconstruct any output of this job.
   const [atP1] = await waitFor(() => eventsOf('p1', job, 'job-aborted').length > 0 && eventsOf('p1', job, 'job-aborted'), 5000, `p1 to abort ${job}`);
-  expect({ party: atP1.party, late: atP1.late }).toEqual({ party: 'p3', late: undefined });
+  expect({ party: atP1.party, late: atP1.late }).toEqual({ party: blamed, late: undefined });
   expect(String(atP1.reason)).toMatch(c.message);
   expect(eventsOf('p1', job, 'job-done')).toEqual([]);
   // Every other node logs the abort too, blaming p3 — also one that had already done its
   // part (e.g. after a replay of p3's last opening to p1, p2 may have all it needs).
   for (const id of ['p2', 'p3']) {
     const [aborted] = await waitFor(() => eventsOf(id, job, 'job-aborted').length > 0 && eventsOf(id, job, 'job-aborted'), 5000, `${id} to abort ${job}`);
-    expect(aborted.party, `${id}: ${String(aborted.msg)}`).toBe('p3');
+    expect(aborted.party, `${id}: ${String(aborted.msg)}`).toBe(blamed);
     expect(String(aborted.reason)).toMatch(c.message);
     expect(Date.now() - t0).toBeLessThan(10_000);
-    if (eventsOf(id, job, 'job-done').length > 0) expect(aborted.late, `${id} finished ${job}, then heard of the abort`).toBe(true);
+    // Under malicious security nothing is opened before the MAC check and the output
+    // protocol need every party, so no node can finish an aborted job. Semi-honest nodes
+    // may finish their part first; then they log the abort when they hear of it.
+    if (security === 'malicious') expect(eventsOf(id, job, 'job-done'), id).toEqual([]);
+    else if (eventsOf(id, job, 'job-done').length > 0) expect(aborted.late, `${id} finished ${job}, then heard of the abort`).toBe(true);
   }
   if (c.closes) await waitFor(() => impostor!.downCloses.slice(closesBefore).includes(c.closes!), 5000, `p1 to close the connection with ${c.closes}`);
   // Where p1 closed its channel to p3, it dials again by itself (the lower index dials).

@@ -1,7 +1,7 @@
 // Channel rules against a misbehaving peer. The peer is a raw `ws` client holding a valid
 // analyst certificate: it passes TLS and Hello, then breaks the framing rules, and the node's
 // channel must catch it and name it.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../src/errors.ts';
 import type { MpcError } from '../../src/errors.ts';
@@ -14,18 +14,11 @@ import { makeHello } from '../../src/net/hello.ts';
 import { NodeServer } from '../../src/net/server.ts';
 import type { NodeServerOptions } from '../../src/net/server.ts';
 import { MessageKind } from '../../src/protocol/transport.ts';
-import { closed, ident, makePki, party, PARTIES, rawClient, rejectionOf } from './helpers.ts';
+import { closed, ident, party, PARTIES, rawClient, rejectionOf, netTestSetup } from './helpers.ts';
 import type { Pki } from './helpers.ts';
 
-let pki: Pki;
-beforeAll(async () => {
-  pki = await makePki();
-});
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const setup = netTestSetup();
+const { cleanups } = setup;
 
 interface ServerSide {
   url: string;
@@ -37,7 +30,7 @@ interface ServerSide {
 
 /** p1's server; the first client channel is collected with its frames, errors and close. */
 async function serve(extra: Partial<NodeServerOptions> = {}): Promise<ServerSide> {
-  const server = new NodeServer({ tls: pki.m.p1, parties: PARTIES, heartbeat: false, ...extra });
+  const server = new NodeServer({ tls: setup.pki.m.p1, parties: PARTIES, heartbeat: false, ...extra });
   const { port } = await server.listen(0, '127.0.0.1');
   cleanups.push(() => server.close());
   const frames: Frame[] = [];
@@ -58,7 +51,7 @@ async function serve(extra: Partial<NodeServerOptions> = {}): Promise<ServerSide
 
 /** A raw analyst client that has done Hello correctly; returns it and its next seq (1). */
 async function helloed(url: string): Promise<WebSocket> {
-  const ws = await rawClient(url, pki.m.a1, party('p1'));
+  const ws = await rawClient(url, setup.pki.m.a1, party('p1'));
   cleanups.push(() => ws.terminate());
   const hello = new Promise<Frame>((resolve) => ws.once('message', (d) => resolve(decodeFrame(d as Buffer))));
   ws.send(encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
@@ -121,7 +114,7 @@ describe('Channel', () => {
 
   it('closes the connection on an oversize frame (1009) and reports it on both sides, naming the peer', async () => {
     const s = await serve({ maxPayload: 64 * 1024 });
-    const ch = await connect(s.url, { ...pki.m.a1, expected: party('p1'), maxPayload: 1 << 20, heartbeat: false });
+    const ch = await connect(s.url, { ...setup.pki.m.a1, expected: party('p1'), maxPayload: 1 << 20, heartbeat: false });
     cleanups.push(() => ch.close());
     const clientErrors: MpcError[] = [];
     ch.on('error', (e) => clientErrors.push(e));
@@ -143,7 +136,7 @@ describe('Channel', () => {
 
   it('refuses to send a frame over its own limit without touching the connection', async () => {
     const s = await serve();
-    const ch = await connect(s.url, { ...pki.m.a1, expected: party('p1'), maxPayload: 1024, heartbeat: false });
+    const ch = await connect(s.url, { ...setup.pki.m.a1, expected: party('p1'), maxPayload: 1024, heartbeat: false });
     cleanups.push(() => ch.close());
     const err = await rejectionOf(ch.send({ job: 'j', round: 0, kind: MessageKind.Open, payload: new Uint8Array(2048) }));
     expect(err.code).toBe(ErrorCode.FRAME);
@@ -154,7 +147,7 @@ describe('Channel', () => {
 
   it('applies backpressure and still delivers every frame in order', async () => {
     const s = await serve();
-    const ch = await connect(s.url, { ...pki.m.a1, expected: party('p1'), highWaterMark: 256 * 1024, heartbeat: false });
+    const ch = await connect(s.url, { ...setup.pki.m.a1, expected: party('p1'), highWaterMark: 256 * 1024, heartbeat: false });
     cleanups.push(() => ch.close());
     const payload = new Uint8Array(1 << 20);
     let waited = 0;
@@ -178,7 +171,7 @@ describe('Channel', () => {
   it('detects a silent peer with the heartbeat', async () => {
     const s = await serve({ heartbeat: { intervalMs: 100, timeoutMs: 400 } });
     // A raw client that does Hello and then never answers pings (autoPong off) nor sends.
-    const ws = await rawClient(s.url, pki.m.a1, party('p1'), { autoPong: false });
+    const ws = await rawClient(s.url, setup.pki.m.a1, party('p1'), { autoPong: false });
     cleanups.push(() => ws.terminate());
     ws.send(encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
     const t0 = Date.now();
@@ -191,7 +184,7 @@ describe('Channel', () => {
 
   it('measures an application-level round trip', async () => {
     const s = await serve();
-    const ch = await connect(s.url, { ...pki.m.a1, expected: party('p1'), heartbeat: false });
+    const ch = await connect(s.url, { ...setup.pki.m.a1, expected: party('p1'), heartbeat: false });
     cleanups.push(() => ch.close());
     ch.resume();
     const rtt = await ch.ping();

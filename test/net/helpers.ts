@@ -1,3 +1,4 @@
+import { afterEach, beforeAll } from 'vitest';
 /**
  * Shared fixtures for the network tests: one federation's PKI (made once per test file in a
  * beforeAll), a log collector, and small helpers for servers on 127.0.0.1:0.
@@ -104,4 +105,16 @@ export async function rejectionOf(p: Promise<unknown>): Promise<Error & { code?:
     return e as Error;
   }
   throw new Error('expected a rejection');
+}
+
+/** Per test file: one PKI, made before the tests, and cleanups run after each test, last first. */
+export function netTestSetup(): { readonly pki: Pki; cleanups: Array<() => Promise<void> | void> } {
+  const state = { pki: undefined as unknown as Pki, cleanups: [] as Array<() => Promise<void> | void> };
+  beforeAll(async () => {
+    state.pki = await makePki();
+  });
+  afterEach(async () => {
+    for (const c of state.cleanups.splice(0).reverse()) await c();
+  });
+  return state;
 }

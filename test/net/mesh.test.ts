@@ -1,7 +1,7 @@
 // A 3-party mesh in one process, real TLS on 127.0.0.1. Read the first two tests first: the
 // mesh comes up with one connection per pair, then two jobs with different party orders run
 // at the same time over the same channels without their messages mixing.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
 import { DEFAULT_HEARTBEAT } from '../../src/net/channel.ts';
 import { ControlKind } from '../../src/net/frame.ts';
@@ -10,18 +10,11 @@ import { PeerMesh } from '../../src/net/mesh.ts';
 import type { PartyEndpoint, PeerMeshOptions } from '../../src/net/mesh.ts';
 import { NodeServer } from '../../src/net/server.ts';
 import { MessageKind } from '../../src/protocol/transport.ts';
-import { collectLog, makePki, PARTIES, rejectionOf } from './helpers.ts';
+import { collectLog, PARTIES, rejectionOf, netTestSetup } from './helpers.ts';
 import type { Pki } from './helpers.ts';
 
-let pki: Pki;
-beforeAll(async () => {
-  pki = await makePki();
-});
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const setup = netTestSetup();
+const { cleanups } = setup;
 
 interface Fed {
   mesh: Record<string, PeerMesh>;
@@ -36,7 +29,7 @@ async function federation(opts: Partial<PeerMeshOptions> = {}, ids = PARTIES): P
   const fed: Fed = { mesh: {}, server: {}, accepted: {}, logs: {}, endpoints: [] };
   for (const id of ids) {
     fed.logs[id] = collectLog();
-    const server = new NodeServer({ tls: pki.m[id], parties: ids, log: fed.logs[id].log, heartbeat: opts.heartbeat });
+    const server = new NodeServer({ tls: setup.pki.m[id], parties: ids, log: fed.logs[id].log, heartbeat: opts.heartbeat });
     fed.accepted[id] = [];
     server.on('party', (ch) => void fed.accepted[id].push(ch.peer.id));
     const { port } = await server.listen(0, '127.0.0.1');
@@ -45,7 +38,7 @@ async function federation(opts: Partial<PeerMeshOptions> = {}, ids = PARTIES): P
     cleanups.push(() => server.close());
   }
   for (const id of ids) {
-    fed.mesh[id] = new PeerMesh({ tls: pki.m[id], parties: fed.endpoints, server: fed.server[id], log: fed.logs[id].log, ...opts });
+    fed.mesh[id] = new PeerMesh({ tls: setup.pki.m[id], parties: fed.endpoints, server: fed.server[id], log: fed.logs[id].log, ...opts });
     cleanups.push(() => fed.mesh[id].close());
   }
   await Promise.all(ids.map((id) => fed.mesh[id].ready(5000)));
@@ -192,7 +185,7 @@ describe('PeerMesh', () => {
     const lost = new Promise((resolve) => fed.mesh.p1.once('peer-lost', resolve));
     await fed.mesh.p3.close();
     expect(await lost).toBe('p3');
-    const again = new PeerMesh({ tls: pki.m.p3, parties: fed.endpoints, server: fed.server.p3 });
+    const again = new PeerMesh({ tls: setup.pki.m.p3, parties: fed.endpoints, server: fed.server.p3 });
     cleanups.push(() => again.close());
     await Promise.all([again.ready(3000), fed.mesh.p1.ready(3000), fed.mesh.p2.ready(3000)]);
     const t1 = fed.mesh.p1.jobTransport('after', PARTIES);
@@ -203,12 +196,12 @@ describe('PeerMesh', () => {
 
   it('times out ready() naming the parties that are missing', async () => {
     const { log } = collectLog();
-    const server = new NodeServer({ tls: pki.m.p1, parties: PARTIES, log });
+    const server = new NodeServer({ tls: setup.pki.m.p1, parties: PARTIES, log });
     await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.close());
     // Nothing listens on these ports (port 1 is privileged and unused).
     const endpoints = PARTIES.map((id) => ({ id, host: '127.0.0.1', port: 1 }));
-    const mesh = new PeerMesh({ tls: pki.m.p1, parties: endpoints, server, log, retry: { baseMs: 20, maxMs: 50 } });
+    const mesh = new PeerMesh({ tls: setup.pki.m.p1, parties: endpoints, server, log, retry: { baseMs: 20, maxMs: 50 } });
     cleanups.push(() => mesh.close());
     const err = await rejectionOf(mesh.ready(300));
     expect(err.code).toBe(ErrorCode.PEER_LOST);
@@ -218,13 +211,13 @@ describe('PeerMesh', () => {
 
   it('fails ready() at once when a peer has another party list', async () => {
     const ids = ['p1', 'p2'];
-    const s2 = new NodeServer({ tls: pki.m.p2, parties: PARTIES, log: collectLog().log }); // p2 thinks n = 3
+    const s2 = new NodeServer({ tls: setup.pki.m.p2, parties: PARTIES, log: collectLog().log }); // p2 thinks n = 3
     const { port } = await s2.listen(0, '127.0.0.1');
     cleanups.push(() => s2.close());
-    const s1 = new NodeServer({ tls: pki.m.p1, parties: ids });
+    const s1 = new NodeServer({ tls: setup.pki.m.p1, parties: ids });
     await s1.listen(0, '127.0.0.1');
     cleanups.push(() => s1.close());
-    const m1 = new PeerMesh({ tls: pki.m.p1, parties: [{ id: 'p1', host: '127.0.0.1', port: 1 }, { id: 'p2', host: '127.0.0.1', port }], server: s1 });
+    const m1 = new PeerMesh({ tls: setup.pki.m.p1, parties: [{ id: 'p1', host: '127.0.0.1', port: 1 }, { id: 'p2', host: '127.0.0.1', port }], server: s1 });
     cleanups.push(() => m1.close());
     const err = await rejectionOf(m1.ready(3000));
     expect(err.code).toBe(ErrorCode.PROTOCOL);

@@ -6,35 +6,28 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
 import { PeerMesh } from '../../src/net/mesh.ts';
 import type { PartyEndpoint } from '../../src/net/mesh.ts';
 import { NodeServer } from '../../src/net/server.ts';
 import { MessageKind } from '../../src/protocol/transport.ts';
-import { makePki, PARTIES, rejectionOf } from './helpers.ts';
+import { PARTIES, rejectionOf, netTestSetup } from './helpers.ts';
 import type { Pki } from './helpers.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/party.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HEARTBEAT = { intervalMs: 200, timeoutMs: 1000 };
 
-let pki: Pki;
-beforeAll(async () => {
-  pki = await makePki();
-});
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const setup = netTestSetup();
+const { cleanups } = setup;
 
 /** Start p3 in a child process; resolves with it, its port, and a promise of its "ready". */
 async function spawnP3(): Promise<{ child: ChildProcess; port: number; ready: Promise<void> }> {
   const endpoints: PartyEndpoint[] = PARTIES.map((id) => ({ id, host: '127.0.0.1', port: 1 })); // p3 dials nobody
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
     cwd: ROOT,
-    env: { ...process.env, TESSERA_TEST_PARTY: JSON.stringify({ tls: pki.m.p3, parties: endpoints, heartbeat: HEARTBEAT }) },
+    env: { ...process.env, TESSERA_TEST_PARTY: JSON.stringify({ tls: setup.pki.m.p3, parties: endpoints, heartbeat: HEARTBEAT }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   cleanups.push(() => void child.kill('SIGKILL'));
@@ -49,13 +42,13 @@ async function twoLocalParties(p3Port: number) {
   const servers: Record<string, NodeServer> = {};
   const endpoints: PartyEndpoint[] = [];
   for (const id of ['p1', 'p2']) {
-    servers[id] = new NodeServer({ tls: pki.m[id], parties: PARTIES, heartbeat: HEARTBEAT });
+    servers[id] = new NodeServer({ tls: setup.pki.m[id], parties: PARTIES, heartbeat: HEARTBEAT });
     const { port } = await servers[id].listen(0, '127.0.0.1');
     endpoints.push({ id, host: '127.0.0.1', port });
     cleanups.push(() => servers[id].close());
   }
   endpoints.push({ id: 'p3', host: '127.0.0.1', port: p3Port });
-  const meshes = ['p1', 'p2'].map((id) => new PeerMesh({ tls: pki.m[id], parties: endpoints, server: servers[id], heartbeat: HEARTBEAT }));
+  const meshes = ['p1', 'p2'].map((id) => new PeerMesh({ tls: setup.pki.m[id], parties: endpoints, server: servers[id], heartbeat: HEARTBEAT }));
   for (const m of meshes) cleanups.push(() => m.close());
   return meshes;
 }

@@ -1,7 +1,7 @@
 // Mutual TLS and Hello, end to end on 127.0.0.1 with real certificates. Read the first test
 // first: an analyst connects to party p1's node and exchanges a control frame; every other
 // test is a way of being refused.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
 import type { Channel } from '../../src/net/channel.ts';
 import { CloseCode } from '../../src/net/channel.ts';
@@ -13,22 +13,15 @@ import type { Frame } from '../../src/net/frame.ts';
 import { makeHello } from '../../src/net/hello.ts';
 import { NodeServer } from '../../src/net/server.ts';
 import type { NodeServerOptions } from '../../src/net/server.ts';
-import { closed, collectLog, FED, ident, makePki, party, PARTIES, rawClient, rejectionOf } from './helpers.ts';
+import { closed, collectLog, FED, ident, party, PARTIES, rawClient, rejectionOf, netTestSetup } from './helpers.ts';
 import type { Pki } from './helpers.ts';
 
-let pki: Pki;
-beforeAll(async () => {
-  pki = await makePki();
-});
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const setup = netTestSetup();
+const { cleanups } = setup;
 
 async function startServer(id = 'p1', extra: Partial<NodeServerOptions> = {}) {
   const { log, lines, waitFor } = collectLog();
-  const server = new NodeServer({ tls: pki.m[id], parties: PARTIES, log, heartbeat: false, ...extra });
+  const server = new NodeServer({ tls: setup.pki.m[id], parties: PARTIES, log, heartbeat: false, ...extra });
   const { port } = await server.listen(0, '127.0.0.1');
   cleanups.push(() => server.close());
   return { server, url: `wss://127.0.0.1:${port}/`, lines, waitFor };
@@ -48,7 +41,7 @@ describe('mTLS connections', () => {
         ch.resume();
       });
     });
-    const ch = track(await connect(url, { ...pki.m.a1, expected: party('p1'), heartbeat: false }));
+    const ch = track(await connect(url, { ...setup.pki.m.a1, expected: party('p1'), heartbeat: false }));
     ch.resume();
     expect(ch.peer).toEqual(party('p1'));
     await ch.send({ job: 'j1', round: 0, kind: ControlKind.JobSubmit, body: { plan: 'x' } });
@@ -64,8 +57,8 @@ describe('mTLS connections', () => {
     const roles: string[] = [];
     server.on('party', (ch) => void roles.push(`party:${ch.peer.id}`));
     server.on('client', (ch) => void roles.push(`${ch.peer.role}:${ch.peer.id}`));
-    track(await connect(url, { ...pki.m.p1, expected: party('p2'), parties: PARTIES }));
-    track(await connect(url, { ...pki.m.d1, expected: party('p2') }));
+    track(await connect(url, { ...setup.pki.m.p1, expected: party('p2'), parties: PARTIES }));
+    track(await connect(url, { ...setup.pki.m.d1, expected: party('p2') }));
     await new Promise((r) => setTimeout(r, 50));
     expect(roles.sort()).toEqual(['dealer:d1', 'party:p1']);
   });
@@ -77,7 +70,7 @@ describe('mTLS connections', () => {
   ] as const) {
     it(`refuses ${name} in the TLS handshake and logs it`, async () => {
       const { url, waitFor } = await startServer('p1');
-      const err = await rejectionOf(connect(url, { ...pick(pki), expected: party('p1') }));
+      const err = await rejectionOf(connect(url, { ...pick(setup.pki), expected: party('p1') }));
       expect([ErrorCode.PEER_AUTH, ErrorCode.PEER_LOST]).toContain(err.code);
       const line = await waitFor((l) => l.fields?.event === 'tls-refused');
       expect(line.level).toBe('warn');
@@ -88,34 +81,34 @@ describe('mTLS connections', () => {
 
   it('refuses a server whose certificate is from another CA', async () => {
     const { log } = collectLog();
-    const rogue = new NodeServer({ tls: { ...pki.otherCa, ca: pki.ca.certPem }, parties: PARTIES, log });
+    const rogue = new NodeServer({ tls: { ...setup.pki.otherCa, ca: setup.pki.ca.certPem }, parties: PARTIES, log });
     const { port } = await rogue.listen(0, '127.0.0.1');
     cleanups.push(() => rogue.close());
-    const err = await rejectionOf(connect(`wss://127.0.0.1:${port}/`, { ...pki.m.a1, expected: ident('analyst', 'a1') }));
+    const err = await rejectionOf(connect(`wss://127.0.0.1:${port}/`, { ...setup.pki.m.a1, expected: ident('analyst', 'a1') }));
     expect(err.code).toBe(ErrorCode.PEER_AUTH);
   });
 
   it('refuses a valid certificate of the wrong party (dialing p2, server is p3)', async () => {
     const { url } = await startServer('p3');
-    const err = await rejectionOf(connect(url, { ...pki.m.p1, expected: party('p2'), parties: PARTIES }));
+    const err = await rejectionOf(connect(url, { ...setup.pki.m.p1, expected: party('p2'), parties: PARTIES }));
     expect(err.code).toBe(ErrorCode.PEER_AUTH);
     expect(err.message).toMatch(/expected peer party p2@demo but its certificate names party p3@demo/);
   });
 
   it('answers 403 to another federation and to principals authorize() rejects', async () => {
     const { url, waitFor } = await startServer('p1', { authorize: (peer) => peer.role !== 'dealer' });
-    const foreign = await rejectionOf(connect(url, { ...pki.foreign, expected: party('p1') }));
+    const foreign = await rejectionOf(connect(url, { ...setup.pki.foreign, expected: party('p1') }));
     expect(foreign.code).toBe(ErrorCode.PEER_AUTH);
     expect(foreign.message).toMatch(/403/);
     await waitFor((l) => l.fields?.event === 'refused' && /federation elsewhere is not ours/.test(l.msg));
-    const dealer = await rejectionOf(connect(url, { ...pki.m.d1, expected: party('p1') }));
+    const dealer = await rejectionOf(connect(url, { ...setup.pki.m.d1, expected: party('p1') }));
     expect(dealer.code).toBe(ErrorCode.PEER_AUTH);
     await waitFor((l) => l.fields?.event === 'refused' && /dealer d1@demo.*not authorized/.test(l.msg));
   });
 
   it('closes with 1013 when nobody accepts that kind of peer yet', async () => {
     const { url } = await startServer('p1');
-    const ch = track(await connect(url, { ...pki.m.a1, expected: party('p1') }));
+    const ch = track(await connect(url, { ...setup.pki.m.a1, expected: party('p1') }));
     const info = await ch.whenClosed;
     expect(info.code).toBe(CloseCode.TryAgainLater);
     expect(info.error?.code).toBe(ErrorCode.PEER_LOST);
@@ -130,9 +123,9 @@ describe('connecting while a node starts up', () => {
   it('retries ECONNREFUSED until the node listens (connectClient, as a dealer)', async () => {
     const port = await freePort();
     const { log, lines } = collectLog();
-    const connecting = connectClient({ host: '127.0.0.1', port }, { ...pki.m.d1, expected: party('p1'), log, retry: { attempts: 20, baseMs: 20, maxMs: 50 } });
+    const connecting = connectClient({ host: '127.0.0.1', port }, { ...setup.pki.m.d1, expected: party('p1'), log, retry: { attempts: 20, baseMs: 20, maxMs: 50 } });
     await new Promise((r) => setTimeout(r, 150));
-    const server = new NodeServer({ tls: pki.m.p1, parties: PARTIES });
+    const server = new NodeServer({ tls: setup.pki.m.p1, parties: PARTIES });
     server.on('client', (ch) => ch.resume());
     await server.listen(port, '127.0.0.1');
     cleanups.push(() => server.close());
@@ -144,7 +137,7 @@ describe('connecting while a node starts up', () => {
   it('gives up after the last attempt with PEER_LOST', async () => {
     const port = await freePort();
     const t0 = Date.now();
-    const err = await rejectionOf(connect(`wss://127.0.0.1:${port}/`, { ...pki.m.a1, expected: party('p1'), retry: { attempts: 3, baseMs: 10, maxMs: 20 } }));
+    const err = await rejectionOf(connect(`wss://127.0.0.1:${port}/`, { ...setup.pki.m.a1, expected: party('p1'), retry: { attempts: 3, baseMs: 10, maxMs: 20 } }));
     expect(err.code).toBe(ErrorCode.PEER_LOST);
     expect(err.message).toMatch(/ECONNREFUSED/);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(25); // 10 + 20 ms of backoff
@@ -165,7 +158,7 @@ describe('Hello', () => {
     const { server, url, waitFor } = await startServer('p2');
     server.on('party', (ch) => ch.resume());
     const failed = new Promise((resolve) => server.on('hello-failed', (peer, err) => resolve([peer.id, err.code])));
-    const err = await rejectionOf(connect(url, { ...pki.m.p1, expected: party('p2'), parties: ['p1', 'p2'] }));
+    const err = await rejectionOf(connect(url, { ...setup.pki.m.p1, expected: party('p2'), parties: ['p1', 'p2'] }));
     expect(err.code).toBe(ErrorCode.PROTOCOL);
     expect(err.message).toMatch(/n = 3 parties, we have n = 2/);
     expect(await failed).toEqual(['p1', ErrorCode.PROTOCOL]);
@@ -175,7 +168,7 @@ describe('Hello', () => {
   it('refuses parties with the same n but another party order', async () => {
     const { server, url } = await startServer('p2');
     server.on('party', (ch) => ch.resume());
-    const err = await rejectionOf(connect(url, { ...pki.m.p1, expected: party('p2'), parties: ['p2', 'p1', 'p3'] }));
+    const err = await rejectionOf(connect(url, { ...setup.pki.m.p1, expected: party('p2'), parties: ['p2', 'p1', 'p3'] }));
     expect(err.code).toBe(ErrorCode.PROTOCOL);
     expect(err.message).toMatch(/party lists differ/);
   });
@@ -188,7 +181,7 @@ describe('Hello', () => {
       [makeHello(ident('analyst', 'a2'), []), /claims to be analyst a2 but its certificate names analyst a1/],
       [{ ...makeHello(ident('analyst', 'a1'), []), version: 2 }, /protocol version 2, we speak 1/],
     ] as const) {
-      const ws = await rawClient(url, pki.m.a1, party('p1'));
+      const ws = await rawClient(url, setup.pki.m.a1, party('p1'));
       const end = closed(ws);
       ws.send(encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: hello }));
       const [code, reason] = await end;
