@@ -316,7 +316,9 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
         attempt = 0;
         this.#attach(id, channel);
         const info = await channel.whenClosed;
-        if (info.error !== undefined && info.error.code !== ErrorCode.PEER_LOST) this.#peerErrors.set(id, info.error);
+        // The violation that ended the old channel was that channel's; the peer may well
+        // reconnect cleanly, so it is remembered as a cause, not as a fatal error for ready().
+        if (info.error !== undefined) this.#peerErrors.set(id, new MpcError(ErrorCode.PEER_LOST, info.error.message, { party: id, cause: info.error }));
       } catch (e) {
         if (this.#closed) return;
         const err = isMpcError(e) ? e : new MpcError(ErrorCode.PEER_LOST, String(e), { party: id, cause: e });
@@ -369,9 +371,12 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     if (this.#closed) return;
     const why = info.error?.message ?? (info.reason || `code ${info.code}`);
     const lost = new MpcError(ErrorCode.PEER_LOST, `party ${id} lost: ${why}`, { party: id, cause: info.error });
+    // A channel this side closed over a violation keeps the violation's code (FRAME,
+    // PROTOCOL, …) for the jobs it ends; otherwise the peer is simply lost.
+    const code = !info.remote && info.error !== undefined ? info.error.code : ErrorCode.PEER_LOST;
     for (const job of this.#jobs.values()) {
       if (job.parties.includes(id) && job.aborted === undefined) {
-        job.abort(new MpcError(ErrorCode.PEER_LOST, `party ${id} lost during job ${job.jobId}: ${why}`, { party: id, cause: info.error }));
+        job.abort(new MpcError(code, `party ${id} lost during job ${job.jobId}: ${why}`, { party: id, cause: info.error }));
       }
     }
     // Early frames from this peer belong to a connection that no longer exists: those jobs
