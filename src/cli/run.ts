@@ -7,13 +7,13 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MpcError, ErrorCode } from '../errors.ts';
-import { loadCircuit } from '../compiler/load.ts';
+import { compileLoaded, loadCircuit } from '../compiler/load.ts';
 import { loadClusterConfig, loadTlsMaterial } from '../security/config.ts';
 import { loadInputsFile } from '../protocol/inputs-file.ts';
 import { runJob, type JobResult, type RunJobOptions } from '../coordinator/client.ts';
 import { withEmbeddedFederation } from '../coordinator/embedded.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
-import type { RawInputs } from '../protocol/inputs.ts';
+import { shapesOf, type RawInputs } from '../protocol/inputs.ts';
 import { SECURITY_LEVELS, type SecurityLevel } from '../protocol/suites.ts';
 import { exampleInputsPath } from './compile.ts';
 
@@ -29,11 +29,12 @@ interface RunFlags {
 
 /** Computing parties for the embedded federation: the circuit's, plus p<k> up to a count. */
 export function embeddedParties(circuitParties: readonly string[], flag: string | undefined): string[] {
-  if (flag === undefined) return [...circuitParties];
+  // MPC needs at least two computing parties: a one-party circuit (power.ts) gets a helper.
+  if (flag === undefined) flag = String(Math.max(2, circuitParties.length));
   if (/^\d+$/.test(flag)) {
     const n = Number(flag);
-    if (n < circuitParties.length) {
-      throw new MpcError(ErrorCode.CONFIG, `--parties ${n}: the circuit needs at least ${circuitParties.length} parties (${circuitParties.join(', ')})`);
+    if (n < Math.max(2, circuitParties.length)) {
+      throw new MpcError(ErrorCode.CONFIG, `--parties ${n}: at least ${Math.max(2, circuitParties.length)} computing parties are needed (the circuit's: ${circuitParties.join(', ')})`);
     }
     const out = [...circuitParties];
     for (let k = 1; out.length < n; k++) if (!out.includes(`p${k}`)) out.push(`p${k}`);
@@ -117,6 +118,8 @@ export function registerRun(program: Command): void {
         for (const p of Object.keys(inputs)) {
           if (!parties.includes(p)) throw new MpcError(ErrorCode.INPUT, `${inputsFile}: party ${p} is not a party of this federation (${parties.join(', ')})`);
         }
+        // Compile once before starting any process: a broken circuit fails in milliseconds.
+        compileLoaded(circuit, shapesOf(inputs));
         notice(`trust: ${DEALER_TRUST}`);
         result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep }, (target) =>
           runJob(target, circuit, { ...opts, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } }),

@@ -30,7 +30,18 @@ export async function loadCircuit(file: string): Promise<LoadedCircuit> {
   try {
     mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (e) {
-    throw new MpcError(ErrorCode.CIRCUIT, `${shown}: cannot load circuit: ${(e as Error).message}`, { cause: e });
+    // A `.ts` file outside an ESM package is treated as CommonJS by Node and cannot import
+    // our ESM sources that way; tsx's own loader imports it as ESM.
+    if (!/require\(\) ES Module|ERR_REQUIRE/.test(String((e as Error).message) + String((e as { code?: string }).code))) {
+      throw new MpcError(ErrorCode.CIRCUIT, `${shown}: cannot load circuit: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const { tsImport } = await import('tsx/esm/api');
+      const ns = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: { default?: unknown } };
+      mod = isCircuitDefinition(ns.default) ? ns : { default: ns.default?.default };
+    } catch (e2) {
+      throw new MpcError(ErrorCode.CIRCUIT, `${shown}: cannot load circuit: ${(e2 as Error).message}`, { cause: e2 });
+    }
   }
   if (!isCircuitDefinition(mod.default)) {
     throw new MpcError(ErrorCode.CIRCUIT, `${shown}: the default export must be circuit({ name, parties }, body) from src/circuit`);

@@ -73,6 +73,18 @@ describe('mpc compile', () => {
     });
     expect(s.planHash).toMatch(/^[0-9a-f]{64}$/);
   });
+  it('compiles a .ts circuit that lives outside any ESM package (no package.json)', async () => {
+    const bare = mkdtempSync(join(tmpdir(), 'tessera-bare-'));
+    try {
+      const file = join(bare, 'product.ts');
+      writeFileSync(file, `import { circuit } from ${DSL};\nexport default circuit({ name: 'product', parties: ['p1', 'p2'] }, (c) => {\n  c.reveal('p', c.scalar('p1', 'a').mul(c.scalar('p2', 'b')));\n});\n`);
+      const r = await runMpc(['compile', file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('multiplications 1');
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('mpc run', () => {
