@@ -37,12 +37,21 @@ export interface JobTransportOptions {
   link: JobLink;
   /** Cap on payload bytes buffered ahead of `recv`. */
   maxBufferedBytes: number;
+  /**
+   * A `recv` still unanswered after this long aborts the job with PEER_LOST naming the
+   * silent party: a peer that stays connected (so the heartbeat is happy) but stops taking
+   * part must not stall the job forever. Default 120 s, far above any honest gap.
+   */
+  recvTimeoutMs?: number;
 }
 
 interface Waiter {
   resolve: (payload: Uint8Array) => void;
   reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
 }
+
+export const DEFAULT_RECV_TIMEOUT_MS = 120_000;
 
 /**
  * One job's view of the network. Stats count payload bytes only (the protocol's own cost);
@@ -68,6 +77,7 @@ export class JobTransport implements Transport {
   readonly #asked = new Set<string>();
   #aborted: Error | undefined;
   #disposed = false;
+  readonly #recvTimeoutMs: number;
 
   constructor(opts: JobTransportOptions) {
     this.jobId = opts.jobId;
@@ -79,6 +89,7 @@ export class JobTransport implements Transport {
     if (this.#index.size !== this.n) throw new RangeError(`job ${opts.jobId}: duplicate party in [${this.parties.join(',')}]`);
     this.#link = opts.link;
     this.#maxBuffered = opts.maxBufferedBytes;
+    this.#recvTimeoutMs = opts.recvTimeoutMs ?? DEFAULT_RECV_TIMEOUT_MS;
   }
 
   /** The abort reason, once aborted. */
@@ -114,13 +125,23 @@ export class JobTransport implements Transport {
       this.#bufferedBytes -= got.length;
       return Promise.resolve(got);
     }
-    return new Promise((resolve, reject) => this.#waiting.set(k, { resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const who = this.parties[from];
+        this.abort(new MpcError(ErrorCode.PEER_LOST, `party ${who} sent nothing for job ${this.jobId} in ${this.#recvTimeoutMs / 1000} s (kind ${kind}, round ${round})`, { party: who }));
+      }, this.#recvTimeoutMs);
+      timer.unref();
+      this.#waiting.set(k, { resolve, reject, timer });
+    });
   }
 
   abort(reason: Error): void {
     if (this.#aborted !== undefined) return;
     this.#aborted = reason;
-    for (const w of this.#waiting.values()) w.reject(reason);
+    for (const w of this.#waiting.values()) {
+      clearTimeout(w.timer);
+      w.reject(reason);
+    }
     this.#waiting.clear();
     this.#buffered.clear();
     this.#bufferedBytes = 0;
@@ -163,6 +184,7 @@ export class JobTransport implements Transport {
     const w = this.#waiting.get(k);
     if (w !== undefined) {
       this.#waiting.delete(k);
+      clearTimeout(w.timer);
       w.resolve(payload);
       return undefined;
     }

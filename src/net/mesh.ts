@@ -55,6 +55,8 @@ export interface PeerMeshOptions extends ChannelSettings {
   retry?: { baseMs: number; maxMs: number };
   /** Per-job cap on payload bytes buffered ahead of `recv`. Default 256 MiB. */
   maxJobBufferBytes?: number;
+  /** See JobTransportOptions.recvTimeoutMs (default 120 s). */
+  recvTimeoutMs?: number;
   /** Cap on payload bytes held for jobs not registered yet, all jobs together. Default 64 MiB. */
   maxEarlyBytes?: number;
   /** How long frames for an unregistered job are held. Default 5 s. */
@@ -227,7 +229,7 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     }
     let t: JobTransport;
     try {
-      t = new JobTransport({ jobId, parties, selfId: this.self.id, link: this.#link, maxBufferedBytes: this.#opts.maxJobBufferBytes ?? 256 * 1024 * 1024 });
+      t = new JobTransport({ jobId, parties, selfId: this.self.id, link: this.#link, maxBufferedBytes: this.#opts.maxJobBufferBytes ?? 256 * 1024 * 1024, recvTimeoutMs: this.#opts.recvTimeoutMs });
     } catch (e) {
       throw new MpcError(ErrorCode.CONFIG, (e as Error).message, { cause: e });
     }

@@ -124,6 +124,20 @@ describe('PeerMesh', () => {
     expect((await rejectionOf(t2.recv(0, MessageKind.Open, 0))).code).toBe(ErrorCode.PROTOCOL);
   });
 
+  it('aborts a job when a connected peer stops taking part (recv timeout)', async () => {
+    const fed = await federation({ recvTimeoutMs: 300 });
+    fed.mesh.p1.jobTransport('quiet', PARTIES);
+    const t2 = fed.mesh.p2.jobTransport('quiet', PARTIES);
+    const t0 = Date.now();
+    const err = await rejectionOf(t2.recv(0, MessageKind.Open, 1));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(err.code).toBe(ErrorCode.PEER_LOST);
+    expect(err.party).toBe('p1');
+    expect(err.message).toMatch(/party p1 sent nothing for job quiet in 0\.3 s/);
+    // The channel itself is fine: the heartbeat keeps it up.
+    expect(fed.mesh.p2.isConnected('p1')).toBe(true);
+  });
+
   it('aborts a job whose peers run too far ahead (buffer cap)', async () => {
     const fed = await federation({ maxJobBufferBytes: 1000 });
     const t1 = fed.mesh.p1.jobTransport('flood', PARTIES);
