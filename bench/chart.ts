@@ -16,6 +16,8 @@ export interface ChartSeries {
   points: ChartPoint[];
   /** Drawn dashed (e.g. malicious security). */
   dashed?: boolean;
+  /** Widths where the configuration failed: named in the legend. */
+  failedWidths?: number[];
 }
 
 export interface ChartReference {
@@ -102,11 +104,15 @@ export function renderChart(opts: ChartOptions): string {
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map((p) => `${X(p.width).toFixed(1)},${Y(p.gatesPerSecond).toFixed(1)}`).join(' ')}"/>`);
     }
     for (const p of pts) out.push(`<circle cx="${X(p.width).toFixed(1)}" cy="${Y(p.gatesPerSecond).toFixed(1)}" r="3.5" fill="${color}"><title>${esc(`${s.label}: ${p.width} → ${Math.round(p.gatesPerSecond)} mult/s`)}</title></circle>`);
-    const ly = m.top + 10 + i * 22;
+    const ly = m.top + 10 + i * 30;
     const lx = m.left + pw + 16;
     out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);
     out.push(`<circle cx="${lx + 14}" cy="${ly}" r="3.5" fill="${color}"/>`);
     out.push(`<text x="${lx + 36}" y="${ly + 4}">${esc(s.label)}${pts.length === 0 ? ' (no data)' : ''}</text>`);
+    if (s.failedWidths?.length) {
+      const list = s.failedWidths.map((w) => (Number.isInteger(Math.log10(w)) ? `10^${Math.log10(w)}` : String(w))).join(', ');
+      out.push(`<text x="${lx + 36}" y="${ly + 16}" font-size="10" fill="#b00">failed at ${esc(list)}</text>`);
+    }
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

@@ -55,6 +55,8 @@ const MP_SPDZ = {
   secondsPerRound: { protocol: 'semi2k, 10 000 sequential multiplications', seconds: 52e-6 },
 } as const;
 
+class UsageError extends Error {}
+
 const t0 = performance.now();
 const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s`;
 const progress = (line: string): void => void process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
@@ -166,7 +168,8 @@ function chartFor(rows: NetworkRow[], machine: string): string {
   for (const k of keys) {
     const [p, sec] = k.split('|');
     const pts = rows.filter((r) => `${r.parties}|${r.security}` === k && r.layers === 1 && r.error === undefined);
-    series.push({ label: `${p} parties, ${sec}`, dashed: sec === 'malicious', points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
+    const failedWidths = rows.filter((r) => `${r.parties}|${r.security}` === k && r.layers === 1 && r.error !== undefined).map((r) => r.batch);
+    series.push({ label: `${p} parties, ${sec}`, dashed: sec === 'malicious', failedWidths, points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
   }
   return renderChart({
     title: 'Tessera online throughput: real nodes, mTLS on 127.0.0.1',
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
   });
   const quick = values.quick === true;
   const only = values.only;
-  if (only !== undefined && only !== 'network' && only !== 'kernels') throw new Error(`--only: expected network or kernels, got ${JSON.stringify(only)}`);
+  if (only !== undefined && only !== 'network' && only !== 'kernels') throw new UsageError(`--only: expected network or kernels, got ${JSON.stringify(only)}`);
   const doKernels = only !== 'network';
   const doNetwork = only !== 'kernels';
   const jsonFile = values.json!;
@@ -319,6 +322,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e);
+  // Usage mistakes (unknown flag, bad value) as one line; anything else with its stack.
+  const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  console.error(usage ? `bench: ${(e as Error).message}` : e);
   process.exitCode = 1;
 });

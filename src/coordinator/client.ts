@@ -52,7 +52,7 @@ export interface JobStats {
   jobId: string;
   trust?: string;
   /** Per node, in job party order: time in the multiplication layers, CPU time, peak RSS. */
-  nodes: { party: string; bytesSent: number; onlineSeconds: number; cpuSeconds: number; peakRssBytes: number }[];
+  nodes: { party: string; bytesSent: number; onlineSeconds: number; onlineBytesSent: number; cpuSeconds: number; peakRssBytes: number }[];
 }
 
 export interface JobResult {
@@ -237,7 +237,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
         planHash: hash,
         jobId,
         ...(done[0]?.trust ? { trust: done[0].trust } : {}),
-        nodes: done.map((d, i) => ({ party: nodes[i].id, bytesSent: d.bytesSent, onlineSeconds: d.onlineSeconds, cpuSeconds: d.cpuSeconds, peakRssBytes: d.peakRssBytes })),
+        nodes: done.map((d, i) => ({ party: nodes[i].id, bytesSent: d.bytesSent, onlineSeconds: d.onlineSeconds, onlineBytesSent: d.onlineBytesSent, cpuSeconds: d.cpuSeconds, peakRssBytes: d.peakRssBytes })),
       },
     };
   } finally {

@@ -50,6 +50,8 @@ export interface JobDoneBody {
   seconds: number;
   /** Time from the end of input sharing to the end of the last layer: the multiplications. */
   onlineSeconds: number;
+  /** Protocol bytes this node sent during that time (the multiplications' openings). */
+  onlineBytesSent: number;
   /** CPU time of the node process during the job (user + system). */
   cpuSeconds: number;
   /** Peak resident set size of the node process so far. */
@@ -111,7 +113,7 @@ export const parseOutputShare = (b: unknown, from: string): OutputShareBody =>
   parse('OutputShare', b, from, { names: arr(str, 65536), lengths: arr(nat, 65536) });
 export const parseJobDone = (b: unknown, from: string): JobDoneBody =>
   parse('JobDone', b, from, {
-    bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, onlineSeconds: num, cpuSeconds: num, peakRssBytes: nat, preprocessing: str, trust: opt(str),
+    bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, onlineSeconds: num, onlineBytesSent: nat, cpuSeconds: num, peakRssBytes: nat, preprocessing: str, trust: opt(str),
   });
 export const parseDescribeReply = (b: unknown, from: string): DescribeReplyBody => {
   const r = parse<DescribeReplyBody>('DescribeReply', b, from, { party: str });

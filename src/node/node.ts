@@ -212,6 +212,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       });
       let lastProgress = 0;
       const phases: Record<string, number> = {};
+      const phaseBytes: Record<string, number> = {};
       const cpu0 = process.cpuUsage();
       const result = await execute(
         job.plan,
@@ -231,7 +232,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
             lastProgress = now;
             void send(job.analyst, ControlKind.JobProgress, job.id, p);
           },
-          onPhase: (phase) => (phases[phase] = performance.now()),
+          onPhase: (phase) => {
+            phases[phase] = performance.now();
+            phaseBytes[phase] = transport.stats().bytesSent;
+          },
         },
       );
       if (job.failed) throw job.failed;
@@ -267,6 +271,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           messagesSent: st.messagesSent,
           seconds: (performance.now() - started) / 1000,
           onlineSeconds: ((phases.output ?? 0) - (phases.online ?? 0)) / 1000,
+          onlineBytesSent: (phaseBytes.output ?? 0) - (phaseBytes.online ?? 0),
           cpuSeconds: (() => {
             const c = process.cpuUsage(cpu0);
             return (c.user + c.system) / 1e6;
