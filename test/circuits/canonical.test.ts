@@ -1,13 +1,14 @@
 // Every canonical circuit against a plaintext reference on random inputs, over the
-// in-memory transport, for every party count the circuit allows (extra computing parties
-// without inputs join the federation).
-import { describe, expect, it } from 'vitest';
+// in-memory transport, under both suites, for every party count the circuit allows
+// (extra computing parties without inputs join the federation).
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compileFile } from '../../src/compiler/load.ts';
 import { runLocal } from '../../src/protocol/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { shapesOf, type RawInputs } from '../../src/protocol/inputs.ts';
 import { M64, signed } from '../helpers.ts';
+import { suiteFor, SECURITY_LEVELS } from '../../src/protocol/suites.ts';
 
 const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
 const vec = (max = 12) => fc.array(fc.oneof(fc.bigInt({ min: -1000n, max: 1000n }), int64), { maxLength: max });
@@ -15,15 +16,20 @@ const asRaw = (xs: bigint[]) => xs.map((x) => (x >= -(2n ** 53n) && x <= 2n ** 5
 const wrap = (x: bigint) => signed(x & M64);
 const json = (x: bigint) => (x >= -(2n ** 53n) && x <= 2n ** 53n ? Number(x) : x.toString());
 
+let suite = suiteFor('semi-honest');
 async function run(file: string, raw: RawInputs, parties?: string[]) {
   const { plan } = await compileFile(file, shapesOf(raw));
-  const res = await runLocal(plan, raw, parties ? { parties } : {});
+  const res = await runLocal(plan, raw, { suite, ...(parties ? { parties } : {}) });
   return formatOutputs(plan, res.analyst, 'analyst');
 }
 
 const extra = (base: string[], n: number) => [...base, ...Array.from({ length: n - base.length }, (_, i) => `p${base.length + i + 1}`)];
 
-describe('canonical circuits', () => {
+describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (security) => {
+  beforeAll(() => {
+    suite = suiteFor(security);
+  });
+
   it('sum.ts: total of all elements, 3 and 5 parties', async () => {
     await fc.assert(
       fc.asyncProperty(vec(), vec(), vec(), fc.constantFrom(3, 5), async (a, b, c, n) => {

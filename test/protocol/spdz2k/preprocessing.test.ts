@@ -17,7 +17,7 @@ import { macKeyShare, MAC_KEY_LABEL } from '../../../src/protocol/spdz2k/dealer.
 import type { Spdz2kPrep } from '../../../src/protocol/spdz2k/prep.ts';
 import type { AuthShare } from '../../../src/protocol/spdz2k/share.ts';
 import { compileInline } from '../../helpers.ts';
-import { build, programArb, smallOrBig } from './programs.ts';
+import { build, programArb, smallOrBig } from '../programs.ts';
 
 const sum = (vs: Z128Vec[]): Z128Vec => vs.reduce((t, v) => z128.add(t, v), z128.alloc(vs[0].lo.length));
 const big = (v: Z128Vec): bigint[] => z128.toBigints(v);

@@ -1,12 +1,11 @@
-// Random circuits with their BigInt reference results, after the generator of
-// test/protocol/random-circuits.test.ts: random input owners, elementwise ops with scalar
-// broadcast, public constants, sums and dot products, outputs to the analyst and/or to
-// one or two parties.
+// Random circuits with their BigInt reference results, computed directly from the program
+// (not from the compiled plan): random input owners, elementwise ops with scalar broadcast,
+// public constants, sums and dot products, outputs to the analyst and/or one or two parties.
 import fc from 'fast-check';
-import type { CircuitBuilder, Value } from '../../../src/circuit/index.ts';
-import type { Plan } from '../../../src/compiler/plan.ts';
-import type { RawInputs } from '../../../src/protocol/inputs.ts';
-import { compileInline, M64 } from '../../helpers.ts';
+import type { CircuitBuilder, Value } from '../../src/circuit/index.ts';
+import type { Plan } from '../../src/compiler/plan.ts';
+import type { RawInputs } from '../../src/protocol/inputs.ts';
+import { compileInline, M64 } from '../helpers.ts';
 
 type Ref = { v: bigint[]; scalar: boolean };
 
