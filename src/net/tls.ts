@@ -22,13 +22,17 @@ export interface TlsMaterial {
 
 /** Options for `https.createServer`: TLS 1.3, client certificates required and verified. */
 export function serverTlsOptions(tls: TlsMaterial) {
+  return { ...mutualTls13(tls), requestCert: true } as const;
+}
+
+/** Both sides: our certificate and key, the federation CA as the only anchor, TLS 1.3 only. */
+function mutualTls13(tls: TlsMaterial) {
   return {
     ca: tls.ca,
     cert: tls.cert,
     key: tls.key,
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
-    requestCert: true,
     rejectUnauthorized: true,
   } as const;
 }
@@ -42,12 +46,7 @@ export function serverTlsOptions(tls: TlsMaterial) {
  */
 export function clientTlsOptions(tls: TlsMaterial, expected: Identity): ConnectionOptions {
   return {
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    minVersion: 'TLSv1.3',
-    maxVersion: 'TLSv1.3',
-    rejectUnauthorized: true,
+    ...mutualTls13(tls),
     checkServerIdentity: (_host: string, cert: PeerCertificate) => {
       try {
         checkExpected(identityFromCertificate(cert), expected);
