@@ -34,6 +34,14 @@ const CSV_OPTIONS = {
   relax_column_count: true,
 } as const;
 
+/** Parsed files by format and path, shared by the inputs of one `loadDatasets` call. */
+type ParseCache = Map<string, unknown>;
+
+function cached<T>(cache: ParseCache, key: string, parse: () => T): T {
+  if (!cache.has(key)) cache.set(key, parse());
+  return cache.get(key) as T;
+}
+
 /** A parsed CSV file, with the lines of each record worked out only when an error needs them. */
 interface CsvFile {
   records: string[][];
@@ -76,10 +84,10 @@ const SMALL_INT = /^-?\d+$/;
  * The `column` of a CSV file with a header row, as decimal strings. Trailing blank lines are
  * ignored; a blank line before the end is an error, as it is most likely a missing value.
  */
-function loadCsv(name: string, cfg: DatasetConfig, party: string | undefined): string[] {
+function loadCsv(name: string, cfg: DatasetConfig, party: string | undefined, cache: ParseCache): string[] {
   const { file } = cfg;
   const column = cfg.column ?? name;
-  const { records, lines } = readCsv(file, party);
+  const { records, lines } = cached(cache, `csv:${file}`, () => readCsv(file, party));
   let end = records.length;
   while (end > 0 && isBlank(records[end - 1])) end--;
   // An empty file has no header, but nothing is lost by reading it as no rows: length 0.
@@ -153,9 +161,9 @@ function checkJsonValue(value: unknown, base: JsonPath, doc: LocatedJson, file: 
  * A JSON dataset: with `column`, either `{ column: value }` or rows `[{ column: v }, …]`;
  * without it, the whole document, or `{ name: value }`.
  */
-function loadJson(name: string, cfg: DatasetConfig, party: string | undefined): unknown {
+function loadJson(name: string, cfg: DatasetConfig, party: string | undefined, cache: ParseCache): unknown {
   const { file, column } = cfg;
-  const doc = readJsonLocated(file, ErrorCode.INPUT);
+  const doc = cached(cache, `json:${file}`, () => readJsonLocated(file, ErrorCode.INPUT));
   const top = doc.value;
   const label = inputLabel(name, party);
   if (column !== undefined && Array.isArray(top)) {
@@ -197,12 +205,15 @@ function loadJson(name: string, cfg: DatasetConfig, party: string | undefined): 
  *   element: `data.csv:4: input p1.x[2] (line 4, field 2, column "x"): expected …, got "1.5" (string)`.
  * @example loadDataset('salary', { file: '/data/hr.csv', format: 'csv' }) // ['52000', '61000']
  */
-export function loadDataset(name: string, cfg: DatasetConfig, party?: string): unknown {
-  return cfg.format === 'csv' ? loadCsv(name, cfg, party) : loadJson(name, cfg, party);
+export function loadDataset(name: string, cfg: DatasetConfig, party?: string, cache: ParseCache = new Map()): unknown {
+  return cfg.format === 'csv' ? loadCsv(name, cfg, party, cache) : loadJson(name, cfg, party, cache);
 }
 
 /** Every dataset of `party`'s node, by input name: the `values` for `encodePartyInputs`. */
 export function loadDatasets(datasets: Record<string, DatasetConfig>, party: string): Record<string, unknown> {
   // fromEntries defines own properties, so an input named "__proto__" cannot reach a prototype.
-  return Object.fromEntries(Object.entries(datasets).map(([name, cfg]) => [name, loadDataset(name, cfg, party)]));
+  // Several inputs often come from one file (columns of a CSV, keys of a JSON object):
+  // parse each file once.
+  const cache: ParseCache = new Map();
+  return Object.fromEntries(Object.entries(datasets).map(([name, cfg]) => [name, loadDataset(name, cfg, party, cache)]));
 }

@@ -17,6 +17,7 @@ import * as z64 from '../ring/z64.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import type { Dealing, NextExtra } from '../protocol/suite.ts';
+import type { Kernels } from '../protocol/kernels.ts';
 
 export const DEALER_TRUST =
   'dealer preprocessing: the dealer is trusted not to collude with any party (it could otherwise learn the inputs); it never sees inputs or outputs';
@@ -30,9 +31,13 @@ export interface Triples {
   c: BigUint64Array;
 }
 
-/** Where a party gets its triples: one call per multiplication layer, in layer order. */
+/**
+ * Where a party gets its triples: one call per multiplication chunk, in order. With
+ * `kernels` that share buffers for `count` elements (a worker pool), the triples may be
+ * expanded on a worker straight into shared memory; without, in the calling thread.
+ */
 export interface TripleSource {
-  triples(count: number): Promise<Triples>;
+  triples(count: number, kernels?: Kernels): Promise<Triples>;
 }
 
 /** Fresh seeds for `n` parties unless given (tests pin them). */
@@ -84,7 +89,12 @@ export class SeededTripleSource implements TripleSource {
     if (self === n - 1 && !nextExtra) throw new RangeError('the last party needs the dealer corrections');
   }
 
-  async triples(count: number): Promise<Triples> {
+  /**
+   * The next batch. Everything that fixes which triples these are (the batch number, the
+   * PRG stream's position, the request for the dealer's correction) happens before the
+   * first await, so concurrent callers get batches in call order.
+   */
+  async triples(count: number, kernels?: Kernels): Promise<Triples> {
     const expected = this.batches[this.next];
     if (expected === undefined) {
       throw new MpcError(ErrorCode.PREPROCESSING, `triples exhausted: the plan announced ${this.batches.length} batches`);
@@ -93,19 +103,34 @@ export class SeededTripleSource implements TripleSource {
       throw new MpcError(ErrorCode.PREPROCESSING, `triple batch ${this.next}: expected ${expected} triples, asked for ${count}`);
     }
     this.next++;
-    const a = this.prg.u64(count);
-    const b = this.prg.u64(count);
-    let c: BigUint64Array;
-    if (this.self === this.n - 1) {
-      const bytes = await this.nextExtra!();
-      if (bytes.byteLength !== count * 8) {
-        throw new MpcError(ErrorCode.PREPROCESSING, `dealer correction has ${bytes.byteLength} bytes, expected ${count * 8}`);
-      }
-      c = bytesToU64(bytes);
+    const last = this.self === this.n - 1;
+    // The last party's c is the dealer's correction; everyone else's comes from the seed.
+    const fromSeed = last ? 2 : 3;
+    let a: BigUint64Array;
+    let b: BigUint64Array;
+    let c: BigUint64Array | undefined;
+    let expanded: Promise<void> | undefined;
+    if (kernels?.shares(count)) {
+      // Expanded on a worker, straight into shared memory: one region of the stream.
+      const abc = kernels.alloc64(fromSeed * count);
+      expanded = kernels.run({ op: 'prgFill', region: this.prg.reserve(8 * fromSeed * count), out: u64ToBytes(abc) });
+      expanded.catch(() => {});
+      a = abc.subarray(0, count);
+      b = abc.subarray(count, 2 * count);
+      if (!last) c = abc.subarray(2 * count);
     } else {
-      c = this.prg.u64(count);
+      a = this.prg.u64(count);
+      b = this.prg.u64(count);
+      if (!last) c = this.prg.u64(count);
     }
-    return { a, b, c };
+    const correction = last ? this.nextExtra!() : undefined;
+    await expanded;
+    if (!correction) return { a, b, c: c! };
+    const bytes = await correction;
+    if (bytes.byteLength !== count * 8) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `dealer correction has ${bytes.byteLength} bytes, expected ${count * 8}`);
+    }
+    return { a, b, c: bytesToU64(bytes) };
   }
 }
 

@@ -23,6 +23,7 @@ import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite
 import { dealTriples, SeededTripleSource, type TripleSource } from '../preprocessing/dealer.ts';
 import { multiplicationBatches } from '../compiler/plan.ts';
 import { broadcast, elementwise } from './vectors.ts';
+import { kernelsOf } from './kernels.ts';
 
 const SEED_BYTES = 32;
 export const INPUT_LABEL = 'tessera/input/v1';
@@ -80,18 +81,23 @@ export async function shareInputs(
 
 /**
  * One Beaver layer: multiply x by y elementwise (both shared, same length) in one round.
- * `round` numbers the layer so messages of different layers never mix.
+ * `round` numbers the layer so messages of different layers never mix. The arithmetic runs
+ * on the session's kernels (in-thread or a worker pool, src/protocol/kernels.ts); the
+ * messages are the same either way.
  */
 export async function multiply(s: Session<TripleSource>, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
   const w = x.length;
   if (y.length !== w) throw new RangeError(`multiply: operands of ${w} and ${y.length} elements`);
-  const { a, b, c } = await s.prep.triples(w);
+  const k = kernelsOf(s);
+  const t = await s.prep.triples(w, k);
+  const a = k.reach64(t.a);
+  const b = k.reach64(t.b);
   // This party's shares of d and e, laid out as one [d | e] message for every peer.
-  const mine = new BigUint64Array(2 * w);
-  z64.sub(x, a, mine.subarray(0, w));
-  z64.sub(y, b, mine.subarray(w));
+  const mine = k.alloc64(2 * w);
+  await k.run({ op: 'beaverOpen64', x: k.reach64(x), y: k.reach64(y), a, b, out: mine });
   const n = s.parties.length;
-  const opened = new BigUint64Array(mine);
+  const opened = k.alloc64(2 * w);
+  opened.set(mine);
   const bytes = u64ToBytes(mine);
   const sends: Promise<void>[] = [];
   for (let j = 0; j < n; j++) if (j !== s.self) sends.push(s.transport.send(j, MessageKind.Open, round, bytes));
@@ -108,7 +114,12 @@ export async function multiply(s: Session<TripleSource>, round: number, x: BigUi
   await Promise.all([...sends, ...recvs]);
   const d = opened.subarray(0, w);
   const e = opened.subarray(w);
-  return z64.beaverCombine(c, a, b, d, e, s.self === 0, c);
+  // In-thread, z is written over c (a fresh array of its own); a shared c may be a view into
+  // the chunk's whole preprocessing buffer, which z must not keep alive.
+  const c = k.reach64(t.c);
+  const z = k.shares(w) ? k.alloc64(w) : c;
+  await k.run({ op: 'beaverCombine64', c, a, b, d, e, addDE: s.self === 0, out: z });
+  return z;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Prg } from '../ring/prg.ts';
 import type { Transport } from './transport.ts';
+import type { Kernels } from './kernels.ts';
 
 export interface Session<P> {
   /** This party's index in `parties`. */
@@ -16,6 +17,11 @@ export interface Session<P> {
   readonly prep: P;
   /** Local randomness (input sharing). */
   readonly rng: Prg;
+  /**
+   * Where the batch kernels of multiplication run: a node passes its worker pool
+   * (src/node/pool.ts); without it, `defaultKernels()` (in-thread).
+   */
+  readonly kernels?: Kernels;
 }
 
 /** The index of party `id` in the session, or a clear error. */

@@ -16,4 +16,5 @@ export {
   u64ToBytes,
   bytesToU64,
 } from './encoding.ts';
-export { Prg, randomSeed, deriveSeed, prgKey, SEED_BYTES } from './prg.ts';
+export { Prg, randomSeed, deriveSeed, prgKey, expandRegion, SEED_BYTES } from './prg.ts';
+export type { PrgRegion } from './prg.ts';

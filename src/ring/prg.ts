@@ -9,7 +9,10 @@
  * fixed zero IV never repeats a keystream. The stream is read in order and never rewound.
  *
  * Expansion is one `cipher.update` over a zero-filled buffer (AES-NI in OpenSSL), so there
- * is no per-element work in JavaScript.
+ * is no per-element work in JavaScript. CTR mode is seekable: `Prg.reserve` hands out a
+ * region of the stream (key, byte offset) without generating it, and `expandRegion`
+ * produces exactly those bytes anywhere — in a worker thread, into a SharedArrayBuffer
+ * (workers/kernels.ts) — while the stream goes on after the region.
  * @module
  */
 
@@ -74,22 +77,72 @@ export function prgKey(seed: Uint8Array, label: string): Uint8Array {
 }
 
 /**
+ * A part of a `Prg` stream, reserved with `Prg.reserve`: `length` bytes from byte `offset`
+ * of AES-256-CTR under `key`. Expand it with `expandRegion`, on any thread.
+ */
+export interface PrgRegion {
+  key: Uint8Array;
+  offset: number;
+  length: number;
+}
+
+/** The 16-byte CTR block of byte `offset`: the block index as a 128-bit big-endian counter. */
+function counterBlock(offset: number): Uint8Array {
+  const iv = new Uint8Array(16);
+  const block = Math.floor(offset / 16);
+  const dv = new DataView(iv.buffer);
+  dv.setUint32(8, Math.floor(block / 2 ** 32));
+  dv.setUint32(12, block >>> 0);
+  return iv;
+}
+
+function cipherAt(key: Uint8Array, offset: number): Cipher {
+  const cipher = createCipheriv('aes-256-ctr', key, counterBlock(offset));
+  if (offset % 16 !== 0) cipher.update(Buffer.alloc(offset % 16));
+  return cipher;
+}
+
+/** Keystream is produced in pieces of this size, so a large region needs no large temporary. */
+const EXPAND_PIECE = 1 << 20;
+
+/**
+ * Write the bytes of `region` into `out` (which must have `region.length` bytes, and may be a
+ * view over a SharedArrayBuffer): the same bytes the `Prg` would have returned at that point.
+ */
+export function expandRegion(region: PrgRegion, out: Uint8Array): Uint8Array {
+  if (!(region?.key instanceof Uint8Array) || region.key.length !== 32) throw new TypeError('expandRegion: region.key: expected Uint8Array of length 32');
+  checkCount('expandRegion', region.offset);
+  if (!(out instanceof Uint8Array)) throw new TypeError(`expandRegion: out: expected Uint8Array, got ${describeKind(out)}`);
+  if (out.length !== region.length) throw new RangeError(`expandRegion: out: expected length ${region.length}, got ${out.length}`);
+  const cipher = cipherAt(region.key, region.offset);
+  const zeros = Buffer.alloc(Math.min(EXPAND_PIECE, out.length));
+  for (let off = 0; off < out.length; off += EXPAND_PIECE) {
+    const n = Math.min(EXPAND_PIECE, out.length - off);
+    out.set(cipher.update(n === zeros.length ? zeros : zeros.subarray(0, n)), off);
+  }
+  return out;
+}
+
+/**
  * A deterministic stream of pseudo-random bytes for (seed, label). Two instances with the same
  * seed and label produce the same stream; each call continues where the previous one stopped,
- * whatever the unit (bytes, u64, z128) — so all parties must make the same calls in the same
- * order to stay in sync.
+ * whatever the unit (bytes, u64, z128, or a region reserved for expansion elsewhere) — so all
+ * parties must make the same calls in the same order to stay in sync.
  * @example
  * const r = new Prg(seed, 'triples/job-17').u64(1024);
  */
 export class Prg {
-  readonly #cipher: Cipher;
+  readonly #key: Uint8Array;
+  /** The cipher positioned at #pos; dropped when a region is reserved (skipped). */
+  #cipher: Cipher | undefined;
+  #pos = 0;
 
   constructor(seed: Uint8Array, label: string) {
     checkSeed('Prg', seed);
     checkLabel('Prg', label);
-    const key = prgKey(seed, label);
-    this.#cipher = createCipheriv('aes-256-ctr', key, ZERO_IV);
-    key.fill(0);
+    // Kept (not zeroed) so the stream can be re-positioned after a reserved region.
+    this.#key = prgKey(seed, label);
+    this.#cipher = createCipheriv('aes-256-ctr', this.#key, ZERO_IV);
   }
 
   /** The next `n` bytes of the stream. */
@@ -119,7 +172,21 @@ export class Prg {
     return bytesToU64(this.#next(8))[0];
   }
 
+  /**
+   * Skip the next `n` bytes of the stream and return them as a region to expand elsewhere
+   * (`expandRegion`), e.g. by a worker thread straight into shared memory.
+   */
+  reserve(n: number): PrgRegion {
+    checkCount('Prg.reserve', n);
+    const region = { key: this.#key.slice(), offset: this.#pos, length: n };
+    this.#pos += n;
+    this.#cipher = undefined;
+    return region;
+  }
+
   #next(n: number): Uint8Array {
+    this.#cipher ??= cipherAt(this.#key, this.#pos);
+    this.#pos += n;
     // CTR mode: encrypting zeros yields the keystream itself. Buffer.alloc gets zeroed pages
     // from calloc; the output is a fresh allocation, so it is normally 8-aligned and the u64
     // view needs no copy (bytesToU64 copies in the rare case it is not).

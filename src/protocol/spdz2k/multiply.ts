@@ -10,12 +10,12 @@
  *    for the batched MAC check, which runs here when enough values piled up.
  * @module
  */
-import * as z128 from '../../ring/z128.ts';
 import { MessageKind } from '../transport.ts';
+import { kernelsOf } from '../kernels.ts';
 import type { Session } from '../session.ts';
 import type { Spdz2kPrep } from './prep.ts';
 import { shareLength, slice128, type AuthShare } from './share.ts';
-import { allocWire, openShares } from './wire.ts';
+import { openShares } from './wire.ts';
 
 /**
  * Layer of a multiplication round. The executor numbers chunk c of layer k as c·2^20 + k
@@ -25,32 +25,43 @@ export function layerOf(round: number): number {
   return round % 2 ** 20;
 }
 
-/** One Beaver round: x·y elementwise (same length), `round` naming the message slot. */
+/**
+ * One Beaver round: x·y elementwise (same length), `round` naming the message slot. The
+ * arithmetic runs on the session's kernels (in-thread or a worker pool,
+ * src/protocol/kernels.ts); the messages are the same either way.
+ */
 export async function multiply(s: Session<Spdz2kPrep>, round: number, x: AuthShare, y: AuthShare): Promise<AuthShare> {
   const w = shareLength(x);
   if (shareLength(y) !== w) throw new RangeError(`multiply: operands of ${w} and ${shareLength(y)} elements`);
+  const k = kernelsOf(s);
   // Claim the triple and the log slot before the first await: concurrent chunks of a
   // layer must consume preprocessing and log openings in call order on every party.
-  const triple = s.prep.triples(w);
+  const triple = s.prep.triples(w, k);
   const slot = s.prep.opened.claim(s, 2 * w, `layer ${layerOf(round)}`);
   let z: AuthShare;
   try {
-    const { a, b, c } = await triple;
+    const t = await triple;
+    const reach = (v: AuthShare): AuthShare => ({ x: k.reach128(v.x), m: k.reach128(v.m) });
+    const a = reach(t.a);
+    const b = reach(t.b);
     // [d | e] is built in place in its wire buffer; the MAC shares [m_x − m_a | m_y − m_b] alongside.
-    const mine = allocWire(2 * w);
-    z128.sub(x.x, a.x, slice128(mine, 0, w));
-    z128.sub(y.x, b.x, slice128(mine, w, 2 * w));
-    const macs = z128.alloc(2 * w);
-    z128.sub(x.m, a.m, slice128(macs, 0, w));
-    z128.sub(y.m, b.m, slice128(macs, w, 2 * w));
-    const opened = await openShares(s, MessageKind.Open, round, mine, `the openings of layer ${layerOf(round)}`);
+    const mine = k.alloc128(2 * w);
+    const macs = k.alloc128(2 * w);
+    await k.run({ op: 'spdz2kOpen', x: reach(x), y: reach(y), a, b, out: mine, macs });
+    const opened = await openShares(s, MessageKind.Open, round, mine, `the openings of layer ${layerOf(round)}`, k.alloc128);
     slot.done(opened, macs);
-    const d = slice128(opened, 0, w);
-    const e = slice128(opened, w, 2 * w);
-    z = {
-      x: z128.beaverCombine(c.x, a.x, b.x, d, e, s.self === 0),
-      m: z128.beaverCombine(c.m, a.m, z128.add(b.m, z128.mulScalar(e, s.prep.alpha)), d, e, false),
-    };
+    z = { x: k.alloc128(w), m: k.alloc128(w) };
+    await k.run({
+      op: 'spdz2kCombine',
+      c: reach(t.c),
+      a,
+      b,
+      d: slice128(opened, 0, w),
+      e: slice128(opened, w, 2 * w),
+      alpha: s.prep.alpha,
+      addDE: s.self === 0,
+      out: z,
+    });
   } catch (err) {
     slot.fail(err);
     throw err;

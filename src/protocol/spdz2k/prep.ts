@@ -11,11 +11,13 @@
  */
 import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
-import { bytesToU64 } from '../../ring/encoding.ts';
+import { bytesToU64, u64ToBytes } from '../../ring/encoding.ts';
+import { prgKey } from '../../ring/prg.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
 import type { Plan } from '../../compiler/plan.ts';
 import type { NextExtra } from '../suite.ts';
-import { correctionBytes, schedule, valueBytes, type Item, type ItemKind } from './schedule.ts';
+import { wireVec, type Kernels } from '../kernels.ts';
+import { correctionBytes, itemLabel, schedule, valueBytes, type Item, type ItemKind } from './schedule.ts';
 import { expandSeedShares, macKeyShare } from './dealer.ts';
 import { OpenedValues, DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
 import type { AuthShare } from './share.ts';
@@ -140,18 +142,38 @@ export class Spdz2kPrep {
     return (await this.#auth('random', length)).share;
   }
 
-  /** The next batch of authenticated triples (c = a·b mod 2^128). */
-  async triples(length: number): Promise<AuthTriple> {
+  /**
+   * The next batch of authenticated triples (c = a·b mod 2^128). With `kernels` that share
+   * buffers for `length` elements (a worker pool), the seed's part is expanded on a worker
+   * straight into one shared buffer — a, b, c, m_a, m_b, m_c in the order of the stream
+   * (dealer.ts), each L low limbs then L high limbs — and the last party's corrections are
+   * copied in after a and b, where its stream stops.
+   */
+  async triples(length: number, kernels?: Kernels): Promise<AuthTriple> {
     const t = this.#take('triples', length);
-    const own = expandSeedShares(this.seed, t.item, this.self, this.n);
-    const [a, b] = own.x;
-    let rest = own.rest;
-    if (t.correction) {
-      const bytes = await t.correction;
-      const L = 16 * length;
-      rest = [0, 1, 2, 3].map((k) => z128.fromBytes(bytes.subarray(k * L, (k + 1) * L)));
+    const L = length;
+    const last = this.self === this.n - 1;
+    let v: Z128Vec[];
+    if (kernels?.shares(L)) {
+      const all = kernels.alloc64(12 * L);
+      const bytes = u64ToBytes(all);
+      const fromSeed = (last ? 2 : 6) * 16 * L;
+      const expanded = kernels.run({ op: 'prgFill', region: { key: prgKey(this.seed, itemLabel(t.item)), offset: 0, length: fromSeed }, out: bytes.subarray(0, fromSeed) });
+      expanded.catch(() => {});
+      if (t.correction) bytes.set(await t.correction, fromSeed);
+      await expanded;
+      v = [0, 1, 2, 3, 4, 5].map((k) => wireVec(all.buffer, all.byteOffset + 16 * L * k, L));
+    } else {
+      const own = expandSeedShares(this.seed, t.item, this.self, this.n);
+      let rest = own.rest;
+      if (t.correction) {
+        const bytes = await t.correction;
+        const W = 16 * L;
+        rest = [0, 1, 2, 3].map((k) => z128.fromBytes(bytes.subarray(k * W, (k + 1) * W)));
+      }
+      v = [...own.x, ...rest];
     }
-    const [c, ma, mb, mc] = rest;
+    const [a, b, c, ma, mb, mc] = v;
     return { a: { x: a, m: ma }, b: { x: b, m: mb }, c: { x: c, m: mc } };
   }
 }

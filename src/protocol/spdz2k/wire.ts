@@ -72,12 +72,27 @@ function fromWire(b: Uint8Array, n: number): Z128Vec {
 
 /**
  * Open `mine` (this party's value shares): Σ over all parties, as this party sees it.
- * `mine` is sent as is and must not be modified afterwards.
+ * `mine` is sent as is and must not be modified afterwards. The sum goes into a fresh vector
+ * from `alloc` (e.g. shared memory for a worker pool's kernels) when given.
  */
-export async function openShares(s: Session<unknown>, kind: MessageKind, round: number, mine: Z128Vec, what: string): Promise<Z128Vec> {
+export async function openShares(
+  s: Session<unknown>,
+  kind: MessageKind,
+  round: number,
+  mine: Z128Vec,
+  what: string,
+  alloc?: (n: number) => Z128Vec,
+): Promise<Z128Vec> {
   const n = s.parties.length;
   const w = mine.lo.length;
-  const opened: Z128Vec = { lo: mine.lo.slice(), hi: mine.hi.slice() };
+  let opened: Z128Vec;
+  if (alloc) {
+    opened = alloc(w);
+    opened.lo.set(mine.lo);
+    opened.hi.set(mine.hi);
+  } else {
+    opened = { lo: mine.lo.slice(), hi: mine.hi.slice() };
+  }
   const bytes = wireBytes(mine);
   const tasks: Promise<void>[] = [];
   for (let j = 0; j < n; j++) {
