@@ -27,6 +27,7 @@ import { DEALER_TRUST } from '../preprocessing/dealer.ts';
 import { loadDatasets } from './datasets.ts';
 import { openDealerLink, type DealerLink } from './dealer-link.ts';
 import { netLog, type Logger } from './log.ts';
+import { startKernels } from './pool.ts';
 import {
   abortBody,
   abortError,
@@ -77,6 +78,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   const shapes: Record<string, number | null> = {};
   for (const [name, v] of Object.entries(datasets)) shapes[name] = Array.isArray(v) ? v.length : null;
 
+  // One kernel pool per node process, shared by its jobs (issue 5; src/node/pool.ts).
+  const kernels = await startKernels({ threads: cfg.threads }, (reason) =>
+    log.warn({ event: 'workers-unavailable', reason }, `worker threads could not start (${reason}); kernels run in the main thread`),
+  );
   const nlog = netLog(log);
   const server = new NodeServer({ tls, parties: ids, log: nlog });
   const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog });
@@ -222,6 +227,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           transport,
           prep: suite.prep(job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra),
           rng: new Prg(randomSeed(), `input/${job.id}`),
+          kernels,
         },
         suite,
         mine,
@@ -283,7 +289,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       });
       completed.set(job.id, job.analyst.peer.id);
       if (completed.size > MAX_COMPLETED) completed.delete(completed.keys().next().value as string);
-      log.info({ event: 'job-done', job: job.id, seconds: (performance.now() - started) / 1000, bytesSent: st.bytesSent }, `job ${job.id} done`);
+      log.info(
+        { event: 'job-done', job: job.id, seconds: (performance.now() - started) / 1000, bytesSent: st.bytesSent, kernels: kernels.stats() },
+        `job ${job.id} done`,
+      );
     } finally {
       job.dealer?.close();
       transport.dispose();
@@ -379,15 +388,28 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     ch.resume();
   });
 
-  const { port } = await server.listen(cfg.listen.port, cfg.listen.host);
+  let port: number;
+  try {
+    ({ port } = await server.listen(cfg.listen.port, cfg.listen.host));
+  } catch (e) {
+    await kernels.close();
+    throw e;
+  }
   mesh.start();
-  log.info({ event: 'listening', host: cfg.listen.host, port, party: self, parties: ids, datasets: shapes }, `node ${self} listening on ${cfg.listen.host}:${port}`);
+  log.info(
+    { event: 'listening', host: cfg.listen.host, port, party: self, parties: ids, datasets: shapes, threads: kernels.threads },
+    `node ${self} listening on ${cfg.listen.host}:${port}`,
+  );
   return {
     port,
     close: async () => {
       for (const n of notes.values()) clearTimeout(n.timer);
-      await mesh.close();
-      await server.close();
+      try {
+        await mesh.close();
+        await server.close();
+      } finally {
+        await kernels.close();
+      }
     },
   };
 }

@@ -124,6 +124,8 @@ export class SeededTripleSource implements TripleSource {
       if (!last) c = this.prg.u64(count);
     }
     const correction = last ? this.nextExtra!() : undefined;
+    // Whichever fails first is thrown; the other must not surface as an unhandled rejection.
+    correction?.catch(() => {});
     await expanded;
     if (!correction) return { a, b, c: c! };
     const bytes = await correction;

@@ -20,6 +20,8 @@ export interface KernelStats {
   tasks: number;
   /** Of which on a worker thread. */
   offloaded: number;
+  /** Worker threads alive now (0 for the in-thread kernels, and for a closed pool). */
+  workers: number;
 }
 
 export interface Kernels {
@@ -52,7 +54,7 @@ export function wireVec(buf: ArrayBufferLike, offset: number, n: number): Z128Ve
 
 /** The kernels run in the calling thread: plain buffers, no copies, no threads. */
 export function inThreadKernels(): Kernels {
-  const stats: KernelStats = { tasks: 0, offloaded: 0 };
+  const stats: KernelStats = { tasks: 0, offloaded: 0, workers: 0 };
   return {
     threads: 1,
     shares: () => false,

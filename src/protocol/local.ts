@@ -14,6 +14,7 @@ import { encodePartyInputs, type RawInputs } from './inputs.ts';
 import { semiHonest } from './semi-honest.ts';
 import type { ProtocolSuite } from './suite.ts';
 import type { Transport } from './transport.ts';
+import type { Kernels } from './kernels.ts';
 
 export interface LocalRunOptions {
   /** Computing parties in job order; defaults to the plan's parties. */
@@ -23,6 +24,8 @@ export interface LocalRunOptions {
   wrapTransport?: (t: Transport, self: number) => Transport;
   /** Pin the dealer's seeds (known-answer tests). */
   dealerSeeds?: Uint8Array[];
+  /** Where every party's kernels run (e.g. a worker pool); default: `defaultKernels()`. */
+  kernels?: Kernels;
 }
 
 export interface LocalRunResult {
@@ -47,6 +50,7 @@ export async function runLocal(plan: Plan, inputs: RawInputs, options: LocalRunO
         transport: transports[i],
         prep: suite.prep(plan, n, i, dealing.seeds[i], memoryExtras(dealing, i)),
         rng: new Prg(randomSeed(), 'local'),
+        kernels: options.kernels,
       },
       suite,
       encodePartyInputs(plan, p, inputs[p], 'inputs'),

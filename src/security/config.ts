@@ -81,7 +81,16 @@ export interface NodeConfig {
   datasets: Record<string, DatasetConfig>;
   security: SecurityMode;
   preprocessing: PreprocessingMode;
+  /**
+   * Threads that run the node's batch kernels (src/node/pool.ts): 1 keeps them in the main
+   * thread, more starts a worker pool of that size. Absent: `MPC_THREADS`, else 1 (the
+   * fastest setting measured on a 2-core host running every party; README "Performance").
+   */
+  threads?: number;
 }
+
+/** Most kernel threads a node config may ask for. */
+export const MAX_NODE_THREADS = 256;
 
 /** The dealer's configuration (`dealer.json`). */
 export interface DealerConfig {
@@ -133,7 +142,7 @@ export function loadClusterConfig(path: string): ClusterConfig {
 export function parseNodeConfig(obj: unknown, file: string, baseDir: string): NodeConfig {
   const v = new Validator(file, baseDir);
   const o = v.object(obj, '', [
-    'federation', 'party', 'listen', 'tls', 'parties', 'dealer', 'analysts', 'datasets', 'security', 'preprocessing',
+    'federation', 'party', 'listen', 'tls', 'parties', 'dealer', 'analysts', 'datasets', 'security', 'preprocessing', 'threads',
   ]);
   const federation = v.id(o.federation, 'federation');
   const party = v.id(o.party, 'party');
@@ -147,7 +156,7 @@ export function parseNodeConfig(obj: unknown, file: string, baseDir: string): No
   if (preprocessing === 'dealer' && dealer === null) {
     v.fail('dealer', 'preprocessing is "dealer" but no dealer is configured');
   }
-  return {
+  const cfg: NodeConfig = {
     federation,
     party,
     listen: v.listen(o.listen, 'listen'),
@@ -161,6 +170,8 @@ export function parseNodeConfig(obj: unknown, file: string, baseDir: string): No
     security: o.security === undefined ? 'malicious' : v.oneOf(o.security, 'security', SECURITY_MODES),
     preprocessing,
   };
+  if (o.threads !== undefined) cfg.threads = v.integer(o.threads, 'threads', 1, MAX_NODE_THREADS);
+  return cfg;
 }
 
 /** Validate a parsed dealer config (see {@link parseNodeConfig}). */
@@ -282,6 +293,11 @@ class Validator {
       this.fail(path, `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${show(v)}`);
     }
     return v as T;
+  }
+
+  integer(v: unknown, path: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(path, `expected an integer in ${min}..${max}, got ${show(v)}`);
+    return v;
   }
 
   host(v: unknown, path: string): string {

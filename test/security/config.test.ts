@@ -70,6 +70,11 @@ describe('node config', () => {
     expect(c).toMatchObject({ dealer: null, preprocessing: 'ot', security: 'malicious', datasets: {}, analysts: [] });
   });
 
+  it('takes an optional thread count for the kernels, absent by default', () => {
+    expect(parseNodeConfig(goodNode(), FILE, BASE).threads).toBeUndefined();
+    expect(parseNodeConfig({ ...goodNode(), threads: 4 }, FILE, BASE).threads).toBe(4);
+  });
+
   it('allows listen port 0 and $comment keys', () => {
     const o = { ...goodNode(), listen: { host: '0.0.0.0', port: 0 }, $comment: 'hello' };
     expect(parseNodeConfig(o, FILE, BASE).listen.port).toBe(0);
@@ -94,6 +99,9 @@ describe('node config', () => {
     ['unguessable dataset format', (o) => (o.datasets['my input'] = { file: 'a.txt' }), /: datasets\["my input"\]\.format: missing/],
     ['duplicate analyst', (o) => (o.analysts = ['alice', 'alice']), /: analysts\[1\]: duplicate id "alice"/],
     ['bad host', (o) => (o.parties[0].host = 'a b'), /: parties\[0\]\.host: expected a host name/],
+    ['zero threads', (o) => (o.threads = 0), /: threads: expected an integer in 1\.\.256, got 0/],
+    ['fractional threads', (o) => (o.threads = 1.5), /: threads: expected an integer in 1\.\.256, got 1\.5/],
+    ['threads as a string', (o) => (o.threads = '2'), /: threads: expected an integer in 1\.\.256, got "2"/],
   ])('rejects %s, naming file and path', (_what, mutate, message) => {
     const o = goodNode();
     mutate(o);

@@ -9,7 +9,7 @@
  */
 import { circuit } from '../../circuit/index.ts';
 import { compileLoaded } from '../../compiler/load.ts';
-import type { Plan } from '../../compiler/plan.ts';
+import { MUL_CHUNK, type Plan } from '../../compiler/plan.ts';
 import { Prg, randomSeed } from '../../ring/prg.ts';
 import { memoryNetwork } from '../memory.ts';
 import { semiHonest } from '../semi-honest.ts';
@@ -86,6 +86,8 @@ export async function benchSpdz2k(options: { width?: number; parties?: number; r
   const n = options.parties ?? 2;
   const repeats = options.repeats ?? 3;
   if (n < 2) throw new RangeError(`benchSpdz2k: options.parties must be at least 2, got ${n}`);
+  // One multiply call is one chunk of a layer (the executor cuts wider layers).
+  if (!Number.isSafeInteger(width) || width < 1 || width > MUL_CHUNK) throw new RangeError(`benchSpdz2k: options.width must be 1..${MUL_CHUNK} (one layer chunk), got ${width}`);
   const parties = Array.from({ length: n }, (_, i) => `p${i + 1}`);
   const plan = layerPlan(width, parties);
   const rows: Spdz2kBenchRow[] = [];

@@ -21,13 +21,15 @@
  * - then the item's holder, if any: an input mask's value r (16·L bytes), an output mask's
  *   value r mod 2^64 (8·L bytes, little-endian).
  * The generator recomputes each item from the seeds when it gets to it, so the dealer's
- * memory is bounded by one item whatever the job's size.
+ * memory and the work of one generator step are bounded by one item, and items are pieces of
+ * at most MUL_CHUNK = 2^18 elements (schedule.ts): an extra is at most 64·2^18 bytes = 16 MiB
+ * (a triple piece's corrections), 4 MiB for any other item.
  * @module
  */
 import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { Prg } from '../../ring/prg.ts';
-import { u64ToBytes } from '../../ring/encoding.ts';
+import { bytesToU64, u64ToBytes } from '../../ring/encoding.ts';
 import { dealerSeeds } from '../../preprocessing/dealer.ts';
 import type { Plan } from '../../compiler/plan.ts';
 import type { Dealing } from '../suite.ts';
@@ -49,17 +51,25 @@ export interface SeedShares {
   rest: Z128Vec[];
 }
 
-/** Party `party`'s seed-derived shares of `item` (see the module comment for the layout). */
+/** Z_2^128 vector k of `count` consecutive wire-layout vectors of L elements in `w`. */
+function nth(w: BigUint64Array, k: number, L: number): Z128Vec {
+  return { lo: w.subarray(2 * k * L, (2 * k + 1) * L), hi: w.subarray((2 * k + 1) * L, (2 * k + 2) * L) };
+}
+
+/**
+ * Party `party`'s seed-derived shares of `item` (see the module comment for the layout),
+ * drawn from the stream in one call: the same bytes as one `Prg.z128(L)` per vector, in one
+ * buffer of which the vectors are views.
+ */
 export function expandSeedShares(seed: Uint8Array, item: Item, party: number, n: number): SeedShares {
   const prg = new Prg(seed, itemLabel(item));
   const L = item.length;
   const last = party === n - 1;
-  if (item.kind === 'triples') {
-    const x = [prg.z128(L), prg.z128(L)];
-    return { x, rest: last ? [] : [prg.z128(L), prg.z128(L), prg.z128(L), prg.z128(L)] };
-  }
-  const x = [prg.z128(L)];
-  return { x, rest: last ? [] : [prg.z128(L)] };
+  const xs = item.kind === 'triples' ? 2 : 1;
+  const count = last ? xs : 2 * xs + (item.kind === 'triples' ? 2 : 0);
+  const w = bytesToU64(prg.bytes(16 * L * count));
+  const v = Array.from({ length: count }, (_, k) => nth(w, k, L));
+  return { x: v.slice(0, xs), rest: v.slice(xs) };
 }
 
 /** Only the value shares of `item` (a prefix of the stream): what a holder's value needs. */
@@ -79,37 +89,49 @@ export function dealSpdz2k(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing
     for (const item of items) {
       if (party === last) yield corrections(item, alpha);
       if (item.holder === party) {
-        const r = z128.alloc(item.length);
-        for (const seed of s) z128.add(r, expandValueShare(seed, item), r);
+        const r = expandValueShare(s[0], item);
+        for (let i = 1; i < n; i++) z128.add(r, expandValueShare(s[i], item), r);
         yield item.kind === 'input-mask' ? z128.toBytes(r) : u64ToBytes(r.lo).slice();
       }
     }
   }
-  /** The last party's extra for one item: its MAC shares (and c share) that make the relations hold. */
+  /**
+   * The last party's extra for one item: its MAC shares (and c share) that make the
+   * relations hold, computed straight into the extra's buffer (wire layout, vector after vector).
+   */
   function corrections(item: Item, alpha: bigint): Uint8Array {
     const L = item.length;
     const shares = s.map((seed, i) => expandSeedShares(seed, item, i, n));
-    const total = (pick: (sh: SeedShares) => Z128Vec): Z128Vec => {
-      const acc = z128.alloc(L);
-      for (const sh of shares) z128.add(acc, pick(sh), acc);
+    const parts = item.kind === 'triples' ? 4 : 1;
+    const out = new BigUint64Array(2 * parts * L);
+    const slot = (k: number): Z128Vec => nth(out, k, L);
+    // Σ over the parties of a value share (accumulated into the first party's, which is fresh).
+    const total = (k: number): Z128Vec => {
+      const acc = shares[0].x[k];
+      for (let i = 1; i < n; i++) z128.add(acc, shares[i].x[k], acc);
       return acc;
     };
-    // Σ over parties 0..n−2 of a seed-derived share (the last party has none).
-    const others = (k: number): Z128Vec => {
-      const acc = z128.alloc(L);
-      for (let i = 0; i < last; i++) z128.add(acc, shares[i].rest[k], acc);
-      return acc;
+    // into ← into − Σ over parties 0..n−2 of a seed-derived share (the last party has none).
+    const minusOthers = (into: Z128Vec, k: number): void => {
+      for (let i = 0; i < last; i++) z128.sub(into, shares[i].rest[k], into);
     };
     // The last share of a MAC α·v is α·v minus everybody else's.
-    const lastMac = (v: Z128Vec, k: number): Z128Vec => z128.sub(z128.mulScalar(v, alpha), others(k));
-    if (item.kind !== 'triples') return z128.toBytes(lastMac(total((sh) => sh.x[0]), 0));
-    const a = total((sh) => sh.x[0]);
-    const b = total((sh) => sh.x[1]);
-    const c = z128.mul(a, b);
-    const parts = [z128.sub(c, others(0)), lastMac(a, 1), lastMac(b, 2), lastMac(c, 3)];
-    const out = new Uint8Array(64 * L);
-    parts.forEach((p, k) => out.set(z128.toBytes(p), k * 16 * L));
-    return out;
+    const lastMac = (v: Z128Vec, k: number, into: Z128Vec): void => {
+      z128.mulScalar(v, alpha, into);
+      minusOthers(into, k);
+    };
+    if (item.kind !== 'triples') {
+      lastMac(total(0), 0, slot(0));
+    } else {
+      const a = total(0);
+      const b = total(1);
+      const c = z128.mul(a, b, slot(0));
+      lastMac(a, 1, slot(1));
+      lastMac(b, 2, slot(2));
+      lastMac(c, 3, slot(3));
+      minusOthers(c, 0);
+    }
+    return u64ToBytes(out);
   }
   return { seeds: s, extras };
 }

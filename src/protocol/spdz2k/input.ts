@@ -11,6 +11,15 @@
  * broadcast with abort by echoing hashes (Goldwasser–Lindell, "Secure computation without
  * agreement"), where DPSZ12 assumes a broadcast channel. A mismatch aborts with PROTOCOL
  * "inconsistent input broadcast from <owner>".
+ *
+ * Chunks: an owner's δ for all its inputs (plan order) form one stream, cut into chunks of
+ * MUL_CHUNK elements (chunks.ts); chunk c is its own message (kind Input, round c; 16 bytes
+ * per element, in wire layout: the chunk's low limbs, then its high limbs), sent back to
+ * back, so all chunks still make one round. Each chunk is applied to the shares as it comes,
+ * but the shares are returned only after the broadcast check. The digest is over the
+ * owner's whole stream, chunk after chunk: SHA-256(tag ‖ owner ‖ chunk 0 ‖ chunk 1 ‖ …) with
+ * `taggedHash`'s framing (the stream counted as one part), so with one chunk it is the digest
+ * of the single message, as before.
  * @module
  */
 import * as z128 from '../../ring/z128.ts';
@@ -19,12 +28,20 @@ import { MpcError, ErrorCode } from '../../errors.ts';
 import { MessageKind } from '../transport.ts';
 import type { Session } from '../session.ts';
 import type { InputSpec } from '../suite.ts';
-import type { Spdz2kPrep } from './prep.ts';
+import type { Masked, Spdz2kPrep } from './prep.ts';
 import type { AuthShare } from './share.ts';
-import { concat128, slice128 } from './share.ts';
-import { equalBytes, exchange, expectBytes, taggedHash, u32 } from './wire.ts';
+import { slice128 } from './share.ts';
+import { chunkLayout, MUL_CHUNK, pause } from './chunks.ts';
+import { allocWire, equalBytes, exchange, expectBytes, fromWire, TaggedHasher, u32, wireBytes } from './wire.ts';
 
 const BROADCAST_TAG = 'tessera/spdz2k/v1/input-broadcast';
+
+/** High limbs of a lifted Z_2^64 vector: zeros, read only. */
+let zeros: BigUint64Array | undefined;
+function zeroHi(n: number): BigUint64Array {
+  zeros ??= new BigUint64Array(MUL_CHUNK);
+  return zeros.subarray(0, n);
+}
 
 /** Share every input in one round plus one broadcast-check round. `mine` holds this party's own values by wire. */
 export async function shareInputs(
@@ -39,35 +56,50 @@ export async function shareInputs(
   const masks = await Promise.all(specs.map((spec) => prep.inputMask(spec.owner, spec.length)));
   const out = new Map<number, AuthShare>();
   if (specs.length === 0) return out;
-
-  // δ = x − r for this party's own inputs, one message for all of them.
-  const ownIdx = specs.flatMap((spec, k) => (spec.owner === s.self ? [k] : []));
-  const deltas = new Array<Z128Vec>(specs.length);
-  const received = new Map<number, Uint8Array>();
-  if (ownIdx.length > 0) {
-    const parts = ownIdx.map((k) => {
-      const spec = specs[k];
-      const x = mine.get(spec.wire);
-      if (!x || x.length !== spec.length) throw new RangeError(`missing or mis-sized own input for wire ${spec.wire}`);
-      return z128.sub(z128.lift(x), masks[k].value!);
-    });
-    const payload = z128.toBytes(concat128(parts));
-    received.set(s.self, payload);
-    await Promise.all(s.parties.map((_, j) => (j === s.self ? undefined : s.transport.send(j, MessageKind.Input, 0, payload))));
+  for (const spec of specs) {
+    if (spec.owner !== s.self) continue;
+    const x = mine.get(spec.wire);
+    if (!x || x.length !== spec.length) throw new RangeError(`missing or mis-sized own input for wire ${spec.wire}`);
   }
+
   const owners = [...new Set(specs.map((x) => x.owner))].sort((a, b) => a - b);
+  const scratch = z128.alloc(Math.min(MUL_CHUNK, specs.reduce((t, x) => Math.max(t, x.length), 0)));
+  const digests = new Uint8Array(32 * owners.length);
   await Promise.all(
-    owners
-      .filter((o) => o !== s.self)
-      .map(async (o) => {
-        const bytes = 16 * specs.reduce((t, x) => t + (x.owner === o ? x.length : 0), 0);
-        received.set(o, expectBytes(await s.transport.recv(o, MessageKind.Input, 0), bytes, s.parties[o], 'masked inputs'));
-      }),
+    owners.map(async (o, q) => {
+      const ks = specs.flatMap((spec, k) => (spec.owner === o ? [k] : []));
+      const layout = chunkLayout(ks.map((k) => specs[k].length));
+      const hash = new TaggedHasher(BROADCAST_TAG).whole(u32(o)).begin(16 * layout.reduce((t, c) => t + c.length, 0));
+      for (let c = 0; c < layout.length; c++) {
+        const { length, parts } = layout[c];
+        await pause(length);
+        let bytes: Uint8Array;
+        if (o === s.self) {
+          // δ = x − r, built in its wire buffer.
+          const delta = allocWire(length);
+          for (const p of parts) {
+            const k = ks[p.k];
+            const x = mine.get(specs[k].wire)!.subarray(p.from, p.to);
+            z128.sub({ lo: x, hi: zeroHi(x.length) }, slice128(masks[k].value!, p.from, p.to), slice128(delta, p.at, p.at + x.length));
+          }
+          bytes = wireBytes(delta);
+          await Promise.all(s.parties.map((_, j) => (j === s.self ? undefined : s.transport.send(j, MessageKind.Input, c, bytes))));
+        } else {
+          bytes = expectBytes(await s.transport.recv(o, MessageKind.Input, c), 16 * length, s.parties[o], 'masked inputs');
+        }
+        hash.update(bytes);
+        // [[x]] = [[r]] + δ, in place over the mask's share (returned only once the check passed).
+        const delta = fromWire(bytes, length);
+        for (const p of parts) {
+          const k = ks[p.k];
+          applyDelta(masks[k], p.from, p.to, slice128(delta, p.at, p.at + p.to - p.from), s.self === 0, prep.alpha, scratch);
+        }
+      }
+      digests.set(hash.digest(), 32 * q);
+    }),
   );
 
   // Broadcast check: everybody must have seen the same bytes from every owner.
-  const digests = new Uint8Array(32 * owners.length);
-  owners.forEach((o, k) => digests.set(taggedHash(BROADCAST_TAG, u32(o), received.get(o)!), 32 * k));
   const theirs = await exchange(s, MessageKind.BroadcastCheck, 0, digests, digests.length, 'input broadcast digests');
   for (let j = 0; j < n; j++) {
     if (j === s.self) continue;
@@ -80,21 +112,16 @@ export async function shareInputs(
       }
     });
   }
-
-  // [[x]] = [[r]] + δ.
-  for (const o of owners) {
-    const all = z128.fromBytes(received.get(o)!);
-    let off = 0;
-    specs.forEach((spec, k) => {
-      if (spec.owner !== o) return;
-      deltas[k] = slice128(all, off, off + spec.length);
-      off += spec.length;
-    });
-  }
-  specs.forEach((spec, k) => {
-    const r = masks[k].share;
-    const d = deltas[k];
-    out.set(spec.wire, { x: s.self === 0 ? z128.add(r.x, d) : r.x, m: z128.add(r.m, z128.mulScalar(d, prep.alpha)) });
-  });
+  specs.forEach((spec, k) => out.set(spec.wire, masks[k].share));
   return out;
+}
+
+/** Elements [from, to) of the share become [[r]] + δ: party 0 adds δ to its value share, every party α_i·δ to its MAC share. */
+function applyDelta(mask: Masked<Z128Vec>, from: number, to: number, delta: Z128Vec, first: boolean, alpha: bigint, scratch: Z128Vec): void {
+  const x = slice128(mask.share.x, from, to);
+  const m = slice128(mask.share.m, from, to);
+  if (first) z128.add(x, delta, x);
+  const t = slice128(scratch, 0, to - from);
+  z128.mulScalar(delta, alpha, t);
+  z128.add(m, t, m);
 }

@@ -18,9 +18,13 @@
  * concurrently still log deterministically); a check covers a fixed range of slots, is
  * numbered when its range is closed, and checks run one after another. Message rounds are
  * 4·(check index) + step, kind MacCheck, so checks never share a slot.
+ *
+ * A check covers up to `every` (2^20 by default) elements plus the opening that closed it,
+ * so step 2 runs piece by piece (at most MUL_CHUNK elements at a time, pausing in between,
+ * chunks.ts), with a fused kernel that draws no temporary vectors; χ is drawn piece by piece
+ * from the same stream, so the coefficients do not depend on the pieces.
  * @module
  */
-import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { Prg } from '../../ring/prg.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
@@ -28,6 +32,7 @@ import { MessageKind } from '../transport.ts';
 import type { Session } from '../session.ts';
 import { bigintFrom16, bigintTo16 } from './share.ts';
 import { equalBytes, exchange, taggedHash, u32 } from './wire.ts';
+import { MUL_CHUNK, pause } from './chunks.ts';
 
 /** Default number of opened elements after which a check runs before going on (2^20). */
 export const DEFAULT_MAC_CHECK_EVERY = 2 ** 20;
@@ -159,15 +164,19 @@ export async function macCheck(s: CheckSession, index: number, openings: readonl
   const chi = new Prg(taggedHash(CHI_TAG, ctx, ...coins), CHI_LABEL);
 
   // 2. σ_i = Σ χ_j·m_{j,i} − α_i·Σ χ_j·ỹ_j (mod 2^128), χ_j ∈ Z_2^64 [CDESX18 §3].
-  let y = 0n;
-  let m = 0n;
+  // acc = [y lo, y hi, m lo, m hi]
+  const acc = new BigUint64Array(4);
   for (const o of openings) {
     const t = o.opened.lo.length;
-    const c: Z128Vec = { lo: chi.u64(t), hi: new BigUint64Array(t) };
-    y += z128.sum(z128.mul(c, o.opened));
-    m += z128.sum(z128.mul(c, o.mac));
+    for (let i = 0; i < t; i += MUL_CHUNK) {
+      const e = Math.min(t, i + MUL_CHUNK);
+      await pause(e - i);
+      chiDot(chi.u64(e - i), o.opened, o.mac, i, acc);
+    }
   }
-  const sigma = BigInt.asUintN(128, m - s.prep.alpha * BigInt.asUintN(128, y));
+  const y = (acc[1] << 64n) | acc[0];
+  const m = (acc[3] << 64n) | acc[2];
+  const sigma = BigInt.asUintN(128, m - s.prep.alpha * y);
 
   // 3. Commit to σ_i with a nonce, then open; the σ_i must sum to zero.
   const opening = new Uint8Array(48);
@@ -181,6 +190,68 @@ export async function macCheck(s: CheckSession, index: number, openings: readonl
   if (BigInt.asUintN(128, total) !== 0n) {
     const where = [...new Set(openings.map((o) => o.label))].join(', ');
     throw new MpcError(ErrorCode.MAC_CHECK, `MAC check failed: a party deviated (values opened in ${where})`);
+  }
+}
+
+/**
+ * acc[0..1] += Σ_i χ_i·v[from + i] and acc[2..3] += Σ_i χ_i·w[from + i] (mod 2^128, low limb
+ * first), χ_i < 2^64: z128.mul and z128.sum fused, without temporaries. Written under the
+ * rules of ring/z128.ts (64-bit intermediates only, the high product spelt out, carries by
+ * bit operations, running sums in typed-array slots).
+ */
+export function chiDot(chi: BigUint64Array, v: Z128Vec, w: Z128Vec, from: number, acc: BigUint64Array): void {
+  const n = chi.length;
+  const vl = v.lo, vh = v.hi, wl = w.lo, wh = w.hi;
+  for (let i = 0; i < n; i++) {
+    const x = chi[i];
+    const x0 = BigInt.asUintN(64, x & 0xffffffffn);
+    const x1 = BigInt.asUintN(64, x >> 32n);
+    // χ·v: low limb χ·v_lo, high limb mulhi(χ, v_lo) + χ·v_hi.
+    const y = vl[from + i];
+    const y0 = BigInt.asUintN(64, y & 0xffffffffn);
+    const y1 = BigInt.asUintN(64, y >> 32n);
+    const p01 = BigInt.asUintN(64, x0 * y1);
+    const p10 = BigInt.asUintN(64, x1 * y0);
+    const mid = BigInt.asUintN(
+      64,
+      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x0 * y0) >> 32n) + BigInt.asUintN(64, p01 & 0xffffffffn)) +
+        BigInt.asUintN(64, p10 & 0xffffffffn),
+    );
+    const hi = BigInt.asUintN(
+      64,
+      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x1 * y1) + BigInt.asUintN(64, p01 >> 32n)) + BigInt.asUintN(64, p10 >> 32n)) +
+        BigInt.asUintN(64, mid >> 32n),
+    );
+    const pl = BigInt.asUintN(64, x * y);
+    const ph = BigInt.asUintN(64, hi + BigInt.asUintN(64, x * vh[from + i]));
+    const a0 = acc[0];
+    const s0 = BigInt.asUintN(64, a0 + pl);
+    const c0 = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, a0 & pl) | BigInt.asUintN(64, BigInt.asUintN(64, a0 | pl) & BigInt.asUintN(64, s0 ^ 0xffffffffffffffffn))) >> 63n);
+    acc[1] = BigInt.asUintN(64, BigInt.asUintN(64, acc[1] + ph) + c0);
+    acc[0] = s0;
+    // χ·w, likewise.
+    const z = wl[from + i];
+    const z0 = BigInt.asUintN(64, z & 0xffffffffn);
+    const z1 = BigInt.asUintN(64, z >> 32n);
+    const q01 = BigInt.asUintN(64, x0 * z1);
+    const q10 = BigInt.asUintN(64, x1 * z0);
+    const qmid = BigInt.asUintN(
+      64,
+      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x0 * z0) >> 32n) + BigInt.asUintN(64, q01 & 0xffffffffn)) +
+        BigInt.asUintN(64, q10 & 0xffffffffn),
+    );
+    const qhi = BigInt.asUintN(
+      64,
+      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x1 * z1) + BigInt.asUintN(64, q01 >> 32n)) + BigInt.asUintN(64, q10 >> 32n)) +
+        BigInt.asUintN(64, qmid >> 32n),
+    );
+    const ql = BigInt.asUintN(64, x * z);
+    const qh = BigInt.asUintN(64, qhi + BigInt.asUintN(64, x * wh[from + i]));
+    const a2 = acc[2];
+    const s2 = BigInt.asUintN(64, a2 + ql);
+    const c2 = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, a2 & ql) | BigInt.asUintN(64, BigInt.asUintN(64, a2 | ql) & BigInt.asUintN(64, s2 ^ 0xffffffffffffffffn))) >> 63n);
+    acc[3] = BigInt.asUintN(64, BigInt.asUintN(64, acc[3] + qh) + c2);
+    acc[2] = s2;
   }
 }
 

@@ -8,6 +8,8 @@
  *    m_z = m_c + d·m_b + e·m_a + α_i·d·e = m_c + d·(m_b + α_i·e) + e·m_a;
  * 3. log the opened [d | e] with this party's MAC shares of them (m_x − m_a, m_y − m_b)
  *    for the batched MAC check, which runs here when enough values piled up.
+ * One call handles one chunk of a layer (at most MUL_CHUNK elements, executor.ts), with a
+ * pause (chunks.ts) before its triple is expanded and before it is combined.
  * @module
  */
 import { MessageKind } from '../transport.ts';
@@ -16,6 +18,7 @@ import type { Session } from '../session.ts';
 import type { Spdz2kPrep } from './prep.ts';
 import { shareLength, slice128, type AuthShare } from './share.ts';
 import { openShares } from './wire.ts';
+import { pause } from './chunks.ts';
 
 /**
  * Layer of a multiplication round. The executor numbers chunk c of layer k as c·2^20 + k
@@ -50,6 +53,8 @@ export async function multiply(s: Session<Spdz2kPrep>, round: number, x: AuthSha
     await k.run({ op: 'spdz2kOpen', x: reach(x), y: reach(y), a, b, out: mine, macs });
     const opened = await openShares(s, MessageKind.Open, round, mine, `the openings of layer ${layerOf(round)}`, k.alloc128);
     slot.done(opened, macs);
+    // The peers' openings of several chunks may arrive at once: one chunk's combine per turn.
+    await pause(w);
     z = { x: k.alloc128(w), m: k.alloc128(w) };
     await k.run({
       op: 'spdz2kCombine',

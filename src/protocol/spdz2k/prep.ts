@@ -5,6 +5,14 @@
  * consumed exactly once, in schedule order; asking for anything else (another kind, another
  * length, more items than dealt) is a PREPROCESSING error.
  *
+ * Items are pieces of at most MUL_CHUNK elements (schedule.ts). `inputMask`, `outputMask`
+ * and `random` take a whole vector's length, claim all of its pieces at once (in order, before
+ * their first await) and expand them one by one, pausing between pieces (chunks.ts), into one
+ * vector of the whole length; `triples` takes exactly one piece (a layer's chunk, or one
+ * piece of the analyst's batch). The dealer's extras are fetched in claim order, one after
+ * another, each after a pause: an in-process dealer (tests) computes an item when it is
+ * fetched, so its work is interleaved with the parties' too.
+ *
  * It also carries the job's per-party protocol state: the opened values awaiting the MAC
  * check (mac-check.ts), so the suite object itself stays stateless.
  * @module
@@ -21,6 +29,7 @@ import { correctionBytes, itemLabel, schedule, valueBytes, type Item, type ItemK
 import { expandSeedShares, macKeyShare } from './dealer.ts';
 import { OpenedValues, DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
 import type { AuthShare } from './share.ts';
+import { pause, pieces } from './chunks.ts';
 
 export interface AuthTriple {
   a: AuthShare;
@@ -50,6 +59,8 @@ export class Spdz2kPrep {
   readonly outputRound: number;
   readonly #items: Item[];
   #next = 0;
+  /** The last extra fetched or being fetched: extras are fetched one after another, in claim order. */
+  #extraTail: Promise<unknown> = Promise.resolve();
 
   constructor(
     plan: Plan,
@@ -101,45 +112,84 @@ export class Spdz2kPrep {
       throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${this.#next} is ${item.kind} of ${item.length} (${item.what}), the protocol asked for ${asked}`);
     }
     this.#next++;
-    const correction = this.self === this.n - 1 ? this.#extra(correctionBytes(item), `corrections for ${item.what}`) : undefined;
-    const value = item.holder === this.self ? this.#extra(valueBytes(item), `the value of ${item.what}`) : undefined;
+    const correction = this.self === this.n - 1 ? this.#extra(correctionBytes(item), item.length, `corrections for ${item.what}`) : undefined;
+    const value = item.holder === this.self ? this.#extra(valueBytes(item), item.length, `the value of ${item.what}`) : undefined;
     // A failed fetch surfaces where the item is awaited; never as an unhandled rejection.
     correction?.catch(() => {});
     value?.catch(() => {});
     return { item, correction, value };
   }
 
-  async #extra(bytes: number, what: string): Promise<Uint8Array> {
-    const b = await this.nextExtra();
-    if (!(b instanceof Uint8Array) || b.byteLength !== bytes) {
-      throw new MpcError(ErrorCode.PREPROCESSING, `dealer sent ${b?.byteLength ?? 'no'} bytes for ${what}, expected ${bytes}`);
-    }
+  #extra(bytes: number, length: number, what: string): Promise<Uint8Array> {
+    const b = this.#extraTail.then(async () => {
+      await pause(length);
+      const b = await this.nextExtra();
+      if (!(b instanceof Uint8Array) || b.byteLength !== bytes) {
+        throw new MpcError(ErrorCode.PREPROCESSING, `dealer sent ${b?.byteLength ?? 'no'} bytes for ${what}, expected ${bytes}`);
+      }
+      return b;
+    });
+    this.#extraTail = b.catch(() => {});
     return b;
   }
 
-  /** An authenticated random value: masks and randoms share the layout. */
-  async #auth(kind: ItemKind, length: number, holder?: number): Promise<{ share: AuthShare; value?: Uint8Array }> {
-    const t = this.#take(kind, length, holder);
-    const own = expandSeedShares(this.seed, t.item, this.self, this.n);
-    const m = t.correction ? z128.fromBytes(await t.correction) : own.rest[0];
-    return { share: { x: own.x[0], m }, value: t.value ? await t.value : undefined };
+  /**
+   * An authenticated random vector of `length` (masks and randoms share the layout): claims
+   * its pieces now, then expands them one by one into one vector (a single piece as it is).
+   * `value` gets the holder's value of each piece, at its offset.
+   */
+  async #auth(kind: ItemKind, length: number, holder: number | undefined, value?: (piece: Uint8Array, offset: number, length: number) => void): Promise<AuthShare> {
+    const claims = pieces(length).map((w) => this.#take(kind, w, holder));
+    let share: AuthShare | undefined;
+    let off = 0;
+    for (const t of claims) {
+      const L = t.item.length;
+      await pause(L);
+      const own = expandSeedShares(this.seed, t.item, this.self, this.n);
+      const m = t.correction ? z128.fromBytes(await t.correction) : own.rest[0];
+      if (claims.length === 1) {
+        share = { x: own.x[0], m };
+      } else {
+        share ??= { x: z128.alloc(length), m: z128.alloc(length) };
+        for (const [to, from] of [[share.x, own.x[0]], [share.m, m]]) {
+          to.lo.set(from.lo, off);
+          to.hi.set(from.hi, off);
+        }
+      }
+      if (t.value) value?.(await t.value, off, L);
+      off += L;
+    }
+    return share!;
   }
 
   /** The mask of the next input (plan order), owned by `owner`; the owner also gets r. */
   async inputMask(owner: number, length: number): Promise<Masked<Z128Vec>> {
-    const r = await this.#auth('input-mask', length, owner);
-    return { share: r.share, value: r.value && z128.fromBytes(r.value) };
+    let r: Z128Vec | undefined;
+    const share = await this.#auth('input-mask', length, owner, (b, off, L) => {
+      if (L === length) {
+        r = z128.fromBytes(b);
+        return;
+      }
+      r ??= z128.alloc(length);
+      r.lo.set(bytesToU64(b.subarray(0, 8 * L)), off);
+      r.hi.set(bytesToU64(b.subarray(8 * L)), off);
+    });
+    return { share, value: r };
   }
 
   /** The mask of the next (output, party recipient); the recipient also gets r mod 2^64. */
   async outputMask(recipient: number, length: number): Promise<Masked<BigUint64Array>> {
-    const r = await this.#auth('output-mask', length, recipient);
-    return { share: r.share, value: r.value && bytesToU64(r.value.slice()) };
+    let r: BigUint64Array | undefined;
+    const share = await this.#auth('output-mask', length, recipient, (b, off) => {
+      r ??= new BigUint64Array(length);
+      r.set(bytesToU64(b), off);
+    });
+    return { share, value: r };
   }
 
   /** A batch of authenticated uniformly random values. */
   async random(length: number): Promise<AuthShare> {
-    return (await this.#auth('random', length)).share;
+    return this.#auth('random', length, undefined);
   }
 
   /**
@@ -151,6 +201,7 @@ export class Spdz2kPrep {
    */
   async triples(length: number, kernels?: Kernels): Promise<AuthTriple> {
     const t = this.#take('triples', length);
+    await pause(length);
     const L = length;
     const last = this.self === this.n - 1;
     let v: Z128Vec[];

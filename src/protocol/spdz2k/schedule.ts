@@ -1,16 +1,21 @@
 /**
  * The preprocessing schedule of one job: the list of authenticated items the online phase
  * consumes, in consumption order. The dealer and every party derive it from the plan alone,
- * so they agree on it without talking:
+ * so they agree on it without talking. No item is longer than MUL_CHUNK (2^18) elements:
+ * a vector of L elements takes ⌈L/MUL_CHUNK⌉ items (one when L = 0), its pieces, in order
+ * (chunks.ts), so every step of the dealer and of a party handles a bounded amount of data.
  *
- * 1. one input mask [[r]] per plan input, in plan order, owned by the input's party;
+ * 1. per plan input, in plan order, its input masks [[r]] (one per piece of the input),
+ *    owned by the input's party;
  * 2. one triple batch ([[a]], [[b]], [[c]] with c = a·b) per chunk of every multiplication
- *    layer (`multiplicationBatches`), in layer order;
- * 3. one output mask [[r]] per (output, party recipient), in plan output order and then in
- *    the order of the output's `to` list; the recipient learns r mod 2^64;
- * 4. when some output goes to the analyst, with W the total length of those outputs:
- *    a random batch [[ρ]] of W (masks the upper 64 bits), a random [[κ]] of one element
- *    (the analyst's one-time MAC key) and a triple batch of W (for [[κ·y]]).
+ *    layer (`multiplicationBatches`: the layer's chunks are already pieces), in layer order;
+ * 3. per (output, party recipient), in plan output order and then in the order of the
+ *    output's `to` list, its output masks [[r]] (one per piece); the recipient learns
+ *    r mod 2^64;
+ * 4. when some output goes to the analyst, with W the total length of those outputs: the
+ *    pieces of a random batch [[ρ]] of W (masks the upper 64 bits), a random [[κ]] of one
+ *    element (the analyst's one-time MAC key), and the pieces of a triple batch of W (for
+ *    [[κ·y]]); ρ and the triples are cut as one vector of W, not output by output.
  *
  * Party indices in the schedule are plan indices: the job's party order puts the plan's
  * parties first (ARCHITECTURE.md, node.ts), and the online phase checks that it does.
@@ -18,6 +23,7 @@
  */
 import { ANALYST } from '../../circuit/builder.ts';
 import { multiplicationBatches, type Plan } from '../../compiler/plan.ts';
+import { pieces } from './chunks.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
 
 export type ItemKind = 'input-mask' | 'triples' | 'output-mask' | 'random';
@@ -60,7 +66,12 @@ export function schedule(plan: Plan, n: number): Item[] {
   const push = (kind: ItemKind, length: number, holder: number, what: string): void => {
     items.push({ kind, ordinal: ordinals[kind]++, length, holder, what });
   };
-  for (const i of plan.inputs) push('input-mask', i.length, planIndex(plan, i.party, `input ${i.party}.${i.name}`), `input ${i.party}.${i.name}`);
+  // A vector's pieces, in order; a one-piece vector keeps its plain name.
+  const pushPieces = (kind: ItemKind, length: number, holder: number, what: string): void => {
+    const ps = pieces(length);
+    ps.forEach((w, i) => push(kind, w, holder, ps.length === 1 ? what : `${what}, piece ${i + 1} of ${ps.length}`));
+  };
+  for (const i of plan.inputs) pushPieces('input-mask', i.length, planIndex(plan, i.party, `input ${i.party}.${i.name}`), `input ${i.party}.${i.name}`);
   multiplicationBatches(plan).forEach((w, k) => push('triples', w, -1, `multiplication batch ${k}`));
   let analyst = 0;
   let toAnalyst = false;
@@ -68,7 +79,7 @@ export function schedule(plan: Plan, n: number): Item[] {
     const len = plan.wireLength[o.wire];
     for (const r of o.to) {
       if (r === ANALYST) continue;
-      push('output-mask', len, planIndex(plan, r, `output ${o.name}`), `output ${o.name} to ${r}`);
+      pushPieces('output-mask', len, planIndex(plan, r, `output ${o.name}`), `output ${o.name} to ${r}`);
     }
     if (o.to.includes(ANALYST)) {
       toAnalyst = true;
@@ -76,19 +87,22 @@ export function schedule(plan: Plan, n: number): Item[] {
     }
   }
   if (toAnalyst) {
-    push('random', analyst, -1, 'output high-bit masks');
+    pushPieces('random', analyst, -1, 'output high-bit masks');
     push('random', 1, -1, "the analyst's output key");
-    push('triples', analyst, -1, "the analyst's output tags");
+    pushPieces('triples', analyst, -1, "the analyst's output tags");
   }
   return items;
 }
 
-/** Bytes of the dealer's extra for the last party (MAC-share corrections, and c for triples). */
+/**
+ * Bytes of the dealer's extra for the last party (MAC-share corrections, and c for triples):
+ * at most 64·MUL_CHUNK = 16 MiB (a triple piece), 16·MUL_CHUNK = 4 MiB for other items.
+ */
 export function correctionBytes(it: Item): number {
   return (it.kind === 'triples' ? 64 : 16) * it.length;
 }
 
-/** Bytes of the dealer's extra for the item's holder (its value). */
+/** Bytes of the dealer's extra for the item's holder (its value): at most 16·MUL_CHUNK = 4 MiB. */
 export function valueBytes(it: Item): number {
   return (it.kind === 'input-mask' ? 16 : 8) * it.length;
 }

@@ -59,21 +59,38 @@ export function scalar128(k: bigint): Z128Vec {
   return z128.fromBigints([k]);
 }
 
-/** Element-wise binary op with scalar broadcast (a length-1 operand against a vector). */
-function binary(op: (a: Z128Vec, b: Z128Vec) => Z128Vec, a: AuthShare, b: AuthShare): AuthShare {
+/** The value of a one-element vector. */
+function scalarOf(v: Z128Vec): bigint {
+  return (v.hi[0] << 64n) | v.lo[0];
+}
+
+/**
+ * a + b or a − b elementwise, a length-1 operand against a vector acting as a scalar (no
+ * broadcast copy is made: the scalar kernels take it as it is).
+ */
+function addOrSub(sub: boolean, a: AuthShare, b: AuthShare): AuthShare {
   const la = shareLength(a);
   const lb = shareLength(b);
-  const n = la === lb ? la : la === 1 ? lb : lb === 1 ? la : -1;
-  if (n < 0) throw new RangeError(`authenticated shares of ${la} and ${lb} elements cannot be combined`);
-  return { x: op(broadcast128(a.x, n), broadcast128(b.x, n)), m: op(broadcast128(a.m, n), broadcast128(b.m, n)) };
+  if (la === lb) return sub ? { x: z128.sub(a.x, b.x), m: z128.sub(a.m, b.m) } : { x: z128.add(a.x, b.x), m: z128.add(a.m, b.m) };
+  if (lb === 1) {
+    const sign = sub ? -1n : 1n;
+    return { x: z128.addScalar(a.x, sign * scalarOf(b.x)), m: z128.addScalar(a.m, sign * scalarOf(b.m)) };
+  }
+  if (la === 1) {
+    // k + b, or k − b = (−b) + k computed in place.
+    const bx = sub ? z128.neg(b.x) : b.x;
+    const bm = sub ? z128.neg(b.m) : b.m;
+    return { x: z128.addScalar(bx, scalarOf(a.x), sub ? bx : undefined), m: z128.addScalar(bm, scalarOf(a.m), sub ? bm : undefined) };
+  }
+  throw new RangeError(`authenticated shares of ${la} and ${lb} elements cannot be combined`);
 }
 
 export function addShares(a: AuthShare, b: AuthShare): AuthShare {
-  return binary((p, q) => z128.add(p, q), a, b);
+  return addOrSub(false, a, b);
 }
 
 export function subShares(a: AuthShare, b: AuthShare): AuthShare {
-  return binary((p, q) => z128.sub(p, q), a, b);
+  return addOrSub(true, a, b);
 }
 
 export function negShare(a: AuthShare): AuthShare {
@@ -90,22 +107,54 @@ export function sumShare(a: AuthShare): AuthShare {
  */
 export function publicShare(self: number, alpha: bigint, v: BigUint64Array): AuthShare {
   const lifted = z128.lift(v);
-  return { x: self === 0 ? lifted : z128.alloc(v.length), m: z128.mulScalar(lifted, alpha) };
+  // Only party 0 keeps `lifted`; the others compute their MAC share over it in place.
+  return { x: self === 0 ? lifted : z128.alloc(v.length), m: z128.mulScalar(lifted, alpha, self === 0 ? undefined : lifted) };
 }
 
 /** Element-wise product with a public vector of the same length, or with a public scalar (either side of length 1). */
 export function mulPublicShare(a: AuthShare, p: BigUint64Array): AuthShare {
   const la = shareLength(a);
   if (p.length === 1) return { x: z128.mulScalar(a.x, p[0]), m: z128.mulScalar(a.m, p[0]) };
-  if (la === p.length) {
-    const q = z128.lift(p);
-    return { x: z128.mul(a.x, q), m: z128.mul(a.m, q) };
-  }
+  if (la === p.length) return { x: mulU64(a.x, p), m: mulU64(a.m, p) };
   if (la === 1) {
     const q = z128.lift(p);
-    return { x: z128.mul(broadcast128(a.x, p.length), q), m: z128.mul(broadcast128(a.m, p.length), q) };
+    return { x: z128.mulScalar(q, scalarOf(a.x)), m: z128.mulScalar(q, scalarOf(a.m)) };
   }
   throw new RangeError(`mulPublic: a share of ${la} elements and a public vector of ${p.length}`);
+}
+
+/**
+ * a[i]·p[i] mod 2^128 for p[i] < 2^64 (z128.mul against a lifted p, without lifting it):
+ * low limb a_lo·p, high limb mulhi(a_lo, p) + a_hi·p. Under the rules of ring/z128.ts.
+ */
+export function mulU64(a: Z128Vec, p: BigUint64Array, out?: Z128Vec): Z128Vec {
+  const n = a.lo.length;
+  if (p.length !== n) throw new RangeError(`mulU64: ${n} and ${p.length} elements`);
+  const o = out ?? z128.alloc(n);
+  const al = a.lo, ah = a.hi, ol = o.lo, oh = o.hi;
+  for (let i = 0; i < n; i++) {
+    const x = al[i];
+    const y = p[i];
+    const x0 = BigInt.asUintN(64, x & 0xffffffffn);
+    const x1 = BigInt.asUintN(64, x >> 32n);
+    const y0 = BigInt.asUintN(64, y & 0xffffffffn);
+    const y1 = BigInt.asUintN(64, y >> 32n);
+    const p01 = BigInt.asUintN(64, x0 * y1);
+    const p10 = BigInt.asUintN(64, x1 * y0);
+    const mid = BigInt.asUintN(
+      64,
+      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x0 * y0) >> 32n) + BigInt.asUintN(64, p01 & 0xffffffffn)) +
+        BigInt.asUintN(64, p10 & 0xffffffffn),
+    );
+    const hi = BigInt.asUintN(
+      64,
+      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x1 * y1) + BigInt.asUintN(64, p01 >> 32n)) + BigInt.asUintN(64, p10 >> 32n)) +
+        BigInt.asUintN(64, mid >> 32n),
+    );
+    oh[i] = BigInt.asUintN(64, hi + BigInt.asUintN(64, ah[i] * y));
+    ol[i] = BigInt.asUintN(64, x * y);
+  }
+  return o;
 }
 
 export function broadcastShare(a: AuthShare, length: number): AuthShare {

@@ -7,12 +7,16 @@
  *
  * Files, one role each (MP-SPDZ's Share / Input / Protocol / MC / Prep split):
  * share.ts (local ops), schedule.ts + dealer.ts + prep.ts (preprocessing), input.ts,
- * multiply.ts (Beaver), mac-check.ts (batched MAC check), output.ts, wire.ts (messages).
+ * multiply.ts (Beaver), mac-check.ts (batched MAC check), output.ts, wire.ts (messages),
+ * chunks.ts (size bounds: pieces, chunks, pauses).
  *
- * Message slots (kind, round): Input 0 (masked inputs), BroadcastCheck 0 (input digests),
- * Open k (layer k's Beaver openings; chunk c of it at c·2^20 + k), Open L (output openings,
- * L = plan.layers.length), Output 0 (analyst-output commitments), Open L+1 (the analyst's
- * key κ), MacCheck 4c…4c+3 (check c: coin commitment, coin, σ commitment, σ).
+ * Message slots (kind, round): Input c (chunk c of an owner's masked inputs),
+ * BroadcastCheck 0 (input digests), Open k (layer k's Beaver openings; chunk c of it at
+ * c·2^20 + k), Open L (output openings, L = plan.layers.length; chunk c at c·2^20 + L),
+ * Output 0 (analyst-output commitments), Open L+1 (the analyst's key κ), MacCheck 4c…4c+3
+ * (check c: coin commitment, coin, σ commitment, σ). No message carries more than
+ * MUL_CHUNK = 2^18 elements (2^19 for a layer chunk's [d | e]), no preprocessing item is
+ * longer, and long loops pause between pieces (chunks.ts, README.md).
  *
  * References (section numbers of the ePrint versions):
  * - [CDESX18] Cramer, Damgård, Escudero, Scholl, Xing. SPDZ2k: Efficient MPC mod 2^k for
