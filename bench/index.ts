@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     const mal = maliciousAvailable();
     const securities: SecurityLevel[] = mal.ok ? ['semi-honest', 'malicious'] : ['semi-honest'];
     if (!mal.ok) notes.push(`malicious security is not available in this build (${mal.why}): no malicious rows`);
-    notes.push('threads: 1 — the per-node worker pool (issue 5, point 1) does not exist yet, so every node computes in one thread; rows with threads 2 come with it');
+    notes.push('threads: 1 — nodes run their kernels in-thread (the default; a node config "threads" or MPC_THREADS turns on the worker pool, which did not pay on this 2-core machine: see README, Performance)');
 
     progress(`raw TLS baseline (${quick ? '256 MiB' : '1 GiB'} in 1 MiB writes)`);
     try {

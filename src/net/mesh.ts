@@ -53,7 +53,7 @@ export interface PeerMeshOptions extends ChannelSettings {
   server: NodeServer;
   /** Dial backoff: first delay and cap. Default 100 ms .. 2 s. */
   retry?: { baseMs: number; maxMs: number };
-  /** Per-job cap on payload bytes buffered ahead of `recv`. Default 256 MiB. */
+  /** Per-job cap on payload bytes buffered ahead of `recv`. Default 1 GiB (DEFAULT_JOB_BUFFER_BYTES). */
   maxJobBufferBytes?: number;
   /** See JobTransportOptions.recvTimeoutMs (default 120 s). */
   recvTimeoutMs?: number;
@@ -78,6 +78,14 @@ interface Early {
   bytes: number;
   timer: NodeJS.Timeout;
 }
+
+/**
+ * Per-job cap on bytes that arrived before the protocol asked for them. A malicious job's
+ * input broadcast is 16 bytes per element from every owner, and all of it may arrive while
+ * a slower node is still busy: 10^7 elements from two owners is 320 MB. 1 GiB keeps that
+ * working on a node with the memory for it while still bounding a flooding peer.
+ */
+const DEFAULT_JOB_BUFFER_BYTES = 1024 * 1024 * 1024;
 
 const FINISHED = 'finished';
 const MAX_RETIRED = 4096;
@@ -229,7 +237,7 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     }
     let t: JobTransport;
     try {
-      t = new JobTransport({ jobId, parties, selfId: this.self.id, link: this.#link, maxBufferedBytes: this.#opts.maxJobBufferBytes ?? 256 * 1024 * 1024, recvTimeoutMs: this.#opts.recvTimeoutMs });
+      t = new JobTransport({ jobId, parties, selfId: this.self.id, link: this.#link, maxBufferedBytes: this.#opts.maxJobBufferBytes ?? DEFAULT_JOB_BUFFER_BYTES, recvTimeoutMs: this.#opts.recvTimeoutMs });
     } catch (e) {
       throw new MpcError(ErrorCode.CONFIG, (e as Error).message, { cause: e });
     }
@@ -422,7 +430,7 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     const size = f.payload?.length ?? 0;
     let e = this.#early.get(f.job);
     const cap = this.#opts.maxEarlyBytes ?? 64 * 1024 * 1024;
-    const perJob = this.#opts.maxJobBufferBytes ?? 256 * 1024 * 1024;
+    const perJob = this.#opts.maxJobBufferBytes ?? DEFAULT_JOB_BUFFER_BYTES;
     if (e === undefined) {
       if (this.#early.size >= MAX_EARLY_JOBS) return this.#refuseEarly(f.job, peerId, `more than ${MAX_EARLY_JOBS} unregistered jobs`);
       const ttl = this.#opts.earlyTtlMs ?? 5000;
