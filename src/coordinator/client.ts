@@ -161,6 +161,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
     // 3. Follow every node until it is done; any refusal or abort ends the job everywhere.
     const wantShares = plan.outputs.some((o) => o.to.includes(ANALYST));
     const shares: Record<string, Uint8Array>[] = [];
+    const outputBuffers: { data: Uint8Array; filled: number }[] = [];
     const done: JobDoneBody[] = [];
     const progress = new Map<string, JobProgressBody>();
     await Promise.all(
@@ -184,11 +185,22 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
             }
             case ControlKind.OutputShare: {
               const b = parseOutputShare(f.body, s.id);
-              const data = f.payload ?? new Uint8Array(0);
+              const piece = f.payload ?? new Uint8Array(0);
               const expected = plan.outputs.filter((o) => o.to.includes(ANALYST));
-              if (b.names.join() !== expected.map((o) => o.name).join() || b.lengths.reduce((t, x) => t + x, 0) !== data.byteLength) {
+              const buf = (outputBuffers[i] ??= { data: new Uint8Array(b.total), filled: 0 });
+              if (
+                b.names.join() !== expected.map((o) => o.name).join() ||
+                b.lengths.reduce((t, x) => t + x, 0) !== b.total ||
+                b.total !== buf.data.byteLength ||
+                b.offset !== buf.filled ||
+                b.offset + piece.byteLength > b.total
+              ) {
                 throw new MpcError(ErrorCode.PROTOCOL, `node ${s.id} sent output shares that do not match the plan`, { party: s.id });
               }
+              buf.data.set(piece, b.offset);
+              buf.filled += piece.byteLength;
+              if (buf.filled < b.total) break;
+              const data = buf.data;
               const mine: Record<string, Uint8Array> = {};
               let off = 0;
               expected.forEach((o, k) => {

@@ -39,9 +39,13 @@ export interface JobProgressBody {
   layers: number;
   multiplications: number;
 }
+/** One piece (bytes offset.. of total) of a node's messages for every analyst output. */
 export interface OutputShareBody {
   names: string[];
+  /** Byte length of each output's message, in `names` order; they add up to `total`. */
   lengths: number[];
+  offset: number;
+  total: number;
 }
 export interface JobDoneBody {
   bytesSent: number;
@@ -110,7 +114,7 @@ export const parseJobAbort = (b: unknown, from: string): JobAbortBody =>
 export const parseJobProgress = (b: unknown, from: string): JobProgressBody =>
   parse('JobProgress', b, from, { layer: nat, layers: nat, multiplications: nat });
 export const parseOutputShare = (b: unknown, from: string): OutputShareBody =>
-  parse('OutputShare', b, from, { names: arr(str, 65536), lengths: arr(nat, 65536) });
+  parse('OutputShare', b, from, { names: arr(str, 65536), lengths: arr(nat, 65536), offset: nat, total: nat });
 export const parseJobDone = (b: unknown, from: string): JobDoneBody =>
   parse('JobDone', b, from, {
     bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, onlineSeconds: num, onlineBytesSent: nat, cpuSeconds: num, peakRssBytes: nat, preprocessing: str, trust: opt(str),

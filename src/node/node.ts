@@ -40,6 +40,8 @@ import {
 
 /** How long a node waits for its peers to accept the same job before giving up. */
 const ACCEPT_TIMEOUT_MS = 30_000;
+/** Output messages to the analyst are sent in pieces of at most this many bytes. */
+const OUTPUT_CHUNK_BYTES = 8 << 20;
 /** Progress reports to the analyst are rate-limited to this interval. */
 const PROGRESS_INTERVAL_MS = 200;
 /** Peer messages about jobs this node has not seen yet are kept this long. */
@@ -254,13 +256,17 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           payload.set(v, off);
           off += v.byteLength;
         }
-        await job.analyst.send({
-          job: job.id,
-          round: 0,
-          kind: ControlKind.OutputShare,
-          body: { names: toAnalyst.map((o) => o.name), lengths: parts.map((v) => v.byteLength) },
-          payload,
-        });
+        // In chunks, so outputs of any length stay under the frame limit.
+        for (let offset = 0; offset === 0 || offset < payload.byteLength; offset += OUTPUT_CHUNK_BYTES) {
+          await job.analyst.send({
+            job: job.id,
+            round: 0,
+            kind: ControlKind.OutputShare,
+            body: { names: toAnalyst.map((o) => o.name), lengths: parts.map((v) => v.byteLength), offset, total: payload.byteLength },
+            payload: payload.subarray(offset, offset + OUTPUT_CHUNK_BYTES),
+          });
+          if (payload.byteLength === 0) break;
+        }
       }
       if (Object.keys(result.values).length > 0) {
         // Outputs addressed to this party: its operator reads them from the log.

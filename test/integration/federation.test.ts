@@ -75,4 +75,20 @@ describe('embedded federation over real processes and mTLS', () => {
       });
     }, 120_000);
   }
+
+  it('a vector output longer than one output message (chunked delivery to the analyst)', async () => {
+    const n = 300_000; // malicious: 32 bytes per element per party, more than one 8 MiB piece
+    const x = Array.from({ length: n }, (_, i) => i);
+    const y = Array.from({ length: n }, (_, i) => -2 * i);
+    await withEmbeddedFederation({ parties: ['p1', 'p2'], inputs: { p1: { x }, p2: { y } } }, async (target) => {
+      const circuit = await loadCircuit('test/fixtures/echo.ts');
+      for (const security of SECURITY) {
+        const got = await runJob(target, circuit, { ...base, security });
+        const z = got.outputs.z as number[];
+        expect(z).toHaveLength(n);
+        expect(z.every((v, i) => v === -i), security).toBe(true);
+      }
+    });
+  }, 120_000);
 });
+
