@@ -25,7 +25,7 @@
  * from the same stream, so the coefficients do not depend on the pieces.
  * @module
  */
-import type { Z128Vec } from '../../ring/z128.ts';
+import { chiDot, type Z128Vec } from '../../ring/z128.ts';
 import { Prg } from '../../ring/prg.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
 import { MessageKind } from '../transport.ts';
@@ -190,68 +190,6 @@ export async function macCheck(s: CheckSession, index: number, openings: readonl
   if (BigInt.asUintN(128, total) !== 0n) {
     const where = [...new Set(openings.map((o) => o.label))].join(', ');
     throw new MpcError(ErrorCode.MAC_CHECK, `MAC check failed: a party deviated (values opened in ${where})`);
-  }
-}
-
-/**
- * acc[0..1] += Σ_i χ_i·v[from + i] and acc[2..3] += Σ_i χ_i·w[from + i] (mod 2^128, low limb
- * first), χ_i < 2^64: z128.mul and z128.sum fused, without temporaries. Written under the
- * rules of ring/z128.ts (64-bit intermediates only, the high product spelt out, carries by
- * bit operations, running sums in typed-array slots).
- */
-export function chiDot(chi: BigUint64Array, v: Z128Vec, w: Z128Vec, from: number, acc: BigUint64Array): void {
-  const n = chi.length;
-  const vl = v.lo, vh = v.hi, wl = w.lo, wh = w.hi;
-  for (let i = 0; i < n; i++) {
-    const x = chi[i];
-    const x0 = BigInt.asUintN(64, x & 0xffffffffn);
-    const x1 = BigInt.asUintN(64, x >> 32n);
-    // χ·v: low limb χ·v_lo, high limb mulhi(χ, v_lo) + χ·v_hi.
-    const y = vl[from + i];
-    const y0 = BigInt.asUintN(64, y & 0xffffffffn);
-    const y1 = BigInt.asUintN(64, y >> 32n);
-    const p01 = BigInt.asUintN(64, x0 * y1);
-    const p10 = BigInt.asUintN(64, x1 * y0);
-    const mid = BigInt.asUintN(
-      64,
-      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x0 * y0) >> 32n) + BigInt.asUintN(64, p01 & 0xffffffffn)) +
-        BigInt.asUintN(64, p10 & 0xffffffffn),
-    );
-    const hi = BigInt.asUintN(
-      64,
-      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x1 * y1) + BigInt.asUintN(64, p01 >> 32n)) + BigInt.asUintN(64, p10 >> 32n)) +
-        BigInt.asUintN(64, mid >> 32n),
-    );
-    const pl = BigInt.asUintN(64, x * y);
-    const ph = BigInt.asUintN(64, hi + BigInt.asUintN(64, x * vh[from + i]));
-    const a0 = acc[0];
-    const s0 = BigInt.asUintN(64, a0 + pl);
-    const c0 = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, a0 & pl) | BigInt.asUintN(64, BigInt.asUintN(64, a0 | pl) & BigInt.asUintN(64, s0 ^ 0xffffffffffffffffn))) >> 63n);
-    acc[1] = BigInt.asUintN(64, BigInt.asUintN(64, acc[1] + ph) + c0);
-    acc[0] = s0;
-    // χ·w, likewise.
-    const z = wl[from + i];
-    const z0 = BigInt.asUintN(64, z & 0xffffffffn);
-    const z1 = BigInt.asUintN(64, z >> 32n);
-    const q01 = BigInt.asUintN(64, x0 * z1);
-    const q10 = BigInt.asUintN(64, x1 * z0);
-    const qmid = BigInt.asUintN(
-      64,
-      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x0 * z0) >> 32n) + BigInt.asUintN(64, q01 & 0xffffffffn)) +
-        BigInt.asUintN(64, q10 & 0xffffffffn),
-    );
-    const qhi = BigInt.asUintN(
-      64,
-      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x1 * z1) + BigInt.asUintN(64, q01 >> 32n)) + BigInt.asUintN(64, q10 >> 32n)) +
-        BigInt.asUintN(64, qmid >> 32n),
-    );
-    const ql = BigInt.asUintN(64, x * z);
-    const qh = BigInt.asUintN(64, qhi + BigInt.asUintN(64, x * wh[from + i]));
-    const a2 = acc[2];
-    const s2 = BigInt.asUintN(64, a2 + ql);
-    const c2 = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, a2 & ql) | BigInt.asUintN(64, BigInt.asUintN(64, a2 | ql) & BigInt.asUintN(64, s2 ^ 0xffffffffffffffffn))) >> 63n);
-    acc[3] = BigInt.asUintN(64, BigInt.asUintN(64, acc[3] + qh) + c2);
-    acc[2] = s2;
   }
 }
 

@@ -115,46 +115,12 @@ export function publicShare(self: number, alpha: bigint, v: BigUint64Array): Aut
 export function mulPublicShare(a: AuthShare, p: BigUint64Array): AuthShare {
   const la = shareLength(a);
   if (p.length === 1) return { x: z128.mulScalar(a.x, p[0]), m: z128.mulScalar(a.m, p[0]) };
-  if (la === p.length) return { x: mulU64(a.x, p), m: mulU64(a.m, p) };
+  if (la === p.length) return { x: z128.mulU64(a.x, p), m: z128.mulU64(a.m, p) };
   if (la === 1) {
     const q = z128.lift(p);
     return { x: z128.mulScalar(q, scalarOf(a.x)), m: z128.mulScalar(q, scalarOf(a.m)) };
   }
   throw new RangeError(`mulPublic: a share of ${la} elements and a public vector of ${p.length}`);
-}
-
-/**
- * a[i]·p[i] mod 2^128 for p[i] < 2^64 (z128.mul against a lifted p, without lifting it):
- * low limb a_lo·p, high limb mulhi(a_lo, p) + a_hi·p. Under the rules of ring/z128.ts.
- */
-export function mulU64(a: Z128Vec, p: BigUint64Array, out?: Z128Vec): Z128Vec {
-  const n = a.lo.length;
-  if (p.length !== n) throw new RangeError(`mulU64: ${n} and ${p.length} elements`);
-  const o = out ?? z128.alloc(n);
-  const al = a.lo, ah = a.hi, ol = o.lo, oh = o.hi;
-  for (let i = 0; i < n; i++) {
-    const x = al[i];
-    const y = p[i];
-    const x0 = BigInt.asUintN(64, x & 0xffffffffn);
-    const x1 = BigInt.asUintN(64, x >> 32n);
-    const y0 = BigInt.asUintN(64, y & 0xffffffffn);
-    const y1 = BigInt.asUintN(64, y >> 32n);
-    const p01 = BigInt.asUintN(64, x0 * y1);
-    const p10 = BigInt.asUintN(64, x1 * y0);
-    const mid = BigInt.asUintN(
-      64,
-      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x0 * y0) >> 32n) + BigInt.asUintN(64, p01 & 0xffffffffn)) +
-        BigInt.asUintN(64, p10 & 0xffffffffn),
-    );
-    const hi = BigInt.asUintN(
-      64,
-      BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x1 * y1) + BigInt.asUintN(64, p01 >> 32n)) + BigInt.asUintN(64, p10 >> 32n)) +
-        BigInt.asUintN(64, mid >> 32n),
-    );
-    oh[i] = BigInt.asUintN(64, hi + BigInt.asUintN(64, ah[i] * y));
-    ol[i] = BigInt.asUintN(64, x * y);
-  }
-  return o;
 }
 
 export function broadcastShare(a: AuthShare, length: number): AuthShare {
