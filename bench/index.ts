@@ -29,22 +29,14 @@ import { runLocal } from '../src/protocol/local.ts';
 import { suiteFor, type SecurityLevel } from '../src/protocol/suites.ts';
 import { formatRows, runKernelBench, type Row as KernelRow } from './kernels.ts';
 import { measureTlsBaseline, type Baseline } from './baseline.ts';
-import { fmtCount, runNetworkBench, type NetConfig, type NetworkRow } from './network.ts';
+import { fmtCount, runNetworkBench, type BenchRowKey, type NetConfig, type NetworkRow } from './network.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 
-interface InProcessRow {
-  protocol: string;
+interface InProcessRow extends BenchRowKey {
   security: string;
-  preprocessing: string;
-  parties: number;
-  threads: number;
-  batch: number;
-  layers: number;
-  multiplications: number;
   seconds: number;
   gatesPerSecond: number;
   bytesPerGate: number;
-  transport: string;
 }
 
 /** MP-SPDZ on this machine (issue 5): 2 parties on 127.0.0.1, 10^6-wide layer, online phase. */

@@ -43,10 +43,9 @@ export interface NodeFigures {
   peakRssBytes: number;
 }
 
-/** One configuration's result (ARCHITECTURE.md §6); the figures are null when it failed. */
-export interface NetworkRow {
+/** What identifies a benchmark row (ARCHITECTURE.md §6), networked or in-process. */
+export interface BenchRowKey {
   protocol: string;
-  security: SecurityLevel;
   preprocessing: string;
   parties: number;
   threads: number;
@@ -55,6 +54,11 @@ export interface NetworkRow {
   layers: number;
   multiplications: number;
   transport: string;
+}
+
+/** One configuration's result (ARCHITECTURE.md §6); the figures are null when it failed. */
+export interface NetworkRow extends BenchRowKey {
+  security: SecurityLevel;
   runs: number;
   /** Best online time (slowest node of the run), seconds. */
   seconds: number | null;
