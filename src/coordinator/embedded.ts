@@ -29,6 +29,8 @@ export interface EmbeddedOptions {
   onNotice?: (line: string) => void;
   /** Keep the temp folder (with every process's log) for inspection. */
   keep?: boolean;
+  /** Extra environment for the node and dealer processes (e.g. `MPC_THREADS`). */
+  env?: Record<string, string>;
 }
 
 /** Whether `port` is free on 127.0.0.1 right now. */
@@ -94,7 +96,7 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');
-      const child = spawn(process.execPath, [MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env } });
+      const child = spawn(process.execPath, [MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
       closeSync(fd);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       return { name, child, log, exited };
