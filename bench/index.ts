@@ -12,8 +12,15 @@
  *   parties in one process over the in-memory transport (no network, no TLS: an upper bound
  *   for the nodes, and a regression guard for the executor).
  *
+ * Kernel threads: the 2-party rows at 10^5 and 10^6 are also run with 2 kernel threads per
+ * node (a worker pool, src/node/pool.ts), on a federation of their own.
+ *
  * Flags: `--quick` (small sizes, under a minute), `--only network|kernels`, `--json <file>`
- * (default bench/results/latest.json; the chart goes to the same name with `.svg`).
+ * (default bench/results/latest[-<net>].json; the chart goes to the same name with `.svg`),
+ * `--net loopback|lan|lan10g` (comma-separated for several; default loopback): `lan` and
+ * `lan10g` run the 2-party rows on an emulated LAN (bench/netns.ts: a network namespace per
+ * node, 1 or 10 Gbit/s, 0.2 ms round trip), with the raw TLS baseline across the same link,
+ * and skip with a one-line reason where that cannot be set up (not root, no `ip netns`).
  * Progress goes to stderr. A configuration that fails shows its error in its row and the
  * bench exits non-zero at the end.
  * @module
@@ -28,9 +35,10 @@ import { compileLoaded } from '../src/compiler/load.ts';
 import { runLocal } from '../src/protocol/local.ts';
 import { suiteFor, type SecurityLevel } from '../src/protocol/suites.ts';
 import { formatRows, runKernelBench, type Row as KernelRow } from './kernels.ts';
-import { measureTlsBaseline, type Baseline } from './baseline.ts';
-import { fmtCount, runNetworkBench, type BenchRowKey, type NetConfig, type NetworkRow } from './network.ts';
+import { measureTlsBaseline, measureTlsBaselineInNetns, type Baseline } from './baseline.ts';
+import { fmtCount, loopback, runNetworkBench, type BenchRowKey, type NetConfig, type NetTarget, type NetworkRow } from './network.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
+import { isNetName, lanPreflight, NET_PROFILES, setUpLan, withLanFederation, type NetName, type Preflight } from './netns.ts';
 
 interface InProcessRow extends BenchRowKey {
   security: string;
@@ -102,10 +110,10 @@ const us = (s: number): string => `${(s * 1e6).toFixed(0)} µs`;
 const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
 
 function networkTable(rows: NetworkRow[]): string {
-  const head = ['parties', 'security', 'thr', 'layers × width', 'mults', 'online s', 'mult/s', 'B/mult online', 'B/mult job', 'rounds', 'time/round', 'CPU s/party', 'peak RSS MiB', 'link %'];
+  const head = ['net', 'parties', 'security', 'thr', 'layers × width', 'mults', 'online s', 'mult/s', 'B/mult online', 'B/mult job', 'rounds', 'time/round', 'CPU s/party', 'peak RSS MiB', 'link %'];
   const body = rows.map((r) => {
     const shape = `${fmtCount(r.layers)} × ${fmtCount(r.batch)}`;
-    const cfg = [String(r.parties), r.security, String(r.threads), shape, fmtCount(r.multiplications)];
+    const cfg = [r.net, String(r.parties), r.security, String(r.threads), shape, fmtCount(r.multiplications)];
     if (r.error !== undefined) return [...cfg, `ERROR: ${r.error}`];
     return [
       ...cfg,
@@ -121,19 +129,22 @@ function networkTable(rows: NetworkRow[]): string {
     ];
   });
   // An error row has the configuration cells, then its message in place of the figures.
-  const cfgCols = 5;
+  const cfgCols = 6;
+  const leftCols = new Set([0, 2, 4]);
   const w = head.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length === head.length || i < cfgCols).map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= w.length || (cells.length < head.length && i === cells.length - 1) ? c : i === 1 || i === 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i >= w.length || (cells.length < head.length && i === cells.length - 1) ? c : leftCols.has(i) ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n');
 }
 
 /** Our matching rows next to MP-SPDZ's figures. */
 function comparison(rows: NetworkRow[], quick: boolean): string {
-  const ok = rows.filter((r) => r.error === undefined && r.parties === 2);
+  // MP-SPDZ was measured on 127.0.0.1 with one thread per party.
+  const ok = rows.filter((r) => r.error === undefined && r.parties === 2 && r.net === 'loopback' && r.threadsRequested === 1);
   const wide = ok.filter((r) => r.layers === 1);
   const width = wide.some((r) => r.batch === 1_000_000) ? 1_000_000 : Math.max(0, ...wide.map((r) => r.batch));
   const deep = ok.filter((r) => r.layers > 1 && r.security === 'semi-honest').sort((a, b) => b.layers - a.layers)[0];
   const lines: string[] = [];
+  if (wide.length === 0 && deep === undefined) return 'Against MP-SPDZ: no 2-party loopback row with 1 thread in this run (MP-SPDZ\'s figures are for 127.0.0.1).';
   const note = width === 1_000_000 ? '' : ` (this run has no 10^6 row${quick ? ' (--quick)' : ''}: compared at ${fmtCount(width)})`;
   lines.push(`Against MP-SPDZ${note}.\nReference: ${MP_SPDZ.source}.\n`);
   const body: string[][] = [];
@@ -154,18 +165,24 @@ function comparison(rows: NetworkRow[], quick: boolean): string {
   return lines.join('\n');
 }
 
-function chartFor(rows: NetworkRow[], machine: string): string {
+function chartFor(rows: NetworkRow[], machine: string, nets: string[]): string {
   const series: ChartSeries[] = [];
-  const keys = [...new Set(rows.map((r) => `${r.parties}|${r.security}`))];
+  const key = (r: NetworkRow) => `${r.net}|${r.parties}|${r.security}|${r.threadsRequested}`;
+  const keys = [...new Set(rows.map(key))];
+  const oneNet = nets.length === 1;
   for (const k of keys) {
-    const [p, sec] = k.split('|');
-    const pts = rows.filter((r) => `${r.parties}|${r.security}` === k && r.layers === 1 && r.error === undefined);
-    const failedWidths = rows.filter((r) => `${r.parties}|${r.security}` === k && r.layers === 1 && r.error !== undefined).map((r) => r.batch);
-    series.push({ label: `${p} parties, ${sec}`, dashed: sec === 'malicious', failedWidths, points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
+    const [net, p, sec, thr] = k.split('|');
+    const pts = rows.filter((r) => key(r) === k && r.layers === 1 && r.error === undefined);
+    const failedWidths = rows.filter((r) => key(r) === k && r.layers === 1 && r.error !== undefined).map((r) => r.batch);
+    if (pts.length === 0 && failedWidths.length === 0) continue;
+    const label = `${oneNet ? '' : `${net}: `}${p} parties, ${sec}${thr === '1' ? '' : `, ${thr} threads`}`;
+    series.push({ label, dashed: sec === 'malicious', failedWidths, points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
   }
+  const where = nets.every((n) => n === 'loopback') ? 'mTLS on 127.0.0.1' : oneNet ? `mTLS over an emulated LAN (${nets[0]})` : `mTLS, ${nets.join(' / ')}`;
+  const threads = [...new Set(rows.map((r) => r.threadsRequested))].sort();
   return renderChart({
-    title: 'Tessera online throughput: real nodes, mTLS on 127.0.0.1',
-    subtitle: `one multiplication layer of each width, dealer preprocessing, 1 thread per node, best online time\n${machine}`,
+    title: `Tessera online throughput: real nodes, ${where}`,
+    subtitle: `one multiplication layer of each width, dealer preprocessing, ${threads.join(' or ')} kernel thread${threads.length > 1 || threads[0] > 1 ? 's' : ''} per node, best online time\n${machine}`,
     series,
     references: [
       { label: 'MP-SPDZ semi2k online, 2 parties (~1.0 M/s)', gatesPerSecond: 1.0e6 },
@@ -183,20 +200,93 @@ function maliciousAvailable(): { ok: boolean; why?: string } {
   }
 }
 
+type BaselineResult = (Baseline & { error?: undefined }) | { error: string };
+
+/** One network profile of the run (the JSON's `nets`). */
+interface NetRecord {
+  name: NetName;
+  /** `net` of its rows. */
+  label: string;
+  transport: string | null;
+  /** Whether the profile's delay was applied (false: netem missing, rate only). Null for loopback. */
+  delayEmulated: boolean | null;
+  /** The qdisc on every namespace's egress. */
+  qdisc: string | null;
+  baseline: BaselineResult | null;
+  /** Why the profile did not run. */
+  skipped?: string;
+  note?: string;
+}
+
+/** Loopback: parties 2 and 3, every width and the deep circuit with 1 thread; 2-party rows at two widths also with 2. */
+function loopbackConfigs(quick: boolean, securities: SecurityLevel[]): NetConfig[] {
+  const widths = quick ? [1_000, 10_000, 100_000] : [10_000, 100_000, 1_000_000, 10_000_000];
+  const twoThreads = quick ? [10_000] : [100_000, 1_000_000];
+  const deep = quick ? { layers: 100, width: 100 } : { layers: 1000, width: 1000 };
+  const configs: NetConfig[] = [];
+  for (const parties of [2, 3]) {
+    for (const security of securities) {
+      for (const width of widths) {
+        const runs = width >= 10_000_000 ? 1 : 3;
+        configs.push({ parties, security, threads: 1, width, layers: 1, runs });
+        if (parties === 2 && twoThreads.includes(width)) configs.push({ parties, security, threads: 2, width, layers: 1, runs });
+      }
+      configs.push({ parties, security, threads: 1, width: deep.width, layers: deep.layers, runs: 3 });
+    }
+  }
+  return configs;
+}
+
+/** Emulated LAN: 2 parties, 1 thread, 10^4…10^6 and the deep circuit. */
+function lanConfigs(quick: boolean, securities: SecurityLevel[]): NetConfig[] {
+  const widths = quick ? [1_000, 10_000] : [10_000, 100_000, 1_000_000];
+  const deep = quick ? { layers: 100, width: 100 } : { layers: 1000, width: 1000 };
+  const configs: NetConfig[] = [];
+  for (const security of securities) {
+    for (const width of widths) configs.push({ parties: 2, security, threads: 1, width, layers: 1, runs: 3 });
+    configs.push({ parties: 2, security, threads: 1, width: deep.width, layers: deep.layers, runs: 3 });
+  }
+  return configs;
+}
+
+async function measureBaseline(what: string, fn: () => Promise<Baseline>): Promise<BaselineResult> {
+  progress(`raw TLS baseline, ${what}`);
+  try {
+    const b = await fn();
+    progress(`baseline: ${(b.bytesPerSecond / 1e9).toFixed(3)} GB/s, round trip ${(b.rttSeconds * 1e6).toFixed(0)} µs`);
+    return b;
+  } catch (e) {
+    progress(`baseline FAILED: ${(e as Error).message}`);
+    return { error: (e as Error).message };
+  }
+}
+
+const baselineLine = (b: BaselineResult | null): string =>
+  b && b.error === undefined
+    ? `${(b.bytesPerSecond / 1e9).toFixed(3)} GB/s (${(b.bytes / 2 ** 20).toFixed(0)} MiB, ${b.cipher}, one direction, process to process), one-byte round trip ${(b.rttSeconds * 1e6).toFixed(0)} µs (median)`
+    : `FAILED: ${b?.error ?? 'not measured'}`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
-      json: { type: 'string', default: 'bench/results/latest.json' },
+      json: { type: 'string' },
       only: { type: 'string' },
+      net: { type: 'string', default: 'loopback' },
     },
   });
   const quick = values.quick === true;
   const only = values.only;
   if (only !== undefined && only !== 'network' && only !== 'kernels') throw new UsageError(`--only: expected network or kernels, got ${JSON.stringify(only)}`);
-  const doKernels = only !== 'network';
+  const nets = [...new Set(values.net!.split(',').map((n) => n.trim()).filter(Boolean))];
+  const badNet = nets.find((n) => !isNetName(n));
+  if (badNet !== undefined || nets.length === 0) throw new UsageError(`--net: expected loopback, lan or lan10g (comma-separated for several), got ${JSON.stringify(values.net)}`);
+  const netNames = nets as NetName[];
+  const lanNames = netNames.filter((n) => n !== 'loopback');
+  // The kernel rows do not depend on the network: a LAN-only run skips them.
+  const doKernels = only === 'kernels' || (only !== 'network' && netNames.includes('loopback'));
   const doNetwork = only !== 'kernels';
-  const jsonFile = values.json!;
+  const jsonFile = values.json ?? `bench/results/latest${lanNames.map((n) => `-${n}`).join('')}.json`;
   const svgFile = join(dirname(jsonFile), `${basename(jsonFile, extname(jsonFile))}.svg`);
 
   const cpu = cpus();
@@ -208,7 +298,7 @@ async function main(): Promise<void> {
     node: process.version,
   };
   const machineLine = `${machine.cpu}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${machine.os}, Node ${machine.node}`;
-  console.log(`Tessera benchmark${quick ? ' (--quick: small sizes)' : ''} — ${machineLine}`);
+  console.log(`Tessera benchmark${quick ? ' (--quick: small sizes)' : ''}, net ${netNames.join(', ')} — ${machineLine}`);
   let failed = false;
 
   let kernels: KernelRow[] | null = null;
@@ -228,63 +318,97 @@ async function main(): Promise<void> {
     console.log(inProcessTable(inProcess));
   }
 
-  let baseline: (Baseline & { error?: undefined }) | { error: string } | null = null;
-  let rows: NetworkRow[] | null = null;
+  const rows: NetworkRow[] = [];
+  const netRecords: NetRecord[] = [];
   const notes: string[] = [];
   if (doNetwork) {
     const mal = maliciousAvailable();
     const securities: SecurityLevel[] = mal.ok ? ['semi-honest', 'malicious'] : ['semi-honest'];
     if (!mal.ok) notes.push(`malicious security is not available in this build (${mal.why}): no malicious rows`);
-    notes.push('threads: 1 — nodes run their kernels in-thread (the default; a node config "threads" or MPC_THREADS turns on the worker pool, which did not pay on this 2-core machine: see README, Performance)');
+    notes.push('thr = kernel threads per node, as every node reported when it started (node config "threads" / MPC_THREADS): 1 runs the kernels in the node\'s main thread (the default), 2 on a worker pool of two (src/node/pool.ts)');
+    const bench = (configs: NetConfig[], net: NetTarget, baseline: BaselineResult) =>
+      runNetworkBench({
+        configs,
+        net,
+        baselineBytesPerSecond: baseline.error === undefined ? baseline.bytesPerSecond : null,
+        warmupWidth: 100,
+        jobTimeoutMs: (c) => (c.width * c.layers >= 10_000_000 ? 600_000 : quick ? 60_000 : 180_000),
+        progress,
+      });
 
-    progress(`raw TLS baseline (${quick ? '256 MiB' : '1 GiB'} in 1 MiB writes)`);
-    try {
-      const b = await measureTlsBaseline({ bytes: quick ? 256 * 2 ** 20 : 2 ** 30, chunkBytes: 2 ** 20 });
-      baseline = b;
-      progress(`baseline: ${(b.bytesPerSecond / 1e9).toFixed(3)} GB/s`);
-    } catch (e) {
-      baseline = { error: (e as Error).message };
-      failed = true;
-      progress(`baseline FAILED: ${(e as Error).message}`);
-    }
-    const widths = quick ? [1_000, 10_000, 100_000] : [10_000, 100_000, 1_000_000, 10_000_000];
-    const deep = quick ? { layers: 100, width: 100 } : { layers: 1000, width: 1000 };
-    const configs: NetConfig[] = [];
-    for (const parties of [2, 3]) {
-      for (const security of securities) {
-        for (const width of widths) configs.push({ parties, security, width, layers: 1, runs: width >= 10_000_000 ? 1 : 3 });
-        configs.push({ parties, security, width: deep.width, layers: deep.layers, runs: 3 });
+    let preflight: Preflight | undefined;
+    for (const name of netNames) {
+      const profile = NET_PROFILES[name];
+      if (name === 'loopback') {
+        const bytes = quick ? 256 * 2 ** 20 : 2 ** 30;
+        const baseline = await measureBaseline(`127.0.0.1 (${bytes / 2 ** 20} MiB in 1 MiB writes)`, () => measureTlsBaseline({ bytes, chunkBytes: 2 ** 20 }));
+        if (baseline.error !== undefined) failed = true;
+        netRecords.push({ name, label: loopback.label, transport: loopback.transport, delayEmulated: null, qdisc: null, baseline });
+        rows.push(...(await bench(loopbackConfigs(quick, securities), loopback, baseline)));
+        continue;
+      }
+      preflight ??= lanPreflight();
+      if (preflight.skip !== null) {
+        const msg = `LAN emulation skipped (--net ${name}): ${preflight.skip}`;
+        console.log(msg);
+        notes.push(msg);
+        netRecords.push({ name, label: profile.label, transport: null, delayEmulated: null, qdisc: null, baseline: null, skipped: preflight.skip });
+        continue;
+      }
+      const lan = setUpLan(profile, ['dealer', 'p1', 'p2'], preflight.netem);
+      try {
+        if (lan.note !== null) {
+          console.log(`LAN emulation (--net ${name}) without delay: ${lan.note}`);
+          notes.push(`${lan.label}: ${lan.note}`);
+        }
+        progress(`emulated LAN ${lan.label}: namespaces ${['dealer', 'p1', 'p2'].map((n) => `${lan.netns(n)} (${lan.address(n)})`).join(', ')}; egress qdisc ${lan.qdisc}`);
+        const bytes = quick ? 64 * 2 ** 20 : profile.rateBitsPerSecond! >= 1e10 ? 2 ** 30 : 512 * 2 ** 20;
+        const what = `TLS 1.3, one connection, one direction, p1's namespace → p2's namespace over the emulated LAN (${lan.label})`;
+        const baseline = await measureBaseline(`${lan.label}, p1 → p2 (${bytes / 2 ** 20} MiB)`, () =>
+          measureTlsBaselineInNetns({ senderNetns: lan.netns('p1'), receiverNetns: lan.netns('p2'), host: lan.address('p2'), bytes, what }),
+        );
+        if (baseline.error !== undefined) failed = true;
+        netRecords.push({ name, label: lan.label, transport: lan.transport, delayEmulated: lan.delayEmulated, qdisc: lan.qdisc, baseline, ...(lan.note !== null ? { note: lan.note } : {}) });
+        const target: NetTarget = { label: lan.label, transport: lan.transport, launch: (spec, fn) => withLanFederation(lan, spec, fn) };
+        rows.push(...(await bench(lanConfigs(quick, securities), target, baseline)));
+      } finally {
+        lan.close();
+        progress(`emulated LAN ${lan.label} removed`);
       }
     }
-    rows = await runNetworkBench({
-      configs,
-      baselineBytesPerSecond: baseline && baseline.error === undefined ? baseline.bytesPerSecond : null,
-      warmupWidth: 100,
-      jobTimeoutMs: (c) => (c.width * c.layers >= 10_000_000 ? 600_000 : quick ? 60_000 : 180_000),
-      progress,
-    });
     if (rows.some((r) => r.error !== undefined)) failed = true;
 
-    console.log('\nNETWORKED: real `mpc node` processes + dealer on 127.0.0.1, mTLS 1.3 (wss), jobs through runJob as `mpc run`; dealer preprocessing');
-    console.log('online s = best of the runs (1 run for 10^7, else 3) of the slowest node\'s time from end of input sharing to end of last layer');
-    console.log(`raw TLS baseline: ${baseline && baseline.error === undefined ? `${(baseline.bytesPerSecond / 1e9).toFixed(3)} GB/s (${(baseline.bytes / 2 ** 20).toFixed(0)} MiB, ${baseline.cipher}, one direction, process to process)` : `FAILED: ${baseline?.error}`}`);
-    for (const n of notes) console.log(`note: ${n}`);
-    console.log('');
-    console.log(networkTable(rows));
-    console.log(
-      "\nB/mult online = bytes p1 sent in the layers / multiplications (job bytes minus a job with the same inputs and output but\n" +
-        "no multiplication); B/mult job = all bytes p1 sent / multiplications; time/round = online s / rounds;\n" +
-        'CPU s/party = mean over nodes, whole job (dealer link, input sharing, layers, output);\n' +
-        'peak RSS = highest node high-water mark since the node started (dataset loading included; jobs run narrowest first);\n' +
-        "link % = p1's layer bytes per online second / raw TLS baseline.\n",
-    );
-    console.log(comparison(rows, quick));
+    if (rows.length > 0) {
+      console.log('\nNETWORKED: real `mpc node` processes + dealer, mTLS 1.3 (wss), jobs through runJob as `mpc run`; dealer preprocessing');
+      console.log('online s = best of the runs (1 run for 10^7, else 3) of the slowest node\'s time from end of input sharing to end of last layer');
+      for (const r of netRecords.filter((x) => x.skipped === undefined)) {
+        console.log(`net ${r.label}: ${r.transport}`);
+        console.log(`  raw TLS baseline: ${baselineLine(r.baseline)}`);
+      }
+      for (const n of notes) console.log(`note: ${n}`);
+      console.log('');
+      console.log(networkTable(rows));
+      console.log(
+        "\nB/mult online = bytes p1 sent in the layers / multiplications (job bytes minus a job with the same inputs and output but\n" +
+          "no multiplication); B/mult job = all bytes p1 sent / multiplications; time/round = online s / rounds;\n" +
+          'CPU s/party = mean over nodes, whole job (dealer link, input sharing, layers, output);\n' +
+          'peak RSS = highest node high-water mark since the node started (dataset loading included; jobs run narrowest first);\n' +
+          "link % = p1's layer bytes per online second / the raw TLS baseline of the row's net.\n",
+      );
+      console.log(comparison(rows, quick));
 
-    mkdirSync(dirname(svgFile), { recursive: true });
-    writeFileSync(svgFile, chartFor(rows, machineLine));
-    console.log(`\nwrote ${svgFile}`);
+      mkdirSync(dirname(svgFile), { recursive: true });
+      writeFileSync(svgFile, chartFor(rows, machineLine, netRecords.filter((x) => x.skipped === undefined).map((x) => x.label)));
+      console.log(`\nwrote ${svgFile}`);
+    }
   }
 
+  if (kernels === null && rows.length === 0) {
+    // Nothing measured (every profile skipped): no file to write.
+    console.log(`nothing measured; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return;
+  }
+  const baseline = netRecords.find((r) => r.baseline !== null)?.baseline ?? null;
   mkdirSync(dirname(jsonFile), { recursive: true });
   writeFileSync(
     jsonFile,
@@ -294,10 +418,12 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         quick,
         seconds: (performance.now() - t0) / 1000,
+        // The first network profile's baseline; every profile's is in `nets`.
         baseline,
+        nets: netRecords,
         kernels,
         inProcess,
-        rows,
+        rows: doNetwork ? rows : null,
         references: { mpSpdz: MP_SPDZ },
         notes,
       },

@@ -1,13 +1,17 @@
 /**
  * The networked rows of `npm run bench`: real `mpc node` processes and a dealer on
- * 127.0.0.1 with real mTLS (`withEmbeddedFederation`), jobs submitted by `runJob` — the
- * code path of `mpc run`. Nothing is simulated.
+ * 127.0.0.1 with real mTLS (`withEmbeddedFederation`), or each in a network namespace of an
+ * emulated LAN (`--net lan`, bench/netns.ts), jobs submitted by `runJob` — the code path of
+ * `mpc run`. Nothing is simulated.
  *
  * The circuit is built here: p1's vector x and p2's vector y of `width` elements,
  * `layers` sequential elementwise multiplications (z = x; repeat z = z·y), and only the sum
  * of z is revealed, so input and output cost next to nothing on the wire. Each node holds
- * one input per width (`x1000`, `x10000`, …) as a dataset, so one federation per party count
- * serves every row of that count (nodes serve many jobs).
+ * one input per width (`x1000`, `x10000`, …) as a dataset, so one federation per party
+ * count and kernel thread count serves every row of that group (nodes serve many jobs).
+ * The thread count is given to the nodes when they start (`MPC_THREADS`, or the node
+ * config's `"threads"` on the LAN); rows show the count the nodes report in their
+ * `listening` log line.
  *
  * Time is the nodes' `onlineSeconds`: from the end of input sharing to the end of the last
  * layer, i.e. around the multiplications only (MP-SPDZ's benchmark shape). A run's time is
@@ -23,10 +27,13 @@ import type { LoadedCircuit } from '../src/compiler/load.ts';
 import { runJob, type ClusterTarget, type JobResult } from '../src/coordinator/client.ts';
 import { withEmbeddedFederation } from '../src/coordinator/embedded.ts';
 import type { SecurityLevel } from '../src/protocol/suites.ts';
+import type { RawInputs } from '../src/protocol/inputs.ts';
 
 export interface NetConfig {
   parties: number;
   security: SecurityLevel;
+  /** Kernel threads per node (node config `"threads"` / `MPC_THREADS`); one federation per value. */
+  threads: number;
   /** Elements per layer. */
   width: number;
   /** Sequential multiplication layers. */
@@ -59,6 +66,10 @@ export interface BenchRowKey {
 /** One configuration's result (ARCHITECTURE.md §6); the figures are null when it failed. */
 export interface NetworkRow extends BenchRowKey {
   security: SecurityLevel;
+  /** The network profile: `loopback`, `lan 1G`, `lan 10G` (bench/netns.ts). */
+  net: string;
+  /** Threads asked for; `threads` is what every node reported when it started listening. */
+  threadsRequested: number;
   runs: number;
   /** Best online time (slowest node of the run), seconds. */
   seconds: number | null;
@@ -92,8 +103,37 @@ export interface NetworkRow extends BenchRowKey {
   error?: string;
 }
 
+/** What a federation of the bench is started from. */
+export interface FederationSpec {
+  parties: string[];
+  inputs: RawInputs;
+  threads: number;
+}
+
+/** Starts a federation, runs `fn` on it and tears it down (loopback: `withEmbeddedFederation`). */
+export type Launcher = <T>(spec: FederationSpec, fn: (target: ClusterTarget, federation: { dir: string }) => Promise<T>) => Promise<T>;
+
+/** The network the federations run on. */
+export interface NetTarget {
+  /** `net` of every row. */
+  label: string;
+  /** `transport` of every row. */
+  transport: string;
+  launch: Launcher;
+}
+
+/** Federations on 127.0.0.1 through `withEmbeddedFederation`, the code path of `mpc run`. */
+export const loopback: NetTarget = {
+  label: 'loopback',
+  transport: 'wss (mTLS 1.3), 127.0.0.1, one process per party',
+  launch: (spec, fn) =>
+    // MPC_THREADS always set, so that a value in the bench's own environment does not leak in.
+    withEmbeddedFederation({ parties: spec.parties, inputs: spec.inputs, env: { MPC_THREADS: String(spec.threads) } }, fn),
+};
+
 export interface NetworkBenchOptions {
   configs: NetConfig[];
+  net: NetTarget;
   /** For linkFraction; null when the baseline failed. */
   baselineBytesPerSecond: number | null;
   /** Width of the untimed warm-up job run first on each federation. */
@@ -147,7 +187,7 @@ export function benchCircuit(parties: number, width: number, layers: number): Lo
 }
 
 export const configLabel = (c: NetConfig): string =>
-  `${c.parties} parties, ${c.security}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}`;
+  `${c.parties} parties, ${c.security}, ${c.threads} thread${c.threads > 1 ? 's' : ''}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}`;
 
 export function fmtCount(n: number): string {
   const e = Math.log10(n);
@@ -182,6 +222,38 @@ async function waitListening(dir: string, names: string[], progress: (line: stri
   }
 }
 
+/**
+ * Kernel threads each node reported in its `listening` log line (the pool may have fallen
+ * back to 1). The node's own line comes just after its server's `listening` line (which
+ * `waitListening` may have seen first), so this waits for it a little; NaN if it never comes.
+ */
+async function reportedThreads(dir: string, parties: string[], timeoutMs = 10_000): Promise<number[]> {
+  const read = (p: string): number => {
+    let text = '';
+    try {
+      text = readFileSync(join(dir, `${p}.log`), 'utf8');
+    } catch {
+      return Number.NaN;
+    }
+    for (const line of text.split('\n')) {
+      if (!line.includes('"event":"listening"') || !line.includes('"threads"')) continue;
+      try {
+        const t = (JSON.parse(line) as { threads?: unknown }).threads;
+        if (typeof t === 'number') return t;
+      } catch {
+        // A line still being written.
+      }
+    }
+    return Number.NaN;
+  };
+  const start = performance.now();
+  for (;;) {
+    const got = parties.map(read);
+    if (got.every((t) => !Number.isNaN(t)) || performance.now() - start > timeoutMs) return got;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
@@ -210,17 +282,19 @@ async function job(target: ClusterTarget, c: NetConfig, timeoutMs: number, conne
   return r;
 }
 
-function emptyRow(c: NetConfig): NetworkRow {
+function emptyRow(c: NetConfig, net: NetTarget): NetworkRow {
   return {
     protocol: protocolName(c.security),
     security: c.security,
+    net: net.label,
     preprocessing: 'dealer',
     parties: c.parties,
-    threads: 1,
+    threads: c.threads,
+    threadsRequested: c.threads,
     batch: c.width,
     layers: c.layers,
     multiplications: c.width * c.layers,
-    transport: 'wss (mTLS 1.3), 127.0.0.1, one process per party',
+    transport: net.transport,
     runs: 0,
     seconds: null,
     gatesPerSecond: null,
@@ -239,8 +313,9 @@ function emptyRow(c: NetConfig): NetworkRow {
   };
 }
 
-async function measure(target: ClusterTarget, c: NetConfig, opts: NetworkBenchOptions): Promise<NetworkRow> {
-  const row = emptyRow(c);
+async function measure(target: ClusterTarget, c: NetConfig, opts: NetworkBenchOptions, threads: number): Promise<NetworkRow> {
+  const row = emptyRow(c, opts.net);
+  row.threads = threads;
   let best: { r: JobResult; online: number } | undefined;
   for (let i = 0; i < c.runs; i++) {
     const r = await job(target, c, opts.jobTimeoutMs(c));
@@ -285,10 +360,11 @@ function federationInputs(widths: number[]): Record<string, Record<string, numbe
 }
 
 /**
- * Run every configuration of one party count on one federation (restarted if it breaks:
- * a node that dies takes its federation with it, and the rows after it get a fresh one).
+ * Run every configuration of one party count and thread count on one federation (restarted
+ * if it breaks: a node that dies takes its federation with it, and the rows after it get a
+ * fresh one).
  */
-async function runPartyCount(parties: number, configs: NetConfig[], opts: NetworkBenchOptions): Promise<Map<NetConfig, NetworkRow>> {
+async function runGroup(parties: number, threads: number, configs: NetConfig[], opts: NetworkBenchOptions): Promise<Map<NetConfig, NetworkRow>> {
   const results = new Map<NetConfig, NetworkRow>();
   const queue = [...configs];
   const widths = [...new Set([opts.warmupWidth, ...configs.map((c) => c.width)])].sort((a, b) => a - b);
@@ -298,12 +374,18 @@ async function runPartyCount(parties: number, configs: NetConfig[], opts: Networ
     const gen = { alive: true };
     try {
       const t0 = performance.now();
-      opts.progress(`federation: starting ${parties} nodes and a dealer (datasets of widths ${widths.map(fmtCount).join(', ')})${attempt > 1 ? `, attempt ${attempt}` : ''}`);
-      await withEmbeddedFederation({ parties: partyIds(parties), inputs }, async (target, fed) => {
+      opts.progress(`federation (${opts.net.label}): starting ${parties} nodes with ${threads} kernel thread${threads > 1 ? 's' : ''} each and a dealer (datasets of widths ${widths.map(fmtCount).join(', ')})${attempt > 1 ? `, attempt ${attempt}` : ''}`);
+      await opts.net.launch({ parties: partyIds(parties), inputs, threads }, async (target, fed) => {
         await waitListening(fed.dir, ['dealer', ...partyIds(parties)], opts.progress, 15 * 60_000);
         const up = performance.now();
+        const reported = await reportedThreads(fed.dir, partyIds(parties));
+        // The row shows what the nodes run with: the fewest threads any node reported (the
+        // request, if no node said).
+        const known = reported.filter((t) => !Number.isNaN(t));
+        const real = known.length > 0 ? Math.min(...known) : threads;
+        if (reported.some((t) => t !== threads)) opts.progress(`federation: asked for ${threads} kernel threads per node, the nodes report ${reported.map((t) => (Number.isNaN(t) ? '?' : t)).join(', ')}`);
         // Untimed warm-up jobs, one per security level.
-        const warm: NetConfig = { parties, security: queue[0].security, width: opts.warmupWidth, layers: 1, runs: 1 };
+        const warm: NetConfig = { parties, security: queue[0].security, threads, width: opts.warmupWidth, layers: 1, runs: 1 };
         for (const security of new Set(queue.map((c) => c.security))) await job(target, { ...warm, security }, 120_000, 20);
         opts.progress(`federation: ${parties} nodes listening after ${((up - t0) / 1000).toFixed(1)} s (mostly dataset loading), warmed up in ${((performance.now() - up) / 1000).toFixed(1)} s`);
         while (gen.alive && queue.length > 0) {
@@ -314,9 +396,9 @@ async function runPartyCount(parties: number, configs: NetConfig[], opts: Networ
           let row: NetworkRow;
           let broken: unknown;
           try {
-            row = await measure(target, c, opts);
+            row = await measure(target, c, opts, real);
           } catch (e) {
-            row = { ...emptyRow(c), error: message(e) };
+            row = { ...emptyRow(c, opts.net), threads: real, error: message(e) };
             broken = e instanceof FederationBroken ? e : undefined;
           }
           if (!gen.alive) return;
@@ -338,27 +420,28 @@ async function runPartyCount(parties: number, configs: NetConfig[], opts: Networ
       });
     } catch (e) {
       gen.alive = false;
-      opts.progress(`federation of ${parties} parties ended: ${message(e)}`);
+      opts.progress(`federation of ${parties} parties (${threads} thread${threads > 1 ? 's' : ''}) ended: ${message(e)}`);
       if (current !== undefined && !results.has(current)) {
-        results.set(current, { ...emptyRow(current), error: message(e) });
+        results.set(current, { ...emptyRow(current, opts.net), error: message(e) });
         if (queue[0] === current) queue.shift();
       }
     }
   }
-  for (const c of queue) results.set(c, { ...emptyRow(c), error: 'not run: the federation could not be started or kept running' });
+  for (const c of queue) results.set(c, { ...emptyRow(c, opts.net), error: 'not run: the federation could not be started or kept running' });
   return results;
 }
 
-/** Every configuration, one federation per party count; rows in the order of `configs`. */
+/** Every configuration, one federation per party count and thread count; rows in the order of `configs`. */
 export async function runNetworkBench(opts: NetworkBenchOptions): Promise<NetworkRow[]> {
-  const counts = [...new Set(opts.configs.map((c) => c.parties))];
+  const groups = [...new Set(opts.configs.map((c) => `${c.parties}/${c.threads}`))].map((k) => k.split('/').map(Number));
+  groups.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const all = new Map<NetConfig, NetworkRow>();
-  for (const n of counts) {
+  for (const [n, t] of groups) {
     // Narrowest first: each node's peak RSS is a high-water mark since its start, so a row's
     // figure is its own only if no wider job ran before it on the same nodes.
     const rank = (c: NetConfig) => (c.security === 'semi-honest' ? 0 : 1);
-    const mine = opts.configs.filter((c) => c.parties === n).sort((a, b) => a.width - b.width || a.layers - b.layers || rank(a) - rank(b));
-    for (const [c, r] of await runPartyCount(n, mine, opts)) all.set(c, r);
+    const mine = opts.configs.filter((c) => c.parties === n && c.threads === t).sort((a, b) => a.width - b.width || a.layers - b.layers || rank(a) - rank(b));
+    for (const [c, r] of await runGroup(n, t, mine, opts)) all.set(c, r);
   }
   return opts.configs.map((c) => all.get(c)!);
 }
