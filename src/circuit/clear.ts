@@ -4,9 +4,10 @@
  * (we do not: it would defeat the point). Same plan, same wire semantics, no secrecy.
  * @module
  */
-import * as z64 from '../ring/z64.ts';
+import { randomBytes } from 'node:crypto';
+import { maskBits } from '../ring/z64.ts';
 import type { Plan } from '../compiler/plan.ts';
-import { constantValues, elementwise } from '../protocol/vectors.ts';
+import { constantValues, elementwise, evalLocal } from '../protocol/vectors.ts';
 
 /**
  * Evaluate `plan` on clear inputs (wire → values, as produced by `encodeInputs`) and
@@ -22,15 +23,20 @@ export function evaluateClear(plan: Plan, inputs: ReadonlyMap<number, BigUint64A
   for (const c of plan.constants) w[c.wire] = constantValues(c.values);
   for (const layer of plan.layers) {
     for (const g of layer.muls) w[g.out] = elementwise('mul', w[g.a], w[g.b]);
+    for (const g of layer.opens) w[g.out] = w[g.a];
     for (const op of layer.local) {
-      if (!('b' in op)) {
-        w[op.out] = op.op === 'neg' ? z64.neg(w[op.a]) : BigUint64Array.of(z64.sum(w[op.a]));
-      } else {
-        w[op.out] = elementwise(op.op, w[op.a], w[op.b]);
-      }
+      // Any value in range will do for a random draw: the circuit's result must not depend on it.
+      w[op.out] = op.op === 'rand' ? randomBelow(op.bits, plan.wireLength[op.out]) : evalLocal(op, (x) => w[x]);
     }
   }
   const out: Record<string, BigUint64Array> = {};
   for (const o of plan.outputs) out[o.name] = w[o.wire];
   return out;
+}
+
+/** Uniform integers in [0, 2^bits). */
+function randomBelow(bits: number, length: number): BigUint64Array {
+  const out = new BigUint64Array(length);
+  new Uint8Array(out.buffer).set(randomBytes(8 * length));
+  return maskBits(out, bits);
 }

@@ -69,12 +69,13 @@ export function checkDerived(graph: CircuitGraph): void {
 }
 
 /**
- * Evaluate derived outputs from reconstructed signed values (bigint scalars or arrays).
+ * Evaluate derived outputs from reconstructed signed values (bigint scalars or arrays;
+ * fixed-point values as exact decimal strings).
  * Non-finite results (e.g. the mean of zero elements) come back as null.
  */
 export function evaluateDerived(
   derived: { name: string; expr: string; uses: string[] }[],
-  values: Record<string, bigint | bigint[]>,
+  values: Record<string, bigint | string | (bigint | string)[]>,
 ): Record<string, number | number[] | null> {
   const m = bigMath();
   const out: Record<string, number | number[] | null> = {};

@@ -3,4 +3,6 @@
  * @module
  */
 export { circuit, ANALYST, Value, CircuitBuilder } from './builder.ts';
-export type { CircuitDefinition, CircuitOptions, CircuitBody, Operand, PublicOperand } from './builder.ts';
+export type { CircuitDefinition, CircuitOptions, CircuitBody, Operand, PublicOperand, InputOptions, CompareOp } from './builder.ts';
+export { FRAC_BITS } from './lib/fixed.ts';
+export * as stats from './stats.ts';

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { MpcError, ErrorCode } from '../errors.ts';
 import { compileLoaded, loadCircuit } from '../compiler/load.ts';
 import { loadClusterConfig, loadTlsMaterial } from '../security/config.ts';
-import { loadInputsFile } from '../protocol/inputs-file.ts';
+import { checkInputsFile, loadInputsFile } from '../protocol/inputs-file.ts';
 import { runJob, type JobResult, type RunJobOptions } from '../coordinator/client.ts';
 import { withEmbeddedFederation } from '../coordinator/embedded.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
@@ -113,13 +113,15 @@ export function registerRun(program: Command): void {
         result = await runJob({ federation: c.federation, tls: loadTlsMaterial(c.tls), parties: c.parties }, circuit, opts);
       } else {
         const inputsFile = flags.inputs ?? (existsSync(exampleInputsPath(file)) ? exampleInputsPath(file) : undefined);
-        const inputs: RawInputs = inputsFile ? loadInputsFile(inputsFile).raw : {};
+        const located = inputsFile ? loadInputsFile(inputsFile) : undefined;
+        const inputs: RawInputs = located?.raw ?? {};
         const parties = embeddedParties(circuit.definition.parties, flags.parties);
         for (const p of Object.keys(inputs)) {
           if (!parties.includes(p)) throw new MpcError(ErrorCode.INPUT, `${inputsFile}: party ${p} is not a party of this federation (${parties.join(', ')})`);
         }
         // Compile once before starting any process: a broken circuit fails in milliseconds.
-        compileLoaded(circuit, shapesOf(inputs));
+        const { plan } = compileLoaded(circuit, shapesOf(inputs));
+        if (located) checkInputsFile(located, plan);
         notice(`trust: ${DEALER_TRUST}`);
         result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep }, (target) =>
           runJob(target, circuit, { ...opts, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } }),

@@ -4,9 +4,11 @@
  * msgpackr and identified by the SHA-256 of its canonical bytes (the plan hash).
  *
  * Wires are numbered in evaluation order. A wire is either secret (each party holds an
- * additive share) or public (each party holds the value). Layer 0 holds local ops over
- * inputs and constants; layer k ≥ 1 first multiplies all of its secret×secret gates in one
- * communication round, then runs its local ops.
+ * additive share) or public (each party holds the value: a constant, or a value computed
+ * from openings at run time). Layer 0 holds local ops over inputs and constants; layer
+ * k ≥ 1 first runs, in one communication round, all of its secret×secret multiplications
+ * and all of its openings, then its local ops (among them `rand`, which draws preprocessed
+ * random values).
  * @module
  */
 import { Packr } from 'msgpackr';
@@ -14,7 +16,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { MpcError, ErrorCode } from '../errors.ts';
 
-export const PLAN_FORMAT = 1;
+export const PLAN_FORMAT = 2;
 
 export interface PlanInput {
   party: string;
@@ -22,6 +24,11 @@ export interface PlanInput {
   length: number;
   scalar: boolean;
   wire: number;
+  /** Fractional bits of the encoding (0: integers). */
+  frac: number;
+  /** Declared range of the real values; the owner's node refuses values outside it. */
+  min?: number;
+  max?: number;
 }
 
 /** A secret × secret multiplication, evaluated with a Beaver triple. */
@@ -37,10 +44,23 @@ export interface MulGate {
  */
 export type LocalOp =
   | { op: 'add' | 'sub' | 'mul'; out: number; a: number; b: number }
-  | { op: 'neg' | 'sum'; out: number; a: number };
+  | { op: 'neg' | 'sum'; out: number; a: number }
+  | { op: 'slice'; out: number; a: number; start: number; end: number }
+  | { op: 'concat'; out: number; parts: number[] }
+  | { op: 'gather'; out: number; a: number; index: Uint8Array; block: number }
+  | { op: 'bits'; out: number; a: number; from: number; count: number }
+  | { op: 'pack'; out: number; a: number; count: number; shift: number }
+  | { op: 'rand'; out: number; bits: number };
+
+/** Opening a secret wire to every computing party (its value becomes a public wire). */
+export interface OpenGate {
+  out: number;
+  a: number;
+}
 
 export interface PlanLayer {
   muls: MulGate[];
+  opens: OpenGate[];
   local: LocalOp[];
 }
 
@@ -49,6 +69,8 @@ export interface PlanOutput {
   wire: number;
   to: string[];
   scalar: boolean;
+  /** Fractional bits of the value (0: integer). */
+  frac: number;
 }
 
 export interface PlanDerived {
@@ -65,8 +87,10 @@ export interface PlanStats {
   ops: Record<string, number>;
   /** Secret × secret multiplications (elements). */
   multiplications: number;
-  /** Communication rounds for multiplication: the multiplicative depth. */
+  /** Communication rounds after input: one per layer (multiplications and openings). */
   rounds: number;
+  /** Elements of each non-linear operation the circuit asked for (comparisons, truncations, …). */
+  nonlinear: Record<string, number>;
 }
 
 export interface PlanNeeds {
@@ -76,6 +100,12 @@ export interface PlanNeeds {
   tripleBatches: number[];
   /** Input elements per owner, in plan party order. */
   inputElements: Record<string, number>;
+  /** Preprocessed random bits (the bits of edaBits: random values with known bit decomposition). */
+  randomBits: number;
+  /** Other preprocessed random values, by bit width (truncation masks). */
+  randomValues: number;
+  /** Elements opened at run time (comparison and truncation masks). */
+  openings: number;
 }
 
 export interface Plan {
@@ -131,6 +161,7 @@ export function decodePlan(bytes: Uint8Array): Plan {
   validatePlan(plan);
   // msgpackr hands back Buffers; plain copies keep the plan identical to what was encoded.
   for (const c of plan.constants) c.values = new Uint8Array(c.values);
+  for (const layer of plan.layers) for (const op of layer.local) if (op.op === 'gather') op.index = new Uint8Array(op.index);
   return plan;
 }
 
@@ -156,6 +187,7 @@ export function validatePlan(plan: Plan): void {
   if (!Array.isArray(plan.inputs)) bad('inputs malformed');
   for (const i of plan.inputs) {
     if (!isStr(i.party) || !plan.parties.includes(i.party) || !isStr(i.name)) bad('input owner malformed');
+    if (!isNat(i.frac) || i.frac > 32) bad(`input ${i.party}.${i.name}: fractional bits malformed`);
     const w = define(i.wire, `input ${i.party}.${i.name}`);
     if (len[w] !== i.length || !sec[w]) bad(`input ${i.party}.${i.name}: wire shape mismatch`);
   }
@@ -170,8 +202,8 @@ export function validatePlan(plan: Plan): void {
   };
   if (!Array.isArray(plan.layers)) bad('layers malformed');
   plan.layers.forEach((layer, k) => {
-    if (!Array.isArray(layer.muls) || !Array.isArray(layer.local)) bad(`layer ${k} malformed`);
-    if (k === 0 && layer.muls.length > 0) bad('layer 0 cannot multiply');
+    if (!Array.isArray(layer.muls) || !Array.isArray(layer.opens) || !Array.isArray(layer.local)) bad(`layer ${k} malformed`);
+    if (k === 0 && (layer.muls.length > 0 || layer.opens.length > 0)) bad('layer 0 cannot communicate');
     for (const g of layer.muls) {
       const a = use(g.a, `layer ${k} mul`);
       const b = use(g.b, `layer ${k} mul`);
@@ -179,26 +211,14 @@ export function validatePlan(plan: Plan): void {
       const w = define(g.out, `layer ${k} mul`);
       if (len[w] !== binLen(a, b, `layer ${k} mul`) || !sec[w]) bad(`layer ${k} mul: output shape mismatch`);
     }
+    for (const g of layer.opens) {
+      const a = use(g.a, `layer ${k} open`);
+      const w = define(g.out, `layer ${k} open`);
+      if (!sec[a] || sec[w] || len[w] !== len[a]) bad(`layer ${k} open: shape mismatch`);
+    }
     for (const op of layer.local) {
       const what = `layer ${k} ${String(op.op)}`;
-      const a = use(op.a, what);
-      let want: number;
-      let secret: boolean;
-      if (op.op === 'add' || op.op === 'sub' || op.op === 'mul') {
-        const b = use(op.b, what);
-        if (op.op === 'mul' && sec[a] && sec[b]) bad(`${what}: secret × secret must be a layer multiplication`);
-        want = binLen(a, b, what);
-        secret = sec[a] || sec[b];
-      } else if (op.op === 'neg') {
-        want = len[a];
-        secret = sec[a];
-      } else if (op.op === 'sum') {
-        want = 1;
-        secret = sec[a];
-      } else {
-        bad(`${what}: unknown op`);
-      }
-      if (!secret) bad(`${what}: public-only ops must be folded by the compiler`);
+      const [want, secret] = localShape(op, len, sec, use, what);
       const w = define(op.out, what);
       if (len[w] !== want || sec[w] !== secret) bad(`${what}: output shape mismatch`);
     }
@@ -212,6 +232,85 @@ export function validatePlan(plan: Plan): void {
   for (const d of plan.derived) {
     if (!isStr(d.name) || !isStr(d.expr) || !isStrArr(d.uses) || !isStrArr(d.to)) bad('derived output malformed');
   }
+}
+
+/** The length and secrecy of a local op's result, checking its operands. */
+function localShape(
+  op: LocalOp,
+  len: number[],
+  sec: boolean[],
+  use: (w: unknown, what: string) => number,
+  what: string,
+): [number, boolean] {
+  const binLen = (a: number, b: number): number => {
+    if (len[a] !== len[b] && len[a] !== 1 && len[b] !== 1) bad(`${what}: operand lengths ${len[a]} and ${len[b]}`);
+    return Math.max(len[a], len[b]);
+  };
+  const nat = (...xs: unknown[]): void => {
+    if (!xs.every(isNat)) bad(`${what}: malformed parameters`);
+  };
+  switch (op.op) {
+    case 'add':
+    case 'sub':
+    case 'mul': {
+      const a = use(op.a, what);
+      const b = use(op.b, what);
+      if (op.op === 'mul' && sec[a] && sec[b]) bad(`${what}: secret × secret must be a layer multiplication`);
+      return [binLen(a, b), sec[a] || sec[b]];
+    }
+    case 'neg': {
+      const a = use(op.a, what);
+      return [len[a], sec[a]];
+    }
+    case 'sum':
+      return [1, sec[use(op.a, what)]];
+    case 'slice': {
+      const a = use(op.a, what);
+      nat(op.start, op.end);
+      if (op.start > op.end || op.end > len[a]) bad(`${what}: range ${op.start}..${op.end} outside ${len[a]} elements`);
+      return [op.end - op.start, sec[a]];
+    }
+    case 'concat': {
+      if (!Array.isArray(op.parts) || op.parts.length === 0) bad(`${what}: no parts`);
+      const parts = op.parts.map((p) => use(p, what));
+      return [parts.reduce((t, p) => t + len[p], 0), parts.some((p) => sec[p])];
+    }
+    case 'gather': {
+      const a = use(op.a, what);
+      if (!(op.index instanceof Uint8Array) || op.index.byteLength % 4 !== 0) bad(`${what}: malformed index`);
+      nat(op.block);
+      const index = gatherIndex(op.index);
+      if (op.block < 1 || len[a] % op.block !== 0) bad(`${what}: blocks of ${op.block} do not divide ${len[a]} elements`);
+      for (const i of index) if (i >= len[a] / op.block) bad(`${what}: block ${i} outside ${len[a] / op.block} blocks`);
+      return [index.length * op.block, sec[a]];
+    }
+    case 'bits': {
+      const a = use(op.a, what);
+      nat(op.from, op.count);
+      if (sec[a]) bad(`${what}: bits of a secret`);
+      if (op.count < 1 || op.from + op.count > 64) bad(`${what}: bits ${op.from}..${op.from + op.count} outside 0..64`);
+      return [op.count * len[a], false];
+    }
+    case 'pack': {
+      const a = use(op.a, what);
+      nat(op.count, op.shift);
+      if (op.count < 1 || len[a] % op.count !== 0 || op.shift >= 64) bad(`${what}: cannot pack ${len[a]} elements in ${op.count} digits`);
+      return [len[a] / op.count, sec[a]];
+    }
+    case 'rand':
+      nat(op.bits);
+      if (op.bits < 1 || op.bits > 64) bad(`${what}: ${op.bits} random bits`);
+      return [isNat(op.out) && op.out < len.length ? len[op.out] : -1, true];
+    default:
+      return bad(`${what}: unknown op`);
+  }
+}
+
+/** A gather op's index as numbers (little-endian u32 in the plan). */
+export function gatherIndex(bytes: Uint8Array): Uint32Array {
+  const out = new Uint32Array(bytes.byteLength / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
 }
 
 /**
@@ -230,16 +329,40 @@ export function layerChunks(width: number): number[] {
   return out;
 }
 
-/** Total width of each multiplication layer (layers 1..). */
-export function layerWidths(plan: Plan): number[] {
-  return plan.layers.slice(1).map((l) => l.muls.reduce((s, g) => s + plan.wireLength[g.out], 0));
-}
-
 /**
  * The preprocessing batches of a plan's multiplications, in consumption order: every chunk
  * of every layer. Derived from the layers themselves (a received plan's `needs` field is
  * informational; preprocessing never trusts it).
  */
 export function multiplicationBatches(plan: Plan): number[] {
-  return layerWidths(plan).flatMap(layerChunks);
+  return prepSteps(plan).flatMap((s) => (s.kind === 'triples' ? [s.length] : []));
 }
+
+/** Chunk index offset of a layer's openings: their rounds never meet its multiplications'. */
+const OPEN_CHUNK_BASE = 2048;
+
+/**
+ * One preprocessing step, in the order the executor consumes them: per layer, the chunks of
+ * its openings (the malicious suite masks each with a random value), then the chunks of its
+ * multiplications (Beaver triples), then its `rand` ops in op order (random integers).
+ */
+export type PrepStep =
+  | { kind: 'open'; length: number; layer: number }
+  | { kind: 'triples'; length: number; layer: number }
+  | { kind: 'rand'; length: number; bits: number; layer: number };
+
+export function prepSteps(plan: Plan): PrepStep[] {
+  const out: PrepStep[] = [];
+  plan.layers.forEach((layer, k) => {
+    const opened = layer.opens.reduce((s, g) => s + plan.wireLength[g.out], 0);
+    if (opened > 0) for (const w of layerChunks(opened)) out.push({ kind: 'open', length: w, layer: k });
+    const width = layer.muls.reduce((s, g) => s + plan.wireLength[g.out], 0);
+    if (layer.muls.length > 0) for (const w of layerChunks(width)) out.push({ kind: 'triples', length: w, layer: k });
+    for (const op of layer.local) {
+      if (op.op === 'rand') out.push({ kind: 'rand', length: plan.wireLength[op.out], bits: op.bits, layer: k });
+    }
+  });
+  return out;
+}
+
+export { OPEN_CHUNK_BASE };

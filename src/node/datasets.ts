@@ -10,7 +10,8 @@
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { MpcError, ErrorCode } from '../errors.ts';
-import { encodeInt } from '../ring/encoding.ts';
+import { encodeFixed, encodeInt } from '../ring/encoding.ts';
+import { FRAC_BITS } from '../circuit/lib/fixed.ts';
 import type { DatasetConfig } from '../security/config.ts';
 import { readJsonLocated, readTextFile, type JsonPath, type LocatedJson } from '../util/json-file.ts';
 
@@ -77,6 +78,12 @@ function readCsv(file: string, party: string | undefined): CsvFile {
 
 const isBlank = (r: string[]): boolean => r.length === 1 && r[0] === '';
 
+/** A dataset value of the dataset's type: an integer, or (type "fixed") a real number. */
+function checkValue(cfg: DatasetConfig, v: unknown, label: string): void {
+  if (cfg.type === 'fixed') encodeFixed(v, FRAC_BITS, label);
+  else encodeInt(v, label);
+}
+
 /** Digits, optionally negative; with at most 15 characters always within 64 bits (encodeInt would accept it). */
 const SMALL_INT = /^-?\d+$/;
 
@@ -121,7 +128,7 @@ function loadCsv(name: string, cfg: DatasetConfig, party: string | undefined, ca
       throw inputError(`${file}:${first}: ${label}: expected a signed 64-bit integer, got an empty cell`, party);
     }
     try {
-      encodeInt(cell, label);
+      checkValue(cfg, cell, label);
     } catch (e) {
       throw inputError(`${file}:${first}: ${(e as Error).message}`, party, e);
     }
@@ -145,10 +152,10 @@ function describeJson(v: unknown): string {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Check a JSON value (integer or array of integers) element by element, at its position. */
-function checkJsonValue(value: unknown, base: JsonPath, doc: LocatedJson, file: string, label: string, party: string | undefined): void {
+function checkJsonValue(cfg: DatasetConfig, value: unknown, base: JsonPath, doc: LocatedJson, file: string, label: string, party: string | undefined): void {
   const check = (v: unknown, path: JsonPath, what: string): void => {
     try {
-      encodeInt(v, what);
+      checkValue(cfg, v, what);
     } catch (e) {
       throw inputError(`${at(doc, file, path)}: ${(e as Error).message}`, party, e);
     }
@@ -173,7 +180,7 @@ function loadJson(name: string, cfg: DatasetConfig, party: string | undefined, c
       if (!Object.hasOwn(row, column)) throw inputError(`${at(doc, file, [i])}: ${label}[${i}]: row ${i} has no field ${JSON.stringify(column)}`, party);
       const v = row[column];
       try {
-        encodeInt(v, `${label}[${i}]`);
+        checkValue(cfg, v, `${label}[${i}]`);
       } catch (e) {
         throw inputError(`${at(doc, file, [i, column])}: ${(e as Error).message}`, party, e);
       }
@@ -187,13 +194,13 @@ function loadJson(name: string, cfg: DatasetConfig, party: string | undefined, c
       const keys = Object.keys(top).map((k) => JSON.stringify(k)).join(', ') || 'none';
       throw inputError(`${at(doc, file, [])}: ${label}: no field ${JSON.stringify(key)} in the top-level object (fields: ${keys})`, party);
     }
-    checkJsonValue(top[key], [key], doc, file, label, party);
+    checkJsonValue(cfg, top[key], [key], doc, file, label, party);
     return top[key];
   }
   if (column !== undefined) {
     throw inputError(`${at(doc, file, [])}: ${label}: with column ${JSON.stringify(column)}, expected an object or an array of row objects, got ${describeJson(top)}`, party);
   }
-  checkJsonValue(top, [], doc, file, label, party);
+  checkJsonValue(cfg, top, [], doc, file, label, party);
   return top;
 }
 

@@ -1,11 +1,14 @@
 /**
- * Dealer preprocessing for semi-honest Beaver triples, compressed with PRG seeds.
+ * Dealer preprocessing for the semi-honest suite, compressed with PRG seeds: Beaver triples
+ * and random integers below a power of two (the masks of comparisons and truncations).
  *
  * A triple is ([a], [b], [c]) with c = a·b. Party i < n−1 gets only a 32-byte seed and
  * expands a_i, b_i, c_i from it; the last party expands a_{n−1}, b_{n−1} from its seed and
  * receives the correction c_{n−1} = a·b − Σ_{i<n−1} c_i. The dealer therefore sends one
  * vector instead of 3n, about 1/(3n) of the naive traffic (the seed compression of
- * SPDZ-style dealers, cf. MP-SPDZ's Fake-Offline).
+ * SPDZ-style dealers, cf. MP-SPDZ's Fake-Offline). A random integer [r], r < 2^bits, is the
+ * same idea: r_i from the seed for i < n−1, and r_{n−1} = r − Σ r_i from the dealer, with r
+ * drawn from a stream only the dealer can compute (keyed by all the parties' seeds).
  *
  * Trust: the dealer learns nothing about inputs, but knows every party's triple shares,
  * so a dealer colluding with a party breaks privacy. That is stated wherever dealer mode
@@ -16,8 +19,11 @@ import { MpcError, ErrorCode } from '../errors.ts';
 import * as z64 from '../ring/z64.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
 import type { Dealing, NextExtra } from '../protocol/suite.ts';
 import type { Kernels } from '../protocol/kernels.ts';
+import { layerChunks, prepSteps, type Plan } from '../compiler/plan.ts';
+import { concat64 } from '../protocol/vectors.ts';
 
 export const DEALER_TRUST =
   'dealer preprocessing: the dealer is trusted not to collude with any party (it could otherwise learn the inputs); it never sees inputs or outputs';
@@ -25,20 +31,40 @@ export const DEALER_TRUST =
 /** HKDF label of each party's triple stream; changing it changes every triple. */
 export const TRIPLE_LABEL = 'tessera/dealer/triples/v1';
 
+/** HKDF label of the dealer's own stream of random integers. */
+export const RAND_VALUE_LABEL = 'tessera/dealer/rand-values/v1';
+
 export interface Triples {
   a: BigUint64Array;
   b: BigUint64Array;
   c: BigUint64Array;
 }
 
-/**
- * Where a party gets its triples: one call per multiplication chunk, in order. With
- * `kernels` that share buffers for `count` elements (a worker pool), the triples may be
- * expanded on a worker straight into shared memory; without, in the calling thread.
- */
-export interface TripleSource {
-  triples(count: number, kernels?: Kernels): Promise<Triples>;
+/** One semi-honest preprocessing item, in consumption order (plan.ts `prepSteps`). */
+export type SemiHonestItem = { kind: 'triples'; length: number } | { kind: 'rand'; length: number; bits: number };
+
+export function semiHonestItems(plan: Plan): SemiHonestItem[] {
+  return prepSteps(plan).flatMap((s): SemiHonestItem[] => (s.kind === 'triples' ? [{ kind: 'triples', length: s.length }] : s.kind === 'rand' ? [{ kind: 'rand', length: s.length, bits: s.bits }] : []));
 }
+
+/**
+ * Where a party gets its preprocessing: triples one call per multiplication chunk, random
+ * integers one call per `rand` op, in plan order. With `kernels` that share buffers for
+ * `count` elements (a worker pool), triples may be expanded on a worker straight into
+ * shared memory; without, in the calling thread.
+ */
+export interface SemiHonestSource {
+  triples(count: number, kernels?: Kernels): Promise<Triples>;
+  rand(bits: number, count: number): Promise<BigUint64Array>;
+}
+
+/** The dealer's private stream for one job: a function of every party's seed, so no party can compute it. */
+export function dealerStream(seeds: readonly Uint8Array[], label: string): Prg {
+  const all = new Uint8Array(seeds.length * 32);
+  seeds.forEach((s, i) => all.set(s, i * 32));
+  return new Prg(sha256(all), label);
+}
+
 
 /** Fresh seeds for `n` parties unless given (tests pin them). */
 export function dealerSeeds(n: number, seeds?: Uint8Array[]): Uint8Array[] {
@@ -48,13 +74,22 @@ export function dealerSeeds(n: number, seeds?: Uint8Array[]): Uint8Array[] {
   return s;
 }
 
-/** The dealer's side for one job: the last party's c corrections, batch by batch. */
-export function dealTriples(batches: readonly number[], n: number, seeds?: Uint8Array[]): Dealing {
+/** The dealer's side for one job: the last party's corrections, item by item. */
+export function dealSemiHonest(items: readonly SemiHonestItem[], n: number, seeds?: Uint8Array[]): Dealing {
   const s = dealerSeeds(n, seeds);
   const last = n - 1;
   function* corrections(): Generator<Uint8Array> {
     const streams = s.map((seed) => new Prg(seed, TRIPLE_LABEL));
-    for (const w of batches) {
+    const values = dealerStream(s, RAND_VALUE_LABEL);
+    for (const item of items) {
+      const w = item.length;
+      if (item.kind === 'rand') {
+        // r_{n−1} = r − Σ_{i<n−1} r_i
+        const r = z64.maskBits(values.u64(w), item.bits);
+        for (let i = 0; i < last; i++) z64.sub(r, streams[i].u64(w), r);
+        yield u64ToBytes(r);
+        continue;
+      }
       const a = new BigUint64Array(w);
       const b = new BigUint64Array(w);
       const cSum = new BigUint64Array(w);
@@ -71,10 +106,10 @@ export function dealTriples(batches: readonly number[], n: number, seeds?: Uint8
 }
 
 /**
- * A party's triple source from its dealer seed. The last party also consumes the dealer's
- * corrections, one per batch, through `nextExtra`.
+ * A party's preprocessing source from its dealer seed. The last party also consumes the
+ * dealer's corrections, one per item, through `nextExtra`.
  */
-export class SeededTripleSource implements TripleSource {
+export class SeededSource implements SemiHonestSource {
   private readonly prg: Prg;
   private next = 0;
 
@@ -82,11 +117,48 @@ export class SeededTripleSource implements TripleSource {
     private readonly self: number,
     private readonly n: number,
     seed: Uint8Array,
-    private readonly batches: readonly number[],
+    private readonly items: readonly SemiHonestItem[],
     private readonly nextExtra?: NextExtra,
   ) {
     this.prg = new Prg(seed, TRIPLE_LABEL);
     if (self === n - 1 && !nextExtra) throw new RangeError('the last party needs the dealer corrections');
+  }
+
+  /** Claim the next item, which must be `kind` of `count` elements. */
+  #take(kind: SemiHonestItem['kind'], count: number, bits?: number): SemiHonestItem {
+    const item = this.items[this.next];
+    const asked = `${kind}${bits === undefined ? '' : ` (${bits} bits)`} of ${count}`;
+    if (item === undefined) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing exhausted: the plan announced ${this.items.length} items, the protocol asked for ${asked}`);
+    }
+    if (item.kind !== kind || item.length !== count || (item.kind === 'rand' && item.bits !== bits)) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${this.next} is ${item.kind} of ${item.length}, the protocol asked for ${asked}`);
+    }
+    this.next++;
+    return item;
+  }
+
+  async #correction(count: number): Promise<BigUint64Array> {
+    const bytes = await this.nextExtra!();
+    if (bytes.byteLength !== count * 8) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `dealer correction has ${bytes.byteLength} bytes, expected ${count * 8}`);
+    }
+    return bytesToU64(bytes);
+  }
+
+  /**
+   * `count` random integers below 2^bits, claimed in pieces of at most MUL_CHUNK (the
+   * dealer's items, plan.ts `prepSteps`). Claims and stream positions are fixed before the
+   * first await, so concurrent callers get items in call order.
+   */
+  async rand(bits: number, count: number): Promise<BigUint64Array> {
+    const last = this.self === this.n - 1;
+    const parts = layerChunks(count).map((w) => {
+      this.#take('rand', w, bits);
+      return last ? this.#correction(w) : Promise.resolve(this.prg.u64(w));
+    });
+    for (const p of parts) p.catch(() => {});
+    return concat64(await Promise.all(parts));
   }
 
   /**
@@ -95,14 +167,7 @@ export class SeededTripleSource implements TripleSource {
    * first await, so concurrent callers get batches in call order.
    */
   async triples(count: number, kernels?: Kernels): Promise<Triples> {
-    const expected = this.batches[this.next];
-    if (expected === undefined) {
-      throw new MpcError(ErrorCode.PREPROCESSING, `triples exhausted: the plan announced ${this.batches.length} batches`);
-    }
-    if (count !== expected) {
-      throw new MpcError(ErrorCode.PREPROCESSING, `triple batch ${this.next}: expected ${expected} triples, asked for ${count}`);
-    }
-    this.next++;
+    this.#take('triples', count);
     const last = this.self === this.n - 1;
     // The last party's c is the dealer's correction; everyone else's comes from the seed.
     const fromSeed = last ? 2 : 3;
@@ -123,16 +188,11 @@ export class SeededTripleSource implements TripleSource {
       b = this.prg.u64(count);
       if (!last) c = this.prg.u64(count);
     }
-    const correction = last ? this.nextExtra!() : undefined;
+    const correction = last ? this.#correction(count) : undefined;
     // Whichever fails first is thrown; the other must not surface as an unhandled rejection.
     correction?.catch(() => {});
     await expanded;
-    if (!correction) return { a, b, c: c! };
-    const bytes = await correction;
-    if (bytes.byteLength !== count * 8) {
-      throw new MpcError(ErrorCode.PREPROCESSING, `dealer correction has ${bytes.byteLength} bytes, expected ${count * 8}`);
-    }
-    return { a, b, c: bytesToU64(bytes) };
+    return { a, b, c: correction ? await correction : c! };
   }
 }
 

@@ -1,16 +1,17 @@
 /**
  * The engine: evaluates a plan for one party, layer by layer, against any protocol suite.
- * One input round, then for each layer one multiplication round covering every
- * secret × secret gate of the layer (concatenated into one batch), then local ops, and
- * finally one output round for outputs addressed to parties. It touches no sockets, files
+ * One input round, then for each layer one round covering every secret × secret gate of
+ * the layer (concatenated into one batch) and every opening, then local ops (public wires
+ * computed from openings are evaluated here in the clear), and finally one output round
+ * for outputs addressed to parties. It touches no sockets, files
  * or clocks: only the session's transport and preprocessing.
  * @module
  */
-import { layerChunks, MUL_CHUNK, type Plan } from '../compiler/plan.ts';
+import { gatherIndex, layerChunks, MUL_CHUNK, OPEN_CHUNK_BASE, type Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
 import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
-import { constantValues } from './vectors.ts';
+import { concat64, constantValues, evalLocal } from './vectors.ts';
 
 export interface Progress {
   /** Layers finished, out of `layers` (multiplication layers only). */
@@ -65,6 +66,31 @@ async function multiplyLayer<S, P>(suite: ProtocolSuite<S, P>, session: Session<
 }
 
 /**
+ * Open one layer's openings, concatenated and cut into chunks like a multiplication layer.
+ * Every chunk is started (and so claims its preprocessing) before this returns its promise.
+ */
+function openLayer<S, P>(suite: ProtocolSuite<S, P>, session: Session<P>, layer: number, x: S): Promise<BigUint64Array> {
+  const widths = layerChunks(suite.length(x));
+  const parts = widths.map((w, c) => suite.open(session, chunkRound(layer, OPEN_CHUNK_BASE + c), suite.slice(x, c * MUL_CHUNK, c * MUL_CHUNK + w)));
+  return Promise.all(parts).then(concat64);
+}
+
+/** For each wire, the last layer that reads it (outputs: past the last layer). */
+function lastUses(plan: Plan): number[] {
+  const last = new Array<number>(plan.wireLength.length).fill(-1);
+  plan.layers.forEach((layer, k) => {
+    for (const g of layer.muls) last[g.a] = last[g.b] = k;
+    for (const g of layer.opens) last[g.a] = k;
+    for (const op of layer.local) {
+      if (op.op === 'rand') continue;
+      for (const x of op.op === 'concat' ? op.parts : 'b' in op ? [op.a, op.b] : [op.a]) last[x] = k;
+    }
+  });
+  for (const o of plan.outputs) last[o.wire] = plan.layers.length;
+  return last;
+}
+
+/**
  * Run `plan` as party `session.self`. `mine` holds this party's own input values by wire
  * (see `encodePartyInputs`). Every party of the session must call this with the same plan.
  */
@@ -80,15 +106,28 @@ export async function execute<S, P>(
   for (const c of plan.constants) pub[c.wire] = constantValues(c.values);
   // Public operands of local ops become sharings on first use only.
   const share = (wire: number): S => (w[wire] ??= suite.fromPublic(session, pub[wire]!));
+  const secret = (wire: number): boolean => plan.wireSecret[wire];
 
   const specs = plan.inputs.map((i) => ({ owner: partyIndex(session, i.party), length: i.length, wire: i.wire }));
   for (const [wire, s] of await suite.input(session, specs, mine)) w[wire] = s;
   options.onPhase?.('online');
 
+  // Wires nobody reads any more are dropped after their last layer: long circuits (sorting
+  // networks) would otherwise keep every intermediate vector alive.
+  const last = lastUses(plan);
+  const dropAfter: number[][] = plan.layers.map(() => []);
+  last.forEach((k, wire) => {
+    if (k >= 0 && k < plan.layers.length) dropAfter[k].push(wire);
+  });
+
   const layers = plan.layers.length - 1;
   let done = 0;
   for (let k = 0; k < plan.layers.length; k++) {
     const layer = plan.layers[k];
+    // Openings claim their preprocessing first, then the multiplications (plan.ts prepSteps).
+    const opening = layer.opens.length > 0 ? openLayer(suite, session, k, suite.concat(layer.opens.map((g) => w[g.a]!))) : undefined;
+    opening?.catch(() => {});
+    let product: Promise<S> | undefined;
     if (layer.muls.length > 0) {
       const xs: S[] = [];
       const ys: S[] = [];
@@ -97,7 +136,19 @@ export async function execute<S, P>(
         xs.push(suite.broadcast(w[g.a]!, len));
         ys.push(suite.broadcast(w[g.b]!, len));
       }
-      const z = await multiplyLayer(suite, session, k, suite.concat(xs), suite.concat(ys));
+      product = multiplyLayer(suite, session, k, suite.concat(xs), suite.concat(ys));
+    }
+    if (opening) {
+      const v = await opening;
+      let off = 0;
+      for (const g of layer.opens) {
+        const len = plan.wireLength[g.out];
+        pub[g.out] = v.subarray(off, off + len);
+        off += len;
+      }
+    }
+    if (product) {
+      const z = await product;
       let off = 0;
       for (const g of layer.muls) {
         const len = plan.wireLength[g.out];
@@ -107,18 +158,30 @@ export async function execute<S, P>(
       }
     }
     for (const op of layer.local) {
-      if (!('b' in op)) {
+      if (op.op === 'rand') {
+        w[op.out] = await suite.rand(session, op.bits, plan.wireLength[op.out]);
+      } else if (!secret(op.out)) {
+        pub[op.out] = evalLocal(op, (x) => pub[x]!);
+      } else if (op.op === 'neg' || op.op === 'sum') {
         w[op.out] = suite[op.op](w[op.a]!);
       } else if (op.op === 'mul') {
         // The compiler guarantees exactly one operand is secret here.
-        w[op.out] = plan.wireSecret[op.a] ? suite.mulPublic(w[op.a]!, pub[op.b]!) : suite.mulPublic(w[op.b]!, pub[op.a]!);
-      } else {
+        w[op.out] = secret(op.a) ? suite.mulPublic(w[op.a]!, pub[op.b]!) : suite.mulPublic(w[op.b]!, pub[op.a]!);
+      } else if (op.op === 'add' || op.op === 'sub') {
         w[op.out] = suite[op.op](share(op.a), share(op.b));
+      } else if (op.op === 'slice') {
+        w[op.out] = suite.slice(w[op.a]!, op.start, op.end);
+      } else if (op.op === 'concat') {
+        w[op.out] = suite.concat(op.parts.map(share));
+      } else if (op.op === 'gather') {
+        w[op.out] = suite.gather(w[op.a]!, gatherIndex(op.index), op.block);
+      } else if (op.op === 'pack') {
+        w[op.out] = suite.pack(w[op.a]!, op.count, op.shift);
       }
     }
-    if (layer.muls.length > 0) options.onProgress?.({ layer: k, layers, multiplications: done });
+    for (const wire of dropAfter[k]) w[wire] = pub[wire] = undefined;
+    if (layer.muls.length > 0 || layer.opens.length > 0) options.onProgress?.({ layer: k, layers, multiplications: done });
   }
-
   options.onPhase?.('output');
   const outputs: OutputSpec<S>[] = plan.outputs.map((o) => ({
     name: o.name,

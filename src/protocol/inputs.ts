@@ -5,8 +5,8 @@
  * @module
  */
 import { MpcError, ErrorCode } from '../errors.ts';
-import { encodeInt, encodeIntVector } from '../ring/encoding.ts';
-import type { Plan } from '../compiler/plan.ts';
+import { decodeFixed, encodeFixed, encodeInt, encodeIntVector } from '../ring/encoding.ts';
+import type { Plan, PlanInput } from '../compiler/plan.ts';
 
 /** Raw inputs: party → input name → integer or integer array (numbers or decimal strings). */
 export type RawInputs = Record<string, Record<string, unknown>>;
@@ -38,6 +38,20 @@ export function shapesOf(raw: RawInputs): Map<string, number> {
 }
 
 /**
+ * One element of an input: an integer, or a fixed-point number (`frac` > 0), inside the
+ * range the circuit declared for it. The range is the circuit's promise to the comparison,
+ * division and square-root operations; an honest node refuses to break it.
+ */
+export function encodeElement(i: PlanInput, v: unknown, name: string): bigint {
+  const u = i.frac > 0 ? encodeFixed(v, i.frac, name) : encodeInt(v, name);
+  const real = i.frac > 0 ? decodeFixed(u, i.frac) : Number(BigInt.asIntN(64, u));
+  if ((i.min !== undefined && real < i.min) || (i.max !== undefined && real > i.max)) {
+    throw new RangeError(`${name}: ${String(v)} is outside the declared range [${i.min ?? '-∞'}, ${i.max ?? '∞'}]`);
+  }
+  return u;
+}
+
+/**
  * Encode `party`'s values for every input the plan expects from it. Missing inputs, extra
  * inputs, wrong lengths and non-integers are errors naming `source` and `party.input[i]`.
  */
@@ -57,11 +71,11 @@ export function encodePartyInputs(plan: Plan, party: string, values: Record<stri
     try {
       if (i.scalar) {
         if (Array.isArray(v)) throw inputError(source, `${key} is a scalar, got an array of ${v.length}`);
-        out.set(i.wire, BigUint64Array.of(encodeInt(v, `input ${key}`)));
+        out.set(i.wire, BigUint64Array.of(encodeElement(i, v, `input ${key}`)));
       } else {
         if (!Array.isArray(v)) throw inputError(source, `${key} is a vector: expected an array, got ${JSON.stringify(v)}`);
         if (v.length !== i.length) throw inputError(source, `${key}: expected ${i.length} elements (the job's shape), got ${v.length}`);
-        out.set(i.wire, encodeIntVector(v, `input ${key}`));
+        out.set(i.wire, i.frac === 0 && i.min === undefined && i.max === undefined ? encodeIntVector(v, `input ${key}`) : BigUint64Array.from(v, (x, k) => encodeElement(i, x, `input ${key}[${k}]`)));
       }
     } catch (e) {
       if (e instanceof MpcError) throw e;

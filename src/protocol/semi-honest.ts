@@ -20,9 +20,8 @@ import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { MessageKind } from './transport.ts';
 import type { Session } from './session.ts';
 import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
-import { dealTriples, SeededTripleSource, type TripleSource } from '../preprocessing/dealer.ts';
-import { multiplicationBatches } from '../compiler/plan.ts';
-import { broadcast, elementwise } from './vectors.ts';
+import { dealSemiHonest, SeededSource, semiHonestItems, type SemiHonestSource } from '../preprocessing/dealer.ts';
+import { broadcast, concat64, elementwise, gather64, pack64 } from './vectors.ts';
 import { kernelsOf } from './kernels.ts';
 
 const SEED_BYTES = 32;
@@ -41,7 +40,7 @@ export function expectBytes(payload: Uint8Array, bytes: number, from: string, wh
  * Returns this party's share of every input wire.
  */
 export async function shareInputs(
-  s: Session<TripleSource>,
+  s: Session<SemiHonestSource>,
   specs: readonly InputSpec[],
   mine: ReadonlyMap<number, BigUint64Array>,
 ): Promise<Map<number, BigUint64Array>> {
@@ -85,7 +84,7 @@ export async function shareInputs(
  * on the session's kernels (in-thread or a worker pool, src/protocol/kernels.ts); the
  * messages are the same either way.
  */
-export async function multiply(s: Session<TripleSource>, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
+export async function multiply(s: Session<SemiHonestSource>, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
   const w = x.length;
   if (y.length !== w) throw new RangeError(`multiply: operands of ${w} and ${y.length} elements`);
   const k = kernelsOf(s);
@@ -122,11 +121,30 @@ export async function multiply(s: Session<TripleSource>, round: number, x: BigUi
   return z;
 }
 
+/** Open x to every party: one message of this party's shares to each peer, in one round. */
+export async function openShares(s: Session<SemiHonestSource>, round: number, x: BigUint64Array): Promise<BigUint64Array> {
+  const n = s.parties.length;
+  const opened = new BigUint64Array(x);
+  const bytes = u64ToBytes(x);
+  const tasks: Promise<void>[] = [];
+  for (let j = 0; j < n; j++) {
+    if (j === s.self) continue;
+    tasks.push(s.transport.send(j, MessageKind.Open, round, bytes));
+    tasks.push(
+      s.transport.recv(j, MessageKind.Open, round).then((p) => {
+        z64.add(opened, bytesToU64(expectBytes(p, 8 * x.length, s.parties[j], `openings of round ${round}`)), opened);
+      }),
+    );
+  }
+  await Promise.all(tasks);
+  return opened;
+}
+
 /**
  * Deliver outputs: each party sends its shares of the outputs addressed to party j in one
  * message to j; the analyst's messages are simply this party's shares.
  */
-export async function deliverOutputs(s: Session<TripleSource>, outputs: readonly OutputSpec<BigUint64Array>[]): Promise<OutputResult> {
+export async function deliverOutputs(s: Session<SemiHonestSource>, outputs: readonly OutputSpec<BigUint64Array>[]): Promise<OutputResult> {
   const n = s.parties.length;
   const toParty: BigUint64Array[][] = s.parties.map(() => []);
   for (const o of outputs) for (const j of o.toParties) toParty[j].push(o.share);
@@ -156,19 +174,8 @@ export async function deliverOutputs(s: Session<TripleSource>, outputs: readonly
   return { values, external };
 }
 
-function concat64(parts: readonly BigUint64Array[]): BigUint64Array {
-  if (parts.length === 1) return parts[0];
-  const out = new BigUint64Array(parts.reduce((t, v) => t + v.length, 0));
-  let off = 0;
-  for (const v of parts) {
-    out.set(v, off);
-    off += v.length;
-  }
-  return out;
-}
-
 /** Semi-honest additive sharing over Z_2^64: a share is a BigUint64Array. */
-export const semiHonest: ProtocolSuite<BigUint64Array, TripleSource> = {
+export const semiHonest: ProtocolSuite<BigUint64Array, SemiHonestSource> = {
   name: 'semi-honest',
   length: (s) => s.length,
   // Party 0 holds the public value, everyone else zero: a valid additive sharing.
@@ -181,14 +188,18 @@ export const semiHonest: ProtocolSuite<BigUint64Array, TripleSource> = {
   broadcast,
   concat: concat64,
   slice: (a, start, end) => a.subarray(start, end),
+  gather: gather64,
+  pack: pack64,
   input: shareInputs,
   multiply,
+  open: openShares,
+  rand: (session, bits, length) => session.prep.rand(bits, length),
   output: deliverOutputs,
   reconstructExternal: (messages, length, name) => {
     const acc = new BigUint64Array(length);
     messages.forEach((m, i) => z64.add(acc, bytesToU64(expectBytes(m, length * 8, `#${i}`, `output ${name}`)), acc));
     return acc;
   },
-  deal: (plan, n, seeds) => dealTriples(multiplicationBatches(plan), n, seeds),
-  prep: (plan, n, self, seed, nextExtra) => new SeededTripleSource(self, n, seed, multiplicationBatches(plan), nextExtra),
+  deal: (plan, n, seeds) => dealSemiHonest(semiHonestItems(plan), n, seeds),
+  prep: (plan, n, self, seed, nextExtra) => new SeededSource(self, n, seed, semiHonestItems(plan), nextExtra),
 };

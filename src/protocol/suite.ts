@@ -61,10 +61,22 @@ export interface ProtocolSuite<S, P> {
   broadcast(a: S, length: number): S;
   concat(parts: readonly S[]): S;
   slice(a: S, start: number, end: number): S;
+  /** Block i of the result is block index[i] of `a`, blocks of `block` elements. */
+  gather(a: S, index: Uint32Array, block: number): S;
+  /** Σ_i 2^(shift+i)·a[i·L … (i+1)·L) for `count` digits (plan op `pack`). */
+  pack(a: S, count: number, shift: number): S;
   /** Share all inputs in one round; `mine` holds this party's own values by wire. */
   input(session: Session<P>, specs: readonly InputSpec[], mine: ReadonlyMap<number, BigUint64Array>): Promise<Map<number, S>>;
   /** One multiplication layer, one round: elementwise x·y. */
   multiply(session: Session<P>, round: number, x: S, y: S): Promise<S>;
+  /**
+   * Open a secret to every computing party in one round. The compiler only opens values
+   * masked by a uniformly random `rand` (src/circuit/lib), so the opened value is uniform.
+   * The result is the value mod 2^64 (verified before any output, where the suite can).
+   */
+  open(session: Session<P>, round: number, x: S): Promise<BigUint64Array>;
+  /** `length` shared uniformly random integers in [0, 2^bits), from preprocessing. */
+  rand(session: Session<P>, bits: number, length: number): Promise<S>;
   /**
    * Deliver every output: party recipients learn theirs (over the transport), and the
    * returned `external` messages go to the analyst. Any final check (e.g. MACs) happens here,

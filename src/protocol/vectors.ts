@@ -1,9 +1,11 @@
 /**
- * Shape helpers shared by the executor and the plaintext evaluator: plan ops broadcast a
- * length-1 operand against a vector.
+ * Vector helpers shared by the executor, the plaintext evaluator and the compiler's
+ * constant folding: plan ops broadcast a length-1 operand against a vector, and every local
+ * op has one clear-value implementation here (`evalLocal`).
  * @module
  */
 import * as z64 from '../ring/z64.ts';
+import { gatherIndex, type LocalOp } from '../compiler/plan.ts';
 
 /** `v` itself when it already has `length` elements, else its single element repeated. */
 export function broadcast(v: BigUint64Array, length: number): BigUint64Array {
@@ -30,4 +32,78 @@ export function constantValues(bytes: Uint8Array): BigUint64Array {
   const out = new BigUint64Array(bytes.length / 8);
   new Uint8Array(out.buffer).set(bytes);
   return out;
+}
+
+/** Concatenation (the part itself when there is one). */
+export function concat64(parts: readonly BigUint64Array[]): BigUint64Array {
+  if (parts.length === 1) return parts[0];
+  const out = new BigUint64Array(parts.reduce((t, v) => t + v.length, 0));
+  let off = 0;
+  for (const v of parts) {
+    out.set(v, off);
+    off += v.length;
+  }
+  return out;
+}
+
+/** Block i of the result is block index[i] of v (blocks of `block` elements). */
+export function gather64(v: BigUint64Array, index: Uint32Array, block = 1): BigUint64Array {
+  if (block === 1) {
+    const out = new BigUint64Array(index.length);
+    for (let i = 0; i < index.length; i++) out[i] = v[index[i]];
+    return out;
+  }
+  const out = new BigUint64Array(index.length * block);
+  for (let i = 0; i < index.length; i++) out.set(v.subarray(index[i] * block, (index[i] + 1) * block), i * block);
+  return out;
+}
+
+/** Bits from … from+count−1 of each element, bit-major: bit from+i of element j at i·L + j. */
+export function bits64(v: BigUint64Array, from: number, count: number): BigUint64Array {
+  const L = v.length;
+  const out = new BigUint64Array(count * L);
+  for (let i = 0; i < count; i++) {
+    const sh = BigInt(from + i);
+    for (let j = 0; j < L; j++) out[i * L + j] = (v[j] >> sh) & 1n;
+  }
+  return out;
+}
+
+/** Σ_i 2^(shift+i)·v[i·L … (i+1)·L) mod 2^64 for `count` digits of L elements (the inverse of bits64). */
+export function pack64(v: BigUint64Array, count: number, shift: number): BigUint64Array {
+  const L = v.length / count;
+  const out = new BigUint64Array(L);
+  for (let i = 0; i < count; i++) {
+    const sh = BigInt(shift + i);
+    for (let j = 0; j < L; j++) out[j] = (out[j] + (v[i * L + j] << sh)) & z64.MASK64;
+  }
+  return out;
+}
+
+/**
+ * Evaluate a local op on values held in the clear: public wires at run time, every wire in
+ * the plaintext evaluator, constants at compile time. `rand` is not a function of its
+ * operands and is handled by the caller.
+ */
+export function evalLocal(op: Exclude<LocalOp, { op: 'rand' }>, get: (wire: number) => BigUint64Array): BigUint64Array {
+  switch (op.op) {
+    case 'add':
+    case 'sub':
+    case 'mul':
+      return elementwise(op.op, get(op.a), get(op.b));
+    case 'neg':
+      return z64.neg(get(op.a));
+    case 'sum':
+      return BigUint64Array.of(z64.sum(get(op.a)));
+    case 'slice':
+      return get(op.a).subarray(op.start, op.end);
+    case 'concat':
+      return concat64(op.parts.map(get));
+    case 'gather':
+      return gather64(get(op.a), gatherIndex(op.index), op.block);
+    case 'bits':
+      return bits64(get(op.a), op.from, op.count);
+    case 'pack':
+      return pack64(get(op.a), op.count, op.shift);
+  }
 }

@@ -166,3 +166,65 @@ export function bytesToU64(b: Uint8Array): BigUint64Array {
   new Uint8Array(out.buffer).set(b);
   return out;
 }
+
+const DECIMAL_REAL = /^-?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Encodes a real number as a fixed-point ring element: round(value · 2^frac) in two's
+ * complement (ties away from zero). Accepts a finite number, a bigint, or a decimal string
+ * ("-12.375"; the string is rounded exactly, without going through a double).
+ * @throws TypeError for anything that is not a finite number; RangeError when
+ * |value · 2^frac| ≥ 2^63.
+ * @example encodeFixed(1.5, 16, 'x') === 98304n
+ */
+export function encodeFixed(value: unknown, frac: number, name: string): bigint {
+  let scaled: bigint;
+  if (typeof value === 'bigint') {
+    scaled = value << BigInt(frac);
+  } else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`${name}: expected a finite number, got ${describe(value)}`);
+    // value·2^frac is exact in a double; only the rounding to an integer loses anything.
+    const x = value * 2 ** frac;
+    if (Math.abs(x) >= 2 ** 63) throw new RangeError(`${name}: ${value} is outside the fixed-point range ±2^${63 - frac}`);
+    scaled = BigInt(Math.sign(x) * Math.round(Math.abs(x)));
+  } else if (typeof value === 'string' && DECIMAL_REAL.test(value)) {
+    const m = DECIMAL_REAL.exec(value)!;
+    const digits = m[2] ?? '';
+    const num = BigInt(m[1] + digits) << BigInt(frac);
+    const den = 10n ** BigInt(digits.length);
+    scaled = (num + den / 2n) / den;
+    if (value.startsWith('-')) scaled = -scaled;
+  } else {
+    throw new TypeError(`${name}: expected a number or a decimal string, got ${describe(value)}`);
+  }
+  return checkRange(scaled, name, String(value));
+}
+
+/** The real value of a fixed-point ring element, as a double (exact while |u| < 2^53). */
+export function decodeFixed(u: bigint, frac: number): number {
+  return Number(BigInt.asIntN(64, u)) / 2 ** frac;
+}
+
+/** The exact decimal expansion of a fixed-point ring element (2^-frac has a finite one). */
+export function fixedToDecimal(u: bigint, frac: number): string {
+  const v = BigInt.asIntN(64, u);
+  const neg = v < 0n;
+  const scaled = (neg ? -v : v) * 5n ** BigInt(frac);
+  const s = scaled.toString().padStart(frac + 1, '0');
+  const int = s.slice(0, s.length - frac);
+  const fr = s.slice(s.length - frac).replace(/0+$/, '');
+  return `${neg ? '-' : ''}${int}${fr ? `.${fr}` : ''}`;
+}
+
+/**
+ * Checks that a value is a number an input may hold before its type is known: an integer
+ * as `encodeInt` accepts it, or a finite real (number or decimal string) for fixed point.
+ */
+export function checkNumber(value: unknown, name: string): void {
+  try {
+    encodeInt(value, name);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    encodeFixed(value, 0, name);
+  }
+}

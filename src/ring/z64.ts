@@ -232,3 +232,12 @@ export function fromBigints(xs: readonly bigint[]): BigUint64Array {
   }
   return o;
 }
+
+/** Each element reduced below 2^bits (its low `bits` bits), in place. */
+export function maskBits(v: BigUint64Array, bits: number): BigUint64Array {
+  if (bits < 64) {
+    const mask = (1n << BigInt(bits)) - 1n;
+    for (let i = 0; i < v.length; i++) v[i] &= mask;
+  }
+  return v;
+}

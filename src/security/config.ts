@@ -63,7 +63,12 @@ export interface DatasetConfig {
   format: DatasetFormat;
   /** The column (CSV) or field (JSON records) to read; the whole file when absent. */
   column?: string;
+  /** "int" (default): signed 64-bit integers; "fixed": real numbers for fixed-point inputs. */
+  type?: DatasetType;
 }
+
+export type DatasetType = 'int' | 'fixed';
+export const DATASET_TYPES: readonly DatasetType[] = ['int', 'fixed'];
 
 /** A party node's configuration (`<party>.node.json`). */
 export interface NodeConfig {
@@ -378,7 +383,7 @@ class Validator {
   }
 
   dataset(v: unknown, path: string): DatasetConfig {
-    const o = this.object(v, path, ['file', 'format', 'column']);
+    const o = this.object(v, path, ['file', 'format', 'column', 'type']);
     const file = this.path(o.file, join(path, 'file'));
     let format: DatasetFormat;
     if (o.format !== undefined) format = this.oneOf(o.format, join(path, 'format'), DATASET_FORMATS);
@@ -387,6 +392,7 @@ class Validator {
     else this.fail(join(path, 'format'), `missing, and cannot be guessed from the file name (expected "csv" or "json")`);
     const out: DatasetConfig = { file, format };
     if (o.column !== undefined) out.column = this.string(o.column, join(path, 'column'));
+    if (o.type !== undefined) out.type = this.oneOf(o.type, join(path, 'type'), DATASET_TYPES);
     return out;
   }
 }

@@ -101,7 +101,9 @@ export async function initFederation(dir: string, opts: InitOptions): Promise<{ 
     identityFiles(id, partyKeys[i]);
     const mine = opts.data?.[id];
     if (mine) out.push({ rel: `${id}/data.json`, data: json(mine), secret: true });
-    const datasets = Object.fromEntries(Object.keys(mine ?? {}).map((name) => [name, { file: `${id}/data.json`, format: 'json', column: name }]));
+    const datasets = Object.fromEntries(
+      Object.entries(mine ?? {}).map(([name, v]) => [name, { file: `${id}/data.json`, format: 'json', column: name, ...(hasFraction(v) ? { type: 'fixed' } : {}) }]),
+    );
     out.push({
       rel: `${id}.node.json`,
       data: json({
@@ -217,4 +219,10 @@ async function exists(path: string): Promise<boolean> {
 
 function json(v: unknown): string {
   return `${JSON.stringify(v, null, 2)}\n`;
+}
+
+/** Whether example data holds a non-integer (then its dataset is typed "fixed"). */
+function hasFraction(v: unknown): boolean {
+  const list = Array.isArray(v) ? v : [v];
+  return list.some((x) => (typeof x === 'number' && !Number.isInteger(x)) || (typeof x === 'string' && x.includes('.')));
 }

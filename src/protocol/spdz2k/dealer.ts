@@ -18,6 +18,8 @@
  * and sends as extras. Extras, per party, in schedule order (one Uint8Array per line):
  * - party n−1, every item: the corrections — for masks and randoms m_{n−1} (16·L bytes,
  *   `z128.toBytes` layout); for triples c_{n−1} ‖ m_{a,n−1} ‖ m_{b,n−1} ‖ m_{c,n−1} (64·L);
+ *   for random integers (`rand`, whose value r < 2^bits the dealer draws from a stream keyed
+ *   by all the seeds) x_{n−1} ‖ m_{n−1} (32·L);
  * - then the item's holder, if any: an input mask's value r (16·L bytes), an output mask's
  *   value r mod 2^64 (8·L bytes, little-endian).
  * The generator recomputes each item from the seeds when it gets to it, so the dealer's
@@ -29,8 +31,9 @@
 import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { Prg } from '../../ring/prg.ts';
+import { maskBits } from '../../ring/z64.ts';
 import { bytesToU64, u64ToBytes } from '../../ring/encoding.ts';
-import { dealerSeeds } from '../../preprocessing/dealer.ts';
+import { dealerSeeds, dealerStream } from '../../preprocessing/dealer.ts';
 import type { Plan } from '../../compiler/plan.ts';
 import type { Dealing } from '../suite.ts';
 import { itemLabel, schedule, SPDZ2K_LABEL, type Item } from './schedule.ts';
@@ -66,10 +69,11 @@ export function expandSeedShares(seed: Uint8Array, item: Item, party: number, n:
   const L = item.length;
   const last = party === n - 1;
   const xs = item.kind === 'triples' ? 2 : 1;
-  const count = last ? xs : 2 * xs + (item.kind === 'triples' ? 2 : 0);
+  // A random integer's last value share is the dealer's (it fixes the value below 2^bits).
+  const count = last ? (item.kind === 'rand' ? 0 : xs) : 2 * xs + (item.kind === 'triples' ? 2 : 0);
   const w = bytesToU64(prg.bytes(16 * L * count));
   const v = Array.from({ length: count }, (_, k) => nth(w, k, L));
-  return { x: v.slice(0, xs), rest: v.slice(xs) };
+  return { x: v.slice(0, Math.min(xs, count)), rest: v.slice(xs) };
 }
 
 /** Only the value shares of `item` (a prefix of the stream): what a holder's value needs. */
@@ -82,6 +86,10 @@ export function dealSpdz2k(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing
   const s = dealerSeeds(n, seeds);
   const items = schedule(plan, n);
   const last = n - 1;
+  /** The dealer's value of a random-integer item: a stream no party can compute. */
+  const randValues = (item: Item): BigUint64Array => {
+    return maskBits(dealerStream(s, itemLabel(item)).u64(item.length), item.bits!);
+  };
   function* extras(party: number): Generator<Uint8Array> {
     if (!Number.isInteger(party) || party < 0 || party >= n) throw new RangeError(`dealer: no party ${party} among ${n}`);
     // α is only needed for the corrections: other parties' streams never touch it.
@@ -102,7 +110,7 @@ export function dealSpdz2k(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing
   function corrections(item: Item, alpha: bigint): Uint8Array {
     const L = item.length;
     const shares = s.map((seed, i) => expandSeedShares(seed, item, i, n));
-    const parts = item.kind === 'triples' ? 4 : 1;
+    const parts = item.kind === 'triples' ? 4 : item.kind === 'rand' ? 2 : 1;
     const out = new BigUint64Array(2 * parts * L);
     const slot = (k: number): Z128Vec => nth(out, k, L);
     // Σ over the parties of a value share (accumulated into the first party's, which is fresh).
@@ -120,7 +128,15 @@ export function dealSpdz2k(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing
       z128.mulScalar(v, alpha, into);
       minusOthers(into, k);
     };
-    if (item.kind !== 'triples') {
+    if (item.kind === 'rand') {
+      // x_{n−1} = r − Σ x_i and m_{n−1} = α·r − Σ m_i, for r < 2^bits from the dealer's own stream.
+      const r = z128.lift(randValues(item));
+      lastMac(r, 0, slot(1));
+      const x = slot(0);
+      x.lo.set(r.lo);
+      x.hi.set(r.hi);
+      for (let i = 0; i < last; i++) z128.sub(x, shares[i].x[0], x);
+    } else if (item.kind !== 'triples') {
       lastMac(total(0), 0, slot(0));
     } else {
       const a = total(0);

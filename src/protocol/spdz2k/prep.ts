@@ -28,7 +28,7 @@ import { wireVec, type Kernels } from '../kernels.ts';
 import { correctionBytes, itemLabel, schedule, valueBytes, type Item, type ItemKind } from './schedule.ts';
 import { expandSeedShares, macKeyShare } from './dealer.ts';
 import { OpenedValues, DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
-import type { AuthShare } from './share.ts';
+import { concatShares, type AuthShare } from './share.ts';
 import { pause, pieces } from './chunks.ts';
 
 export interface AuthTriple {
@@ -185,6 +185,33 @@ export class Spdz2kPrep {
       r.set(bytesToU64(b), off);
     });
     return { share, value: r };
+  }
+
+  /**
+   * `length` authenticated random integers below 2^bits (one item per piece). The last
+   * party's value shares come from the dealer, with its MAC shares.
+   */
+  async rand(bits: number, length: number): Promise<AuthShare> {
+    const claims = pieces(length).map((w) => {
+      const t = this.#take('rand', w);
+      if (t.item.bits !== bits) {
+        throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${t.item.what} has ${t.item.bits} bits, the protocol asked for ${bits}`);
+      }
+      return t;
+    });
+    const parts: AuthShare[] = [];
+    for (const t of claims) {
+      const L = t.item.length;
+      await pause(L);
+      if (t.correction) {
+        const b = await t.correction;
+        parts.push({ x: z128.fromBytes(b.subarray(0, 16 * L)), m: z128.fromBytes(b.subarray(16 * L)) });
+      } else {
+        const own = expandSeedShares(this.seed, t.item, this.self, this.n);
+        parts.push({ x: own.x[0], m: own.rest[0] });
+      }
+    }
+    return concatShares(parts);
   }
 
   /** A batch of authenticated uniformly random values. */

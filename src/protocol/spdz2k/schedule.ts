@@ -7,8 +7,12 @@
  *
  * 1. per plan input, in plan order, its input masks [[r]] (one per piece of the input),
  *    owned by the input's party;
- * 2. one triple batch ([[a]], [[b]], [[c]] with c = a·b) per chunk of every multiplication
- *    layer (`multiplicationBatches`: the layer's chunks are already pieces), in layer order;
+ * 2. the online layers' items in plan order (plan.ts `prepSteps`, whose chunks are already
+ *    pieces): per layer, a random batch [[ρ]] per chunk of its openings (an opening
+ *    reveals x + 2^64·ρ, so the upper 64 bits, noise in SPDZ2k, stay hidden), then one triple
+ *    batch ([[a]], [[b]], [[c]] with c = a·b) per chunk of its multiplications, then per
+ *    `rand` op a random integer batch [[r]] with r < 2^bits (the dealer picks r; the last
+ *    party's value share comes from the dealer too);
  * 3. per (output, party recipient), in plan output order and then in the order of the
  *    output's `to` list, its output masks [[r]] (one per piece); the recipient learns
  *    r mod 2^64;
@@ -22,11 +26,11 @@
  * @module
  */
 import { ANALYST } from '../../circuit/builder.ts';
-import { multiplicationBatches, type Plan } from '../../compiler/plan.ts';
+import { prepSteps, type Plan } from '../../compiler/plan.ts';
 import { pieces } from './chunks.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
 
-export type ItemKind = 'input-mask' | 'triples' | 'output-mask' | 'random';
+export type ItemKind = 'input-mask' | 'triples' | 'output-mask' | 'random' | 'rand';
 
 export interface Item {
   kind: ItemKind;
@@ -40,6 +44,8 @@ export interface Item {
   holder: number;
   /** For error messages: what the item is for. */
   what: string;
+  /** `rand` items: the value is uniform in [0, 2^bits). */
+  bits?: number;
 }
 
 /** Version tag of every PRG label of this suite: changing the layout means changing it. */
@@ -62,9 +68,9 @@ export function schedule(plan: Plan, n: number): Item[] {
     throw new MpcError(ErrorCode.PREPROCESSING, `a job of circuit ${plan.circuit} needs at least its ${plan.parties.length} parties, got n = ${n}`);
   }
   const items: Item[] = [];
-  const ordinals: Record<ItemKind, number> = { 'input-mask': 0, triples: 0, 'output-mask': 0, random: 0 };
-  const push = (kind: ItemKind, length: number, holder: number, what: string): void => {
-    items.push({ kind, ordinal: ordinals[kind]++, length, holder, what });
+  const ordinals: Record<ItemKind, number> = { 'input-mask': 0, triples: 0, 'output-mask': 0, random: 0, rand: 0 };
+  const push = (kind: ItemKind, length: number, holder: number, what: string, bits?: number): void => {
+    items.push({ kind, ordinal: ordinals[kind]++, length, holder, what, ...(bits === undefined ? {} : { bits }) });
   };
   // A vector's pieces, in order; a one-piece vector keeps its plain name.
   const pushPieces = (kind: ItemKind, length: number, holder: number, what: string): void => {
@@ -72,7 +78,12 @@ export function schedule(plan: Plan, n: number): Item[] {
     ps.forEach((w, i) => push(kind, w, holder, ps.length === 1 ? what : `${what}, piece ${i + 1} of ${ps.length}`));
   };
   for (const i of plan.inputs) pushPieces('input-mask', i.length, planIndex(plan, i.party, `input ${i.party}.${i.name}`), `input ${i.party}.${i.name}`);
-  multiplicationBatches(plan).forEach((w, k) => push('triples', w, -1, `multiplication batch ${k}`));
+  let batch = 0;
+  for (const step of prepSteps(plan)) {
+    if (step.kind === 'open') push('random', step.length, -1, `the opening masks of layer ${step.layer}`);
+    else if (step.kind === 'triples') push('triples', step.length, -1, `multiplication batch ${batch++}`);
+    else push('rand', step.length, -1, `random ${step.bits}-bit integers of layer ${step.layer}`, step.bits);
+  }
   let analyst = 0;
   let toAnalyst = false;
   for (const o of plan.outputs) {
@@ -95,11 +106,12 @@ export function schedule(plan: Plan, n: number): Item[] {
 }
 
 /**
- * Bytes of the dealer's extra for the last party (MAC-share corrections, and c for triples):
+ * Bytes of the dealer's extra for the last party (MAC-share corrections, c for triples, the
+ * value share for random integers):
  * at most 64·MUL_CHUNK = 16 MiB (a triple piece), 16·MUL_CHUNK = 4 MiB for other items.
  */
 export function correctionBytes(it: Item): number {
-  return (it.kind === 'triples' ? 64 : 16) * it.length;
+  return (it.kind === 'triples' ? 64 : it.kind === 'rand' ? 32 : 16) * it.length;
 }
 
 /** Bytes of the dealer's extra for the item's holder (its value): at most 16·MUL_CHUNK = 4 MiB. */

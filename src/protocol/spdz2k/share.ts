@@ -11,6 +11,7 @@
  */
 import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
+import { gather64 } from '../vectors.ts';
 
 /** One party's authenticated share of a vector: value shares `x` and MAC shares `m`. */
 export interface AuthShare {
@@ -145,4 +146,21 @@ export function bigintTo16(k: bigint): Uint8Array {
 export function bigintFrom16(b: Uint8Array): bigint {
   const v = z128.fromBytes(b);
   return (v.hi[0] << 64n) | v.lo[0];
+}
+
+/** Block i of the result is block index[i] of `a` (plan op `gather`), on value and MAC shares alike. */
+export function gatherShare(a: AuthShare, index: Uint32Array, block = 1): AuthShare {
+  const g = (v: Z128Vec): Z128Vec => ({ lo: gather64(v.lo, index, block), hi: gather64(v.hi, index, block) });
+  return { x: g(a.x), m: g(a.m) };
+}
+
+/** Σ_i 2^(shift+i)·a[i·L … (i+1)·L) mod 2^128 (plan op `pack`): linear, so MACs follow. */
+export function packShare(a: AuthShare, count: number, shift: number): AuthShare {
+  const L = shareLength(a) / count;
+  const p = (v: Z128Vec): Z128Vec => {
+    const out = z128.alloc(L);
+    for (let i = 0; i < count; i++) z128.add(out, z128.mulScalar(slice128(v, i * L, (i + 1) * L), 1n << BigInt(shift + i)), out);
+    return out;
+  };
+  return { x: p(a.x), m: p(a.m) };
 }

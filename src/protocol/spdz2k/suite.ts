@@ -7,7 +7,7 @@
  *
  * Files, one role each (MP-SPDZ's Share / Input / Protocol / MC / Prep split):
  * share.ts (local ops), schedule.ts + dealer.ts + prep.ts (preprocessing), input.ts,
- * multiply.ts (Beaver), mac-check.ts (batched MAC check), output.ts, wire.ts (messages),
+ * multiply.ts (Beaver), open.ts (openings for comparisons), mac-check.ts (batched MAC check), output.ts, wire.ts (messages),
  * chunks.ts (size bounds: pieces, chunks, pauses).
  *
  * Message slots (kind, round): Input c (chunk c of an owner's masked inputs),
@@ -35,13 +35,16 @@ import { dealSpdz2k } from './dealer.ts';
 import { Spdz2kPrep } from './prep.ts';
 import { shareInputs } from './input.ts';
 import { multiply } from './multiply.ts';
+import { open } from './open.ts';
 import { deliverOutputs, reconstructExternal } from './output.ts';
 import { DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
 import {
   addShares,
   broadcastShare,
   concatShares,
+  gatherShare,
   mulPublicShare,
+  packShare,
   negShare,
   publicShare,
   shareLength,
@@ -79,8 +82,12 @@ export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthSha
     broadcast: broadcastShare,
     concat: concatShares,
     slice: sliceShare,
+    gather: gatherShare,
+    pack: packShare,
     input: shareInputs,
     multiply,
+    open,
+    rand: (session, bits, length) => session.prep.rand(bits, length),
     output: deliverOutputs,
     reconstructExternal,
     deal: dealSpdz2k,
