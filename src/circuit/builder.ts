@@ -397,9 +397,15 @@ export class CircuitBuilder {
    */
   mul(a: Operand, b: Operand): Value {
     const site = callSite();
-    const x = this.operand('mul', a, site, this.naturalFrac(a));
-    const y = this.operand('mul', b, site, this.naturalFrac(b));
+    const x = this.operand('mul', a, site, a instanceof Value ? 0 : this.naturalFrac(a));
+    const y = this.operand('mul', b, site, b instanceof Value ? 0 : this.naturalFrac(b));
     this.checkLengths('mul', x, y, site);
+    // Scaling by a public integer is fine either way; otherwise types must match.
+    const intSide = x.isFixed ? y : x;
+    if (x.frac !== y.frac && !intSide.isPublic) {
+      const shown = (v: Operand): string => (v instanceof Value ? (v.isFixed ? 'a fixed-point value' : 'an integer') : JSON.stringify(v));
+      this.fail('mul', `cannot multiply ${shown(a)} by ${shown(b)}: convert the integer with .toFixed() first`, site);
+    }
     const bound = mulBounds(x.bound, y.bound);
     if (x.isFixed && y.isFixed) {
       this.checkProduct('mul', bound, site);

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, MpcError } from '../../src/errors.ts';
 import { loadDataset, loadDatasets } from '../../src/node/datasets.ts';
-import { loadInputsFile } from '../../src/protocol/inputs-file.ts';
+import { checkInputsFile, loadInputsFile } from '../../src/protocol/inputs-file.ts';
+import { circuit } from '../../src/circuit/index.ts';
+import { compileLoaded } from '../../src/compiler/load.ts';
 import { encodeIntVector } from '../../src/ring/encoding.ts';
 import type { DatasetConfig } from '../../src/security/config.ts';
 
@@ -166,12 +168,24 @@ describe('inputs files', () => {
     expect(locate(['p2', 'y'])).toEqual({ line: 3, column: 16 });
   });
 
-  it('reports a bad value with its line, column, party and input', () => {
-    const e = inputsError('{\n  "p1": {\n    "x": [1, 2, 3,\n          1.5]\n  }\n}\n');
-    expect(e).toEqual({
+  it('reports a value of the wrong type for its input with its line, column, party and input', () => {
+    // 1.5 is a number (a fixed-point input could take it); the plan says p1.x holds integers.
+    const file = inputs('{\n  "p1": {\n    "x": [1, 2, 3,\n          1.5],\n    "f": [1.5, "-0.25"]\n  }\n}\n');
+    const located = loadInputsFile(file);
+    const def = circuit({ name: 't', parties: ['p1'] }, (c) => {
+      c.reveal('s', c.vector('p1', 'x').sum());
+      c.reveal('f', c.fixed('p1', 'f', { max: 1 }).sum());
+    });
+    const { plan } = compileLoaded({ definition: def, file: 't' }, new Map([['p1.x', 4], ['p1.f', 2]]));
+    expect(failure(() => checkInputsFile(located, plan), file)).toEqual({
       message: 'F:4:11: input p1.x[3]: expected a signed 64-bit integer (number or decimal string), got 1.5',
       party: 'p1',
     });
+    const over = inputs('{"p1": {"x": [1, 2, 3, 4], "f": [0.5, 1.25]}}');
+    expect(failure(() => checkInputsFile(loadInputsFile(over), plan), over).message).toBe('F:1:39: input p1.f[1]: 1.25 is outside the declared range [-∞, 1]');
+  });
+
+  it('reports a value that is not a number with its line, column, party and input', () => {
     expect(inputsError('{"p1": {"x": 1}, "p2": {"y": "12a"}}').message).toMatch(/^F:1:30: input p2\.y: .*got "12a"/);
     expect(inputsError('{"p1": {"x": {"a": 1}}}').message).toMatch(/^F:1:14: input p1\.x: .*got an object/);
   });
