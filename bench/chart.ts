@@ -52,9 +52,11 @@ function decades(values: number[], fallback: [number, number]): [number, number]
 
 /** The chart as a standalone SVG document. */
 export function renderChart(opts: ChartOptions): string {
-  const W = 760;
+  // The legend sits right of the plot: wide enough for the longest label (~6.7 px a character).
+  const longest = Math.max(0, ...opts.series.map((s) => s.label.length));
+  const m = { left: 80, right: Math.max(220, Math.ceil(60 + longest * 6.7)), top: 84, bottom: 56 };
+  const W = 540 + m.right;
   const H = 500;
-  const m = { left: 80, right: 220, top: 84, bottom: 56 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const points = opts.series.flatMap((s) => s.points);

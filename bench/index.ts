@@ -106,7 +106,8 @@ function inProcessTable(rows: InProcessRow[]): string {
 }
 
 const mps = (g: number): string => `${(g / 1e6).toFixed(3)} M`;
-const us = (s: number): string => `${(s * 1e6).toFixed(0)} µs`;
+/** A duration in µs below 10 ms, in ms below 10 s, else in s. */
+const us = (s: number): string => (s < 0.01 ? `${(s * 1e6).toFixed(0)} µs` : s < 10 ? `${(s * 1e3).toFixed(1)} ms` : `${s.toFixed(2)} s`);
 const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
 
 function networkTable(rows: NetworkRow[]): string {
@@ -170,19 +171,22 @@ function chartFor(rows: NetworkRow[], machine: string, nets: string[]): string {
   const key = (r: NetworkRow) => `${r.net}|${r.parties}|${r.security}|${r.threadsRequested}`;
   const keys = [...new Set(rows.map(key))];
   const oneNet = nets.length === 1;
+  const partyCounts = [...new Set(rows.map((r) => r.parties))];
   for (const k of keys) {
     const [net, p, sec, thr] = k.split('|');
     const pts = rows.filter((r) => key(r) === k && r.layers === 1 && r.error === undefined);
     const failedWidths = rows.filter((r) => key(r) === k && r.layers === 1 && r.error !== undefined).map((r) => r.batch);
     if (pts.length === 0 && failedWidths.length === 0) continue;
-    const label = `${oneNet ? '' : `${net}: `}${p} parties, ${sec}${thr === '1' ? '' : `, ${thr} threads`}`;
-    series.push({ label, dashed: sec === 'malicious', failedWidths, points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
+    const parts = [...(oneNet ? [] : [net]), ...(partyCounts.length > 1 ? [`${p} parties`] : []), sec, ...(thr === '1' ? [] : [`${thr} threads`])];
+    series.push({ label: parts.join(', '), dashed: sec === 'malicious', failedWidths, points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
   }
-  const where = nets.every((n) => n === 'loopback') ? 'mTLS on 127.0.0.1' : oneNet ? `mTLS over an emulated LAN (${nets[0]})` : `mTLS, ${nets.join(' / ')}`;
+  const lan = nets.filter((n) => n !== 'loopback');
+  const where = lan.length === 0 ? 'mTLS on 127.0.0.1' : lan.length === nets.length ? `mTLS, emulated LAN${oneNet ? ` (${nets[0]})` : ''}` : 'mTLS, loopback and emulated LAN';
   const threads = [...new Set(rows.map((r) => r.threadsRequested))].sort();
+  const parties = partyCounts.length === 1 ? `${partyCounts[0]} parties, ` : '';
   return renderChart({
     title: `Tessera online throughput: real nodes, ${where}`,
-    subtitle: `one multiplication layer of each width, dealer preprocessing, ${threads.join(' or ')} kernel thread${threads.length > 1 || threads[0] > 1 ? 's' : ''} per node, best online time\n${machine}`,
+    subtitle: `${parties}one multiplication layer of each width, dealer preprocessing, ${threads.join(' or ')} kernel thread${threads.length > 1 || threads[0] > 1 ? 's' : ''} per node, best online time\n${machine}`,
     series,
     references: [
       { label: 'MP-SPDZ semi2k online, 2 parties (~1.0 M/s)', gatesPerSecond: 1.0e6 },
