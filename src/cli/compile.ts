@@ -39,7 +39,22 @@ export interface CompileSummary {
   ops: Record<string, number>;
   multiplications: number;
   rounds: number;
-  preprocessing: { triples: number; tripleBatches: number[] };
+  /** Elements of each non-linear operation (comparison, equality, truncation, division, …). */
+  nonlinear: Record<string, number>;
+  preprocessing: {
+    triples: number;
+    tripleBatches: number[];
+    /** Random values with their 64 bits shared (one per comparison or equality test). */
+    edaBits: number;
+    /** Truncation masks (one per truncated element). */
+    truncationPairs: number;
+    /** Shared random bits in all (edaBits' bits and truncation masks' top bits). */
+    randomBits: number;
+    /** Other shared random values (truncation masks' low and high parts). */
+    randomValues: number;
+    /** Elements opened at run time (masked, so they reveal nothing). */
+    openings: number;
+  };
 }
 
 export function summarise(plan: Plan, hash: string, file: string): CompileSummary {
@@ -58,7 +73,16 @@ export function summarise(plan: Plan, hash: string, file: string): CompileSummar
     ops: plan.stats.ops,
     multiplications: plan.stats.multiplications,
     rounds: plan.stats.rounds,
-    preprocessing: { triples: plan.needs.triples, tripleBatches: plan.needs.tripleBatches },
+    nonlinear: plan.stats.nonlinear,
+    preprocessing: {
+      triples: plan.needs.triples,
+      tripleBatches: plan.needs.tripleBatches,
+      edaBits: (plan.stats.nonlinear.comparison ?? 0) + (plan.stats.nonlinear.equality ?? 0),
+      truncationPairs: plan.stats.nonlinear.truncation ?? 0,
+      randomBits: plan.needs.randomBits,
+      randomValues: plan.needs.randomValues,
+      openings: plan.needs.openings,
+    },
   };
 }
 
@@ -74,9 +98,18 @@ export function renderSummary(s: CompileSummary): string {
     ...Object.keys(s.gates)
       .sort()
       .map((k) => `  ${k}`.padEnd(24) + `${s.gates[k]}`.padStart(12) + `  (${s.ops[k]})`),
+    ...(Object.keys(s.nonlinear).length === 0
+      ? []
+      : ['non-linear operations (elements)', ...Object.keys(s.nonlinear).sort().map((k) => `  ${k}`.padEnd(32) + `${s.nonlinear[k]}`.padStart(12))]),
     `multiplications ${s.multiplications}`,
-    `rounds       ${s.rounds} (multiplication layers; plus one input and one output exchange)`,
+    `rounds       ${s.rounds} (multiplications and openings; plus one input and one output exchange)`,
     `preprocessing ${s.preprocessing.triples} Beaver triples in ${s.preprocessing.tripleBatches.length} batches`,
+    ...(s.preprocessing.randomBits + s.preprocessing.randomValues === 0
+      ? []
+      : [
+          `              ${s.preprocessing.edaBits} edaBits (64-bit), ${s.preprocessing.truncationPairs} truncation pairs`,
+          `              ${s.preprocessing.randomBits} random bits, ${s.preprocessing.randomValues} other random values, ${s.preprocessing.openings} masked openings`,
+        ]),
     `plan         ${s.planBytes} bytes, sha256 ${s.planHash}`,
   ];
   return lines.join('\n') + '\n';
