@@ -51,27 +51,31 @@ function scaledInverse(s: number, p: bigint): bigint {
 }
 
 /**
- * One coarse step: q ≈ x / p for |x| ≤ bound, with the error bound in units of q. Uses a
- * pre-truncation when even s = 1 could overflow.
+ * One coarse step: q ≈ x / p for |x| ≤ bound, with the error bound in units of q:
+ * q = trunc(trunc(x, t) · C, s) with C = round(2^(s+t) / p), the (t, s) that minimise the
+ * error while trunc(x, t) · C cannot overflow 2^62.
  */
 function coarse(x: Value, p: bigint, bound: number): { q: Value; error: number } {
   const b = x.builder;
-  const ap = Math.abs(Number(p));
-  // Largest s with (bound + 1) · |round(2^s/p)| < 2^62.
-  let s = Math.floor(Math.log2(LIMIT / (bound + 1)) + Math.log2(ap)) - 1;
-  let t = 0;
-  if (s < 1) {
-    t = 1 - s;
-    s = 1;
+  const pn = Number(p);
+  let best: { t: number; s: number; C: bigint; error: number } | undefined;
+  for (let t = 0; t <= 61; t++) {
+    const xb = Math.ceil(bound / 2 ** t) + (t > 0 ? 1 : 0);
+    for (let s = 1; s <= 62; s++) {
+      const C = scaledInverse(s + t, p);
+      const c = Math.abs(Number(C));
+      if (c === 0) continue;
+      if (xb * c >= LIMIT) break;
+      const exact = 2 ** (s + t) / pn;
+      // Rounding of C, the pre-truncation (one unit of trunc(x, t), times C / 2^s), the final truncation.
+      const error = (xb * Math.abs(Number(C) - exact)) / 2 ** s + (t > 0 ? c / 2 ** s : 0) + 1;
+      if (best === undefined || error < best.error) best = { t, s, C, error };
+    }
   }
-  s = Math.min(s, 62);
-  const C = scaledInverse(s + t, p);
-  const xt = t > 0 ? truncate(x, t) : x;
-  const prod = b.raw('mul', xt, b.ringConst(C), 0, undefined);
-  const q = s > 0 ? truncate(prod, s) : prod;
-  const exact = 2 ** (s + t) / Number(p);
-  const error = (bound / 2 ** t) * Math.abs(Number(C) - exact) / 2 ** s + (t > 0 ? Math.abs(Number(C)) / 2 ** s : 0) + 1;
-  return { q: b.retype(q, 0, undefined), error };
+  if (best === undefined) throw new RangeError(`division by ${p}: no scaling fits the operand's range 2^${Math.log2(bound).toFixed(1)}`);
+  const xt = best.t > 0 ? truncate(x, best.t) : x;
+  const q = truncate(b.raw('mul', xt, b.ringConst(best.C), 0, undefined), best.s);
+  return { q: b.retype(q, 0, undefined), error: best.error };
 }
 
 /**
