@@ -344,7 +344,8 @@ const OPEN_CHUNK_BASE = 2048;
 /**
  * One preprocessing step, in the order the executor consumes them: per layer, the chunks of
  * its openings (the malicious suite masks each with a random value), then the chunks of its
- * multiplications (Beaver triples), then its `rand` ops in op order (random integers).
+ * multiplications (Beaver triples), then its `rand` ops in op order (random integers), each
+ * cut into pieces of at most MUL_CHUNK elements.
  */
 export type PrepStep =
   | { kind: 'open'; length: number; layer: number }
@@ -359,7 +360,7 @@ export function prepSteps(plan: Plan): PrepStep[] {
     const width = layer.muls.reduce((s, g) => s + plan.wireLength[g.out], 0);
     if (layer.muls.length > 0) for (const w of layerChunks(width)) out.push({ kind: 'triples', length: w, layer: k });
     for (const op of layer.local) {
-      if (op.op === 'rand') out.push({ kind: 'rand', length: plan.wireLength[op.out], bits: op.bits, layer: k });
+      if (op.op === 'rand') for (const w of layerChunks(plan.wireLength[op.out])) out.push({ kind: 'rand', length: w, bits: op.bits, layer: k });
     }
   });
   return out;
