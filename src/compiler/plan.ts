@@ -356,7 +356,7 @@ export function prepSteps(plan: Plan): PrepStep[] {
   const out: PrepStep[] = [];
   plan.layers.forEach((layer, k) => {
     const opened = layer.opens.reduce((s, g) => s + plan.wireLength[g.out], 0);
-    if (opened > 0) for (const w of layerChunks(opened)) out.push({ kind: 'open', length: w, layer: k });
+    if (layer.opens.length > 0) for (const w of layerChunks(opened)) out.push({ kind: 'open', length: w, layer: k });
     const width = layer.muls.reduce((s, g) => s + plan.wireLength[g.out], 0);
     if (layer.muls.length > 0) for (const w of layerChunks(width)) out.push({ kind: 'triples', length: w, layer: k });
     for (const op of layer.local) {
