@@ -36,6 +36,8 @@ export interface CircuitOptions {
   /** The parties that may own inputs or receive outputs, e.g. ['p1', 'p2', 'p3']. */
   parties: readonly string[];
   description?: string;
+  /** Fractional bits of fixed-point values (default FRAC_BITS = 16; 1 … 32). */
+  fracBits?: number;
 }
 
 export type CircuitBody = (c: CircuitBuilder) => void;
@@ -45,6 +47,7 @@ export interface CircuitDefinition {
   readonly name: string;
   readonly parties: readonly string[];
   readonly description: string | undefined;
+  readonly fracBits: number;
   readonly body: CircuitBody;
 }
 
@@ -65,11 +68,16 @@ export function circuit(options: CircuitOptions, body: CircuitBody): CircuitDefi
     throw new TypeError(`circuit ${options.name}: duplicate party ids in ${JSON.stringify(options.parties)}`);
   }
   if (typeof body !== 'function') throw new TypeError(`circuit ${options.name}: expected a body function`);
+  const fracBits = options.fracBits ?? FRAC_BITS;
+  if (!Number.isInteger(fracBits) || fracBits < 1 || fracBits > 32) {
+    throw new TypeError(`circuit ${options.name}: options.fracBits must be an integer in 1..32, got ${String(options.fracBits)}`);
+  }
   return Object.freeze({
     kind: 'tessera.circuit' as const,
     name: options.name,
     parties: Object.freeze([...options.parties]),
     description: options.description,
+    fracBits,
     body,
   });
 }
@@ -106,7 +114,7 @@ export class Value {
   readonly length: number;
   readonly isScalar: boolean;
   readonly isPublic: boolean;
-  /** Fractional bits: 0 for integers, FRAC_BITS for fixed-point values. */
+  /** Fractional bits: 0 for integers, the circuit's `fracBits` for fixed-point values. */
   readonly frac: number;
   /** @internal bound on |value · 2^frac|, when known */ readonly bound: bigint | undefined;
 
@@ -170,6 +178,8 @@ export interface InputOptions {
 /** Builds the graph of one circuit for one set of input shapes. Made by the compiler. */
 export class CircuitBuilder {
   readonly parties: readonly string[];
+  /** Fractional bits of this circuit's fixed-point values. */
+  readonly fracBits: number;
   /** @internal */ readonly graph: CircuitGraph;
   private readonly shapes: ReadonlyMap<string, number>;
   private readonly inputs = new Map<string, number>();
@@ -177,6 +187,7 @@ export class CircuitBuilder {
   /** @internal */
   constructor(def: CircuitDefinition, shapes: ReadonlyMap<string, number>, file: string | undefined) {
     this.parties = def.parties;
+    this.fracBits = def.fracBits ?? FRAC_BITS;
     this.shapes = shapes;
     this.graph = { name: def.name, file, parties: [...def.parties], nodes: [], reveals: [], derived: [], nonlinear: {} };
   }
@@ -303,14 +314,14 @@ export class CircuitBuilder {
     return this.input('vector', party, name, options, false, 0);
   }
 
-  /** A secret fixed-point vector (FRAC_BITS fractional bits) owned by `party`. */
+  /** A secret fixed-point vector (this.fracBits fractional bits) owned by `party`. */
   fixed(party: string, name: string, options: InputOptions = {}): Value {
-    return this.input('fixed', party, name, options, false, FRAC_BITS);
+    return this.input('fixed', party, name, options, false, this.fracBits);
   }
 
   /** A secret fixed-point scalar owned by `party`. */
   fixedScalar(party: string, name: string, options: Omit<InputOptions, 'length'> = {}): Value {
-    return this.input('fixedScalar', party, name, options, true, FRAC_BITS);
+    return this.input('fixedScalar', party, name, options, true, this.fracBits);
   }
 
   /** A public constant: an integer, or a vector of integers (numbers, bigints or decimal strings). */
@@ -320,7 +331,7 @@ export class CircuitBuilder {
 
   /** A public fixed-point constant (or vector of them). */
   fixedConstant(value: PublicOperand): Value {
-    return this.operand('fixedConstant', value, callSite(), FRAC_BITS);
+    return this.operand('fixedConstant', value, callSite(), this.fracBits);
   }
 
   /** @internal Coerce an operand; public operands are encoded with `frac` fractional bits. */
@@ -351,7 +362,7 @@ export class CircuitBuilder {
   private naturalFrac(x: Operand): number {
     if (x instanceof Value) return x.frac;
     const list = Array.isArray(x) ? x : [x];
-    return list.some((e) => (typeof e === 'number' && !Number.isInteger(e)) || (typeof e === 'string' && e.includes('.'))) ? FRAC_BITS : 0;
+    return list.some((e) => (typeof e === 'number' && !Number.isInteger(e)) || (typeof e === 'string' && e.includes('.'))) ? this.fracBits : 0;
   }
 
   /** Both operands coerced; public ones take the other's type. Same type required. */
@@ -393,7 +404,7 @@ export class CircuitBuilder {
 
   /**
    * Elementwise product; between two secrets this is a Beaver multiplication. A product of
-   * two fixed-point values is truncated back to FRAC_BITS (lib/bits.ts `truncate`).
+   * two fixed-point values is truncated back to this.fracBits (lib/bits.ts `truncate`).
    */
   mul(a: Operand, b: Operand): Value {
     const site = callSite();
@@ -409,7 +420,7 @@ export class CircuitBuilder {
     const bound = mulBounds(x.bound, y.bound);
     if (x.isFixed && y.isFixed) {
       this.checkProduct('mul', bound, site);
-      return truncate(this.raw('mul', x, y, 2 * FRAC_BITS, bound, site), FRAC_BITS);
+      return truncate(this.raw('mul', x, y, 2 * this.fracBits, bound, site), this.fracBits);
     }
     return this.raw('mul', x, y, x.frac + y.frac, bound, site);
   }
@@ -455,8 +466,8 @@ export class CircuitBuilder {
     if (x.isFixed && y.isFixed) {
       const total = bound === undefined ? undefined : bound * BigInt(Math.max(1, length));
       if (total !== undefined && total < PRODUCT_LIMIT) {
-        const p = this.raw('mul', x, y, 2 * FRAC_BITS, bound, site);
-        return truncate(this.push({ op: 'sum', a: p.node, length: 1, scalar: true, site }, p.isPublic, p.frac, total), FRAC_BITS);
+        const p = this.raw('mul', x, y, 2 * this.fracBits, bound, site);
+        return truncate(this.push({ op: 'sum', a: p.node, length: 1, scalar: true, site }, p.isPublic, p.frac, total), this.fracBits);
       }
       return this.sum(this.mul(x, y));
     }
@@ -560,12 +571,12 @@ export class CircuitBuilder {
     const site = callSite();
     const x = this.operand('toFixed', a, site);
     if (x.isFixed) return x;
-    const scale = BigInt(2 ** FRAC_BITS);
-    return this.raw('mul', x, this.ringConst(scale), FRAC_BITS, x.bound === undefined ? undefined : x.bound * scale, site);
+    const scale = BigInt(2 ** this.fracBits);
+    return this.raw('mul', x, this.ringConst(scale), this.fracBits, x.bound === undefined ? undefined : x.bound * scale, site);
   }
   toInt(a: Operand): Value {
     const site = callSite();
-    const x = this.operand('toInt', a, site, FRAC_BITS);
+    const x = this.operand('toInt', a, site, this.fracBits);
     if (!x.isFixed) return x;
     return this.retype(truncate(x, x.frac), 0, x.bound === undefined ? undefined : (x.bound >> BigInt(x.frac)) + 1n);
   }

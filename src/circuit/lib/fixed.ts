@@ -28,7 +28,7 @@ import type { Value } from '../builder.ts';
 import { bitLength } from '../builder.ts';
 import { lessThanZero, truncate } from './bits.ts';
 
-/** Fractional bits of fixed-point values. */
+/** Default fractional bits of fixed-point values (a circuit may choose others: `fracBits`). */
 export const FRAC_BITS = 16;
 
 /** Newton–Raphson's working precision (fractional bits). */
@@ -171,18 +171,19 @@ export function divSecret(a: Value, b: Value): Value {
 }
 
 /**
- * sqrt(x) for a fixed-point x ≥ 0 with x < 2^30 (any fractional bits ≤ 2·FRAC_BITS), as a
- * fixed-point value with FRAC_BITS. See the module comment.
+ * sqrt(x) for a fixed-point x ≥ 0 with x · 2^f < 2^62 (f the circuit's fractional bits;
+ * x < 2^30 for f = 16), any fractional bits ≤ 2f, as a fixed-point value with f fractional
+ * bits. See the module comment.
  */
 export function sqrtFixed(x: Value): Value {
   const b = x.builder;
   b.tally('square root', x.length);
-  const f = FRAC_BITS;
+  const f = b.fracBits;
   const up = 2 * f - x.frac;
   if (up < 0) throw new RangeError(`sqrt: ${x.frac} fractional bits are more than ${2 * f}`);
   const boundX = x.bound === undefined ? 1n << 62n : x.bound << BigInt(up);
   if (boundX > 1n << 62n) {
-    throw new RangeError(`sqrt: the operand may reach 2^${log2(boundX) - 2 * f} (real), above the 2^30 limit`);
+    throw new RangeError(`sqrt: the operand may reach 2^${log2(boundX) - 2 * f} (real), above the 2^${62 - 2 * f} limit`);
   }
   // X = x · 2^(2f − frac), so that sqrt(X) = sqrt(x) · 2^f.
   const X = up === 0 ? x : b.raw('mul', x, b.ringConst(1n << BigInt(up)), 0, undefined);

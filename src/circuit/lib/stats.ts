@@ -22,7 +22,7 @@
 import type { Operand, Value } from '../builder.ts';
 import { bitLength } from '../builder.ts';
 import { lessThanZero, truncate } from './bits.ts';
-import { FRAC_BITS, divPublic, divSecret, sqrtFixed } from './fixed.ts';
+import { divPublic, divSecret, sqrtFixed } from './fixed.ts';
 import { sortNetwork } from './order.ts';
 
 /** Extra fractional bits the variance keeps for the square root (see stddev). */
@@ -60,27 +60,27 @@ function centredProducts(x: Value, y: Value): { total: Value; frac: number } {
   const b = x.builder;
   const dx = fixedOf(x).sub(mean(x));
   const dy = x === y ? dx : fixedOf(y).sub(mean(y));
-  const raw = b.raw('mul', dx, dy, 2 * FRAC_BITS, dx.bound === undefined || dy.bound === undefined ? undefined : dx.bound * dy.bound);
+  const raw = b.raw('mul', dx, dy, 2 * b.fracBits, dx.bound === undefined || dy.bound === undefined ? undefined : dx.bound * dy.bound);
   const n = x.length;
   // Keep `keep` fractional bits of each product: the sum must stay below 2^62.
   const perBits = raw.bound === undefined ? 62 : bitLength(raw.bound);
-  const keep = Math.max(0, Math.min(2 * FRAC_BITS, 61 - (perBits - 2 * FRAC_BITS) - bitLength(BigInt(n))));
-  const shift = 2 * FRAC_BITS - keep;
+  const keep = Math.max(0, Math.min(2 * b.fracBits, 61 - (perBits - 2 * b.fracBits) - bitLength(BigInt(n))));
+  const shift = 2 * b.fracBits - keep;
   const each = shift > 0 ? truncate(raw, shift) : raw;
   return { total: each.sum(), frac: keep };
 }
 
-/** Population variance with `extra` fractional bits beyond FRAC_BITS. */
+/** Population variance with `extra` fractional bits beyond the circuit's. */
 function varianceBits(v: Value, extra: number): Value {
   nonEmpty('variance', v);
   const { total, frac } = centredProducts(v, v);
-  return divPublic(v.builder.retype(total, frac, total.bound), v.length, FRAC_BITS + extra);
+  return divPublic(v.builder.retype(total, frac, total.bound), v.length, v.builder.fracBits + extra);
 }
 
 /** Population variance, fixed point. */
 export function variance(v: Value): Value {
   const fine = varianceBits(v, VAR_EXTRA_BITS);
-  return v.builder.retype(truncate(fine, VAR_EXTRA_BITS), FRAC_BITS, fine.bound === undefined ? undefined : (fine.bound >> BigInt(VAR_EXTRA_BITS)) + 1n);
+  return v.builder.retype(truncate(fine, VAR_EXTRA_BITS), v.builder.fracBits, fine.bound === undefined ? undefined : (fine.bound >> BigInt(VAR_EXTRA_BITS)) + 1n);
 }
 
 /** Population standard deviation, fixed point: the square root of the variance at 24 fractional bits. */
@@ -92,7 +92,7 @@ export function stddev(v: Value): Value {
 function covBound(x: Value, y: Value): bigint | undefined {
   const fx = fixedOf(x);
   const fy = fixedOf(y);
-  return fx.bound === undefined || fy.bound === undefined ? undefined : (fx.bound * fy.bound) >> BigInt(FRAC_BITS);
+  return fx.bound === undefined || fy.bound === undefined ? undefined : (fx.bound * fy.bound) >> BigInt(x.builder.fracBits);
 }
 
 /** Population covariance, fixed point. */
@@ -100,8 +100,8 @@ export function covariance(x: Value, y: Value): Value {
   if (x.length !== y.length) throw new RangeError(`covariance: ${x.length} and ${y.length} elements`);
   nonEmpty('covariance', x);
   const { total, frac } = centredProducts(x, y);
-  const cov = divPublic(x.builder.retype(total, frac, total.bound), x.length, FRAC_BITS);
-  return x.builder.retype(cov, FRAC_BITS, covBound(x, y));
+  const cov = divPublic(x.builder.retype(total, frac, total.bound), x.length, x.builder.fracBits);
+  return x.builder.retype(cov, x.builder.fracBits, covBound(x, y));
 }
 
 /** Pearson correlation, fixed point (in [−1, 1]). */
