@@ -198,6 +198,11 @@ export class CircuitBuilder {
     throw new MpcError(ErrorCode.CIRCUIT, `${where}: ${op}: ${message}`);
   }
 
+  /** @internal A compile error at the circuit line that called the library (src/circuit/lib). */
+  failHere(op: string, message: string): never {
+    return this.fail(op, message);
+  }
+
   /** @internal Add a node; its value is public iff `isPublic`. */
   push(node: GraphNode, isPublic: boolean, frac = 0, bound?: bigint): Value {
     this.graph.nodes.push(node);

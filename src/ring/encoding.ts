@@ -174,7 +174,7 @@ const DECIMAL_REAL = /^-?(\d+)(?:\.(\d+))?$/;
  * complement (ties away from zero). Accepts a finite number, a bigint, or a decimal string
  * ("-12.375"; the string is rounded exactly, without going through a double).
  * @throws TypeError for anything that is not a finite number; RangeError when
- * |value · 2^frac| ≥ 2^63.
+ * |value · 2^frac| ≥ 2^62.
  * @example encodeFixed(1.5, 16, 'x') === 98304n
  */
 export function encodeFixed(value: unknown, frac: number, name: string): bigint {
@@ -185,7 +185,7 @@ export function encodeFixed(value: unknown, frac: number, name: string): bigint 
     if (!Number.isFinite(value)) throw new TypeError(`${name}: expected a finite number, got ${describe(value)}`);
     // value·2^frac is exact in a double; only the rounding to an integer loses anything.
     const x = value * 2 ** frac;
-    if (Math.abs(x) >= 2 ** 63) throw new RangeError(`${name}: ${value} is outside the fixed-point range ±2^${63 - frac}`);
+    if (Math.abs(x) >= 2 ** 62) throw new RangeError(`${name}: ${value} is outside the fixed-point range ±2^${62 - frac} (exclusive)`);
     scaled = BigInt(Math.sign(x) * Math.round(Math.abs(x)));
   } else if (typeof value === 'string' && DECIMAL_REAL.test(value)) {
     const m = DECIMAL_REAL.exec(value)!;
@@ -197,8 +197,18 @@ export function encodeFixed(value: unknown, frac: number, name: string): bigint 
   } else {
     throw new TypeError(`${name}: expected a number or a decimal string, got ${describe(value)}`);
   }
-  return checkRange(scaled, name, String(value));
+  if (scaled >= FIXED_LIMIT || scaled <= -FIXED_LIMIT) {
+    throw new RangeError(`${name}: ${String(value)} is outside the fixed-point range ±2^${62 - frac} (exclusive)`);
+  }
+  return BigInt.asUintN(64, scaled);
 }
+
+/**
+ * Fixed-point values stay below 2^62 in ring units (2^46 with 16 fractional bits), so that
+ * the difference of any two fits in 64 signed bits (comparisons are exact) and truncation's
+ * precondition holds for every value.
+ */
+const FIXED_LIMIT = 1n << 62n;
 
 /** The real value of a fixed-point ring element, as a double (exact while |u| < 2^53). */
 export function decodeFixed(u: bigint, frac: number): number {

@@ -285,7 +285,7 @@ describe.each(SECURITY_LEVELS)('non-linear library (%s)', (security) => {
     const big = fc.oneof(
       fc.double({ min: -(2 ** 40), max: 2 ** 40, noNaN: true, noDefaultInfinity: true }),
       fc.integer({ min: -1e6, max: 1e6 }),
-      fc.constantFrom(0, -0.5, 0.5, -UNIT, 2 ** 45, -(2 ** 45), 2 ** 46 - 1, -(2 ** 46) + UNIT),
+      fc.constantFrom(0, -0.5, 0.5, -UNIT, 2 ** 45, -(2 ** 45), 2 ** 46 - 1, -(2 ** 46) + 1),
     );
     await forParties(3, seed, (n) =>
       fc.asyncProperty(fixedVec(1000, L), fixedVec(1000, L), fc.array(i46, { minLength: L, maxLength: L }), fc.array(big, { minLength: L, maxLength: L }), async (a, b, i, g) => {
@@ -683,13 +683,14 @@ describe.each(SECURITY_LEVELS)('non-linear library (%s)', (security) => {
 
 // ---------- the edges of the documented fixed-point range ----------
 
-describe('fixed-point values across the documented range ±2^47 (README: comparisons exact "for every fixed-point value")', () => {
-  // Inputs the encoder accepts (|v·2^16| < 2^63) and the README calls representable.
-  const x = [1.4e14, -1.4e14, 2 ** 46 + 0.5, -(2 ** 47) + 1, 1e14];
-  const y = [-1.4e14, 1.4e14, 0, 2 ** 47 - 1, -1e14];
+describe('fixed-point values across the documented range ±2^46 (exclusive)', () => {
+  // The largest values the encoder accepts: every difference fits 64 signed bits, so comparisons are exact.
+  const top = 2 ** 46 - 1;
+  const x = [top, -top, 2 ** 45 + 0.5, -top, 1e13];
+  const y = [-top, top, 0, top, -1e13];
   it.each(SECURITY_LEVELS)('comparisons, max and toInt (%s, 2 parties)', async (security) => {
     const plan = compile(
-      'range47',
+      'range46',
       (c) => {
         const a = c.fixed('p1', 'x');
         const b = c.fixed('p2', 'y', { length: a.length });
@@ -705,6 +706,12 @@ describe('fixed-point values across the documented range ±2^47 (README: compari
     expect(ints.lt, `lt of ${x} and ${y}`).toEqual(X.map((a, i) => bit(a < Y[i])));
     expect(ints.max).toEqual(X.map((a, i) => (a > Y[i] ? a : Y[i])));
     X.forEach((a, k) => expectFloorOrNext(ints.toInt[k], a, 1n << 16n, `toInt(${x[k]})`));
+  });
+
+  it('values at or beyond ±2^46 are refused at input, naming the element', () => {
+    const plan = compile('range46', (c) => c.reveal('s', c.fixed('p1', 'x').sum()), { 'p1.x': 2 });
+    expect(() => encodePartyInputs(plan, 'p1', { x: [1, 2 ** 46] }, 'inputs.json')).toThrow(/input p1\.x\[1\]: 70368744177664 is outside the fixed-point range ±2\^46/);
+    expect(() => encodePartyInputs(plan, 'p1', { x: [-(2 ** 46), 0] }, 'inputs.json')).toThrow(/input p1\.x\[0\]/);
   });
 });
 
@@ -750,7 +757,7 @@ describe('non-linear library: mistakes are reported', () => {
   it('sqrt of a value whose bound exceeds 2^30 → CIRCUIT naming this file and line', () => {
     const e = compileError((c) => c.reveal('r', c.fixedScalar('p1', 'a', { min: 0, max: 2 ** 31 }).sqrt()));
     expect(e.code).toBe(ErrorCode.CIRCUIT);
-    expect(e.message).toMatch(/sqrt: the operand may reach 2\^\d+ \(real\), above the 2\^30 limit/);
+    expect(e.message).toMatch(/sqrt: the operand may reach 2\^31\.0 \(real\), above the 2\^30 limit/);
     expect(e.message).toMatch(THIS_LINE);
   });
 

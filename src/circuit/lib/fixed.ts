@@ -1,17 +1,18 @@
 /**
  * Fixed-point arithmetic: a real x is the ring element round(x · 2^FRAC_BITS), read as a
- * signed 64-bit integer, so values up to ±2^47 are representable with a resolution of
+ * signed 64-bit integer; values stay below 2^62 in ring units (±2^46 real, the encoder
+ * refuses more) so that any difference fits 64 bits, with a resolution of
  * 2^-16 ≈ 1.5·10^-5. Addition is exact; a product of two fixed-point values is truncated
  * back by FRAC_BITS (lib/bits.ts `truncate`: error below one unit, 2^-16, with no failure
  * probability), which needs the product before truncation below 2^62 in ring units, i.e.
  * |a·b| < 2^30 ≈ 10^9 — checked at compile time where the declared input ranges tell.
  *
  * Division and square root (accuracy as the README states, and the tests check):
- * - `divPublic(x, p)`: by a public integer p, exact to within 2 units: a coarse quotient by
- *   multiplication with round(2^s/p) and truncation, then the exact remainder x − q·p
- *   (linear: p is public) divided again until the remainder is below 2p — each step one
- *   round. By a non-integer p: one multiplication by round(2^s/p) with the largest s that
- *   cannot overflow for the known bound of x (relative error about 2^-30).
+ * - `divPublic(x, p)`: with |p| = num/den (exact for integers and decimals such as 0.3, else
+ *   the closest fraction with den ≤ 2^16), to within 2 units: a coarse quotient of x by num
+ *   by multiplication with round(2^s/num) and truncation, then the exact remainder
+ *   x − q·num (linear: num is public) divided again until it is below 2·num — each step one
+ *   round — and finally q·den + (remainder·den)/num.
  * - `divSecret(a, b)`: Newton–Raphson on a normalised divisor [CdH10 "AppRcr", Catrina &
  *   Saxena FC'10]: find 2^i ≤ |b| < 2^(i+1) with K comparisons (K = bits of |b|'s bound,
  *   default 45), scale a and b by v = 2^(K−1−i) (exact: a/b = a·v / b·v), start from
@@ -38,7 +39,6 @@ export const DEFAULT_DIVISOR_BITS = 45;
 /** Products before truncation must stay below this. */
 const LIMIT = 2 ** 62;
 
-const log2 = (x: bigint | number): number => (typeof x === 'bigint' ? bitLength(x) : Math.log2(x));
 
 /** round(2^s / p) for an integer p, exactly. */
 function scaledInverse(s: number, p: bigint): bigint {
@@ -53,10 +53,16 @@ function scaledInverse(s: number, p: bigint): bigint {
 /**
  * One coarse step: q ≈ x / p for |x| ≤ bound, with the error bound in units of q:
  * q = trunc(trunc(x, t) · C, s) with C = round(2^(s+t) / p), the (t, s) that minimise the
- * error while trunc(x, t) · C cannot overflow 2^62.
+ * error while trunc(x, t) · C cannot overflow 2^62. Dividing by ±2^k is one truncation.
  */
 function coarse(x: Value, p: bigint, bound: number): { q: Value; error: number } {
   const b = x.builder;
+  const ap = p < 0n ? -p : p;
+  if ((ap & (ap - 1n)) === 0n) {
+    const k = bitLength(ap) - 1;
+    const shifted = k === 0 ? x : truncate(x, k);
+    return { q: b.retype(p < 0n ? b.raw('sub', b.ringConst(0n), shifted, 0, undefined) : shifted, 0, undefined), error: k === 0 ? 0 : 1 };
+  }
   const pn = Number(p);
   let best: { t: number; s: number; C: bigint; error: number } | undefined;
   for (let t = 0; t <= 61; t++) {
@@ -72,56 +78,79 @@ function coarse(x: Value, p: bigint, bound: number): { q: Value; error: number }
       if (best === undefined || error < best.error) best = { t, s, C, error };
     }
   }
-  if (best === undefined) throw new RangeError(`division by ${p}: no scaling fits the operand's range 2^${Math.log2(bound).toFixed(1)}`);
+  if (best === undefined) return b.failHere('div', `dividing a value of up to 2^${Math.log2(bound).toFixed(1)} by ${p} cannot be scaled to fit 64 bits`);
   const xt = best.t > 0 ? truncate(x, best.t) : x;
   const q = truncate(b.raw('mul', xt, b.ringConst(best.C), 0, undefined), best.s);
   return { q: b.retype(q, 0, undefined), error: best.error };
 }
 
 /**
- * x / p for a public p, with `outFrac` fractional bits (default: x's). See the module comment.
+ * The closest fraction num/den to |p| with den ≤ maxDen (continued fractions): exact for
+ * integers and for decimals like 0.3 = 3/10 or 123.456 = 15432/125.
+ */
+export function rationalApprox(p: number, maxDen: bigint): [bigint, bigint] {
+  const [N, D] = exactRatio(Math.abs(p));
+  // Convergents h/k of N/D.
+  let [h0, h1, k0, k1] = [0n, 1n, 1n, 0n];
+  let [n, d] = [N, D];
+  while (d !== 0n) {
+    const a = n / d;
+    const k2 = a * k1 + k0;
+    if (k2 > maxDen) break;
+    [h0, h1] = [h1, a * h1 + h0];
+    [k0, k1] = [k1, k2];
+    [n, d] = [d, n - a * d];
+  }
+  return [h1, k1];
+}
+
+/**
+ * x / p for a public p, with `outFrac` fractional bits (default: x's). With |p| = num/den
+ * (exact, or the closest fraction with den ≤ 2^16): the integer quotient q of x by num,
+ * refined until the exact remainder r = x − q·num is below 2·num, then
+ * x·2^e/p = ±(q·den·2^e + r·den·2^e / num), the last term a division of a small number.
  */
 export function divPublic(x: Value, p: number, outFrac: number = x.frac): Value {
   const b = x.builder;
   b.tally('division by a public value', x.length);
+  if (!Number.isFinite(p) || p === 0) b.failHere('div', `cannot divide by ${p}`);
   const e = outFrac - x.frac;
   const bound = x.bound === undefined ? 2 ** 62 : Number(x.bound);
   const resultBound = BigInt(Math.ceil((bound * 2 ** e) / Math.abs(p))) + 4n;
-  if (!Number.isInteger(p) || Math.abs(p) > 2 ** 40) {
-    // x · round(2^s / p) / 2^s, after scaling x by 2^e when it fits.
-    let s = Math.floor(Math.log2(LIMIT / (bound * 2 ** Math.max(0, e) + 1)) + Math.log2(Math.abs(p))) - 1;
-    s = Math.max(1, Math.min(62, s));
-    const [num, den] = exactRatio(p);
-    const k = s + e;
-    const C = k >= 0 ? roundDiv((1n << BigInt(k)) * den, num) : roundDiv(den, num << BigInt(-k));
-    return b.retype(truncate(b.raw('mul', x, b.ringConst(C), 0, undefined), s), outFrac, resultBound);
+  // The remainder term r·den·2^e (|r| < 2·num) must fit: bound den accordingly.
+  let maxDen = 1n << 16n;
+  let num: bigint;
+  let den: bigint;
+  for (;;) {
+    [num, den] = rationalApprox(p, maxDen);
+    const M = Number(den) * 2 ** Math.max(0, e);
+    if ((num > 0n && 4 * Number(num) * M < LIMIT) || maxDen === 1n) break;
+    maxDen >>= 1n;
   }
-  const P = BigInt(p);
-  // Integer quotient in x's units, refined until the remainder is below 2|p|.
+  if (num === 0n) b.failHere('div', `dividing by ${p} gives results beyond the fixed-point range`);
+  // Integer quotient in x's units, refined until the remainder is below 2·num.
   let q: Value | undefined;
   let r = x;
   let rBound = bound;
-  for (let step = 0; step < 6; step++) {
-    const c = coarse(r, P, rBound);
+  for (let step = 0; step < 8; step++) {
+    const c = coarse(r, num, rBound);
     q = q === undefined ? c.q : b.raw('add', q, c.q, 0, undefined);
-    r = b.raw('sub', r, b.raw('mul', c.q, b.ringConst(P), 0, undefined), 0, undefined);
-    rBound = (c.error + 1) * Math.abs(p);
+    r = b.raw('sub', r, b.raw('mul', c.q, b.ringConst(num), 0, undefined), 0, undefined);
+    rBound = (c.error + 1) * Number(num);
     if (c.error <= 1.5) break;
   }
-  // x·2^e / p = q·2^e + r·2^e / p, the last with a small r.
+  let out: Value;
   if (e >= 0) {
-    const high = b.raw('mul', q!, b.ringConst(1n << BigInt(e)), 0, undefined);
-    const low = e === 0 ? undefined : coarse(b.raw('mul', r, b.ringConst(1n << BigInt(e)), 0, undefined), P, rBound * 2 ** e).q;
-    return b.retype(low ? b.raw('add', high, low, 0, undefined) : high, outFrac, resultBound);
+    const M = den << BigInt(e);
+    const high = M === 1n ? q! : b.raw('mul', q!, b.ringConst(M), 0, undefined);
+    const low = M === 1n ? undefined : coarse(b.raw('mul', r, b.ringConst(M), 0, undefined), num, rBound * Number(M)).q;
+    out = low ? b.raw('add', high, low, 0, undefined) : high;
+  } else {
+    const scaled = den === 1n ? q! : b.raw('add', b.raw('mul', q!, b.ringConst(den), 0, undefined), coarse(b.raw('mul', r, b.ringConst(den), 0, undefined), num, rBound * Number(den)).q, 0, undefined);
+    out = truncate(scaled, -e);
   }
-  return b.retype(truncate(q!, -e), outFrac, resultBound);
-}
-
-function roundDiv(n: bigint, d: bigint): bigint {
-  const q = n / d;
-  const r = n - q * d;
-  const abs = (v: bigint): bigint => (v < 0n ? -v : v);
-  return 2n * abs(r) >= abs(d) ? q + ((n < 0n) !== (d < 0n) ? -1n : 1n) : q;
+  if (p < 0) out = b.raw('sub', b.ringConst(0n), out, 0, undefined);
+  return b.retype(out, outFrac, resultBound);
 }
 
 /** p = num / den exactly (den a power of two): every finite double is one. */
@@ -135,6 +164,7 @@ function exactRatio(p: number): [bigint, bigint] {
   return [BigInt(x), den];
 }
 
+
 /** a / b for secret fixed-point a and b (same length, or scalars). See the module comment. */
 export function divSecret(a: Value, b: Value): Value {
   const k = a.builder;
@@ -142,7 +172,7 @@ export function divSecret(a: Value, b: Value): Value {
   k.tally('division', L);
   const F = NEWTON_BITS;
   const K = Math.max(F + 1, b.bound === undefined ? DEFAULT_DIVISOR_BITS : bitLength(b.bound) + 1);
-  if (K > 61) throw new RangeError(`division: the divisor's range (2^${K} in ring units) is too wide; declare smaller input ranges`);
+  if (K > 61) k.failHere('div', `the divisor's range (2^${K} in ring units) is too wide; declare smaller input ranges`);
   const one = k.ringConst(1n);
   const c = (v: bigint): Value => k.ringConst(v);
   // |b| and its sign.
@@ -180,10 +210,10 @@ export function sqrtFixed(x: Value): Value {
   b.tally('square root', x.length);
   const f = b.fracBits;
   const up = 2 * f - x.frac;
-  if (up < 0) throw new RangeError(`sqrt: ${x.frac} fractional bits are more than ${2 * f}`);
+  if (up < 0) b.failHere('sqrt', `${x.frac} fractional bits are more than ${2 * f}`);
   const boundX = x.bound === undefined ? 1n << 62n : x.bound << BigInt(up);
   if (boundX > 1n << 62n) {
-    throw new RangeError(`sqrt: the operand may reach 2^${log2(boundX) - 2 * f} (real), above the 2^${62 - 2 * f} limit`);
+    b.failHere('sqrt', `the operand may reach 2^${(Math.log2(Number(boundX)) - 2 * f).toFixed(1)} (real), above the 2^${62 - 2 * f} limit: declare a smaller input range`);
   }
   // X = x · 2^(2f − frac), so that sqrt(X) = sqrt(x) · 2^f.
   const X = up === 0 ? x : b.raw('mul', x, b.ringConst(1n << BigInt(up)), 0, undefined);

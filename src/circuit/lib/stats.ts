@@ -33,7 +33,7 @@ function fixedOf(v: Value): Value {
 }
 
 function nonEmpty(what: string, v: Value): void {
-  if (v.length === 0) throw new RangeError(`${what}: the vector is empty`);
+  if (v.length === 0) v.builder.failHere(what, 'the vector is empty');
 }
 
 /** Σ v. */
@@ -97,7 +97,7 @@ function covBound(x: Value, y: Value): bigint | undefined {
 
 /** Population covariance, fixed point. */
 export function covariance(x: Value, y: Value): Value {
-  if (x.length !== y.length) throw new RangeError(`covariance: ${x.length} and ${y.length} elements`);
+  if (x.length !== y.length) x.builder.failHere('covariance', `${x.length} and ${y.length} elements`);
   nonEmpty('covariance', x);
   const { total, frac } = centredProducts(x, y);
   const cov = divPublic(x.builder.retype(total, frac, total.bound), x.length, x.builder.fracBits);
@@ -116,9 +116,9 @@ export function correlation(x: Value, y: Value): Value {
  */
 export function histogram(v: Value, edges: readonly number[]): Value {
   const b = v.builder;
-  if (edges.length < 2) throw new RangeError('histogram: expected at least two bucket edges');
+  if (edges.length < 2) b.failHere('histogram', 'expected at least two bucket edges');
   for (let i = 1; i < edges.length; i++) {
-    if (!(edges[i] > edges[i - 1])) throw new RangeError(`histogram: edges must increase, got ${edges[i - 1]} then ${edges[i]}`);
+    if (!(edges[i] > edges[i - 1])) b.failHere('histogram', `edges must increase, got ${edges[i - 1]} then ${edges[i]}`);
   }
   const n = v.length;
   // below_i = Σ [v < e_i]; bucket i holds below_{i+1} − below_i.
@@ -135,7 +135,7 @@ export function sort(v: Value): Value {
 
 /** The element of rank k (0-based) of `v`, as a scalar. */
 export function kth(v: Value, k: number): Value {
-  if (!Number.isInteger(k) || k < 0 || k >= v.length) throw new RangeError(`kth: rank ${k} outside 0..${v.length - 1}`);
+  if (!Number.isInteger(k) || k < 0 || k >= v.length) v.builder.failHere('kth', `rank ${k} outside 0..${v.length - 1}`);
   return sortNetwork(v, [k]).get(k);
 }
 
@@ -148,14 +148,14 @@ export function median(v: Value): Value {
 /** The p-th percentile (0 ≤ p ≤ 100), lower nearest rank: the element of rank ⌊p·(n − 1)/100⌋. */
 export function percentile(v: Value, p: number): Value {
   nonEmpty('percentile', v);
-  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile: p must be in [0, 100], got ${p}`);
+  if (!(p >= 0 && p <= 100)) v.builder.failHere('percentile', `p must be in [0, 100], got ${p}`);
   return kth(v, Math.floor((p * (v.length - 1)) / 100));
 }
 
 /** The k largest elements, largest first. */
 export function topK(v: Value, k: number): Value {
   const n = v.length;
-  if (!Number.isInteger(k) || k < 1 || k > n) throw new RangeError(`topK: k must be in 1..${n}, got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k > n) v.builder.failHere('topK', `k must be in 1..${n}, got ${k}`);
   const wanted = Array.from({ length: k }, (_, i) => n - 1 - i);
   return v.builder.primGather(sortNetwork(v, wanted), wanted);
 }
@@ -167,10 +167,10 @@ export function topK(v: Value, k: number): Value {
  * well-conditioned data with |values| ≤ 100 (README).
  */
 export function ols(y: Operand, xs: readonly Value[]): Value {
-  if (xs.length < 1 || xs.length > 2) throw new RangeError(`ols: supports one or two regressors, got ${xs.length}`);
   const Y = y as Value;
   const b = Y.builder;
-  for (const x of xs) if (x.length !== Y.length) throw new RangeError(`ols: regressor of ${x.length} rows, y of ${Y.length}`);
+  if (xs.length < 1 || xs.length > 2) b.failHere('ols', `supports one or two regressors, got ${xs.length}`);
+  for (const x of xs) if (x.length !== Y.length) b.failHere('ols', `regressor of ${x.length} rows, y of ${Y.length}`);
   const my = mean(Y);
   const means = xs.map(mean);
   let slopes: Value;
