@@ -3,12 +3,15 @@
 // (extra computing parties without inputs join the federation).
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { mean as mMean } from 'mathjs';
 import { compileFile } from '../../src/compiler/load.ts';
+import type { Plan } from '../../src/compiler/plan.ts';
 import { runLocal } from '../../src/protocol/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { shapesOf, type RawInputs } from '../../src/protocol/inputs.ts';
 import { M64, signed } from '../helpers.ts';
 import { suiteFor, SECURITY_LEVELS } from '../../src/protocol/suites.ts';
+import { AGE_EDGES, histogramRef, lowerMedian, maxRef, olsRef, stdRef, uniform, type Uniform } from './reference.ts';
 
 const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
 const vec = (max = 12) => fc.array(fc.oneof(fc.bigInt({ min: -1000n, max: 1000n }), int64), { maxLength: max });
@@ -16,9 +19,17 @@ const asRaw = (xs: bigint[]) => xs.map((x) => (x >= -(2n ** 53n) && x <= 2n ** 5
 const wrap = (x: bigint) => signed(x & M64);
 const json = (x: bigint) => (x >= -(2n ** 53n) && x <= 2n ** 53n ? Number(x) : x.toString());
 
+/** max.ts's declared limit on |bid| (its BID_LIMIT). */
+const BID = 4_000_000_000_000_000_000n;
+
 let suite = suiteFor('semi-honest');
+const plans = new Map<string, Promise<Plan>>();
 async function run(file: string, raw: RawInputs, parties?: string[]) {
-  const { plan } = await compileFile(file, shapesOf(raw));
+  // One compilation per circuit and shape, shared by both suites and every party count.
+  const shapes = shapesOf(raw);
+  const key = `${file} ${JSON.stringify([...shapes])}`;
+  if (!plans.has(key)) plans.set(key, compileFile(file, shapes).then((c) => c.plan));
+  const plan = await plans.get(key)!;
   const res = await runLocal(plan, raw, { suite, ...(parties ? { parties } : {}) });
   return formatOutputs(plan, res.analyst, 'analyst');
 }
@@ -108,5 +119,261 @@ describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (security) => {
     const m = await run('circuits/moments.ts', ex('moments'));
     expect(m).toMatchObject({ count: 9, sum: 402, sumOfSquares: 18826 });
     expect(await run('circuits/power.ts', ex('power'))).toEqual({ y: [0, 1, 1, 0, json(signed(3n ** 1024n & M64))] });
+  });
+
+
+  it('the shipped example inputs of the statistics circuits match their references', async () => {
+    const { readFileSync } = await import('node:fs');
+    const ex = (name: string) => JSON.parse(readFileSync(`circuits/${name}.inputs.json`, 'utf8')) as Record<string, Record<string, number[]>>;
+    const h = ex('histogram');
+    expect(await run('circuits/histogram.ts', h)).toEqual({ counts: histogramRef([...h.p1.age, ...h.p2.age, ...h.p3.age]) });
+    expect(await run('circuits/max.ts', ex('max'))).toEqual({ max: 455, winner: 1 });
+    const m = ex('mean-fixed');
+    const all = [...m.p1.v, ...m.p2.v, ...m.p3.v];
+    const ms = await run('circuits/mean-fixed.ts', m);
+    expect(Math.abs((ms.mean as number) - (mMean(all) as number))).toBeLessThanOrEqual(1e-3);
+    expect(Math.abs((ms.stddev as number) - stdRef(all))).toBeLessThanOrEqual(1e-3);
+    const d = ex('median');
+    expect(await run('circuits/median.ts', d)).toEqual({ median: lowerMedian([...d.p1.v, ...d.p2.v]) });
+    const l = ex('linreg');
+    const want = olsRef(l.p1.x1, l.p1.x2, l.p2.y);
+    ((await run('circuits/linreg.ts', l)).beta as number[]).forEach((g, i) => expect(Math.abs(g - want[i])).toBeLessThanOrEqual(1e-2 * Math.abs(want[i])));
+  });
+
+  // ---- the statistics circuits (issue 6): plaintext references and the issue's error bounds ----
+
+  describe('histogram.ts: counts per age bucket [0,18) [18,30) [30,45) [45,65) [65,121)', () => {
+    const ages = (max = 12) => fc.array(fc.oneof(fc.integer({ min: 0, max: 120 }), fc.constantFrom(...AGE_EDGES)), { maxLength: max });
+    const hist = async (a: number[], b: number[], c: number[], parties?: string[]) =>
+      run('circuits/histogram.ts', { p1: { age: a }, p2: { age: b }, p3: { age: c } }, parties);
+
+    it('random ages 0..120 (some on the edges), 3 and 5 parties', async () => {
+      await fc.assert(
+        fc.asyncProperty(ages(), ages(), ages(), fc.constantFrom(3, 3, 5), async (a, b, c, n) => {
+          expect(await hist(a, b, c, extra(['p1', 'p2', 'p3'], n))).toEqual({ counts: histogramRef([...a, ...b, ...c]) });
+        }),
+        { numRuns: 10, seed: 61 },
+      );
+    });
+
+    it('ages exactly on and next to every edge: 0, 17, 18, 29, 30, 44, 45, 64, 65, 120', async () => {
+      expect(await hist([0, 17, 18], [29, 30, 44, 45], [64, 65, 120])).toEqual({ counts: [2, 2, 2, 2, 2] });
+      expect(await hist([17, 29, 44, 64, 120], [], [0, 18, 30, 45, 65])).toEqual({ counts: [2, 2, 2, 2, 2] });
+    });
+
+    it('empty buckets, a party with an empty vector, every vector empty', async () => {
+      expect(await hist([30, 31, 44], [], [40])).toEqual({ counts: [0, 0, 4, 0, 0] });
+      expect(await hist([], [120, 65], [0])).toEqual({ counts: [1, 0, 0, 0, 2] });
+      expect(await hist([], [], [])).toEqual({ counts: [0, 0, 0, 0, 0] });
+    });
+
+    it('an age outside 0..120 is refused, not counted', async () => {
+      await expect(hist([121], [1], [2])).rejects.toThrow(/outside the declared range/);
+      await expect(hist([1], [-1], [2])).rejects.toThrow(/outside the declared range/);
+    });
+  });
+
+  describe('max.ts: the highest bid and its party (the lowest party number on a tie)', () => {
+    // The circuit declares |bid| ≤ 4·10^18 (< 2^62, where comparisons are exact). Small bids make ties likely.
+    const bid = fc.oneof(fc.bigInt({ min: -6n, max: 6n }), fc.bigInt({ min: -BID, max: BID }));
+    const bids = fc.array(bid, { minLength: 1, maxLength: 8 });
+    const auction = async (a: bigint[], b: bigint[], c: bigint[], parties?: string[]) =>
+      run('circuits/max.ts', { p1: { bid: asRaw(a) }, p2: { bid: asRaw(b) }, p3: { bid: asRaw(c) } }, parties);
+
+    it('random bids, ties likely, 3 and 5 parties', async () => {
+      await fc.assert(
+        fc.asyncProperty(bids, bids, bids, fc.constantFrom(3, 3, 5), async (a, b, c, n) => {
+          const want = maxRef([a, b, c]);
+          expect(await auction(a, b, c, extra(['p1', 'p2', 'p3'], n))).toEqual({ max: json(want.max), winner: want.winner });
+        }),
+        { numRuns: 15, seed: 62 },
+      );
+    });
+
+    it('ties across parties go to the lowest party number', async () => {
+      expect(await auction([5n, 10n], [10n], [10n, 3n])).toEqual({ max: 10, winner: 1 });
+      expect(await auction([1n], [7n, 7n], [7n])).toEqual({ max: 7, winner: 2 });
+      expect(await auction([-3n], [2n], [9n, 9n])).toEqual({ max: 9, winner: 3 });
+      expect(await auction([4n, 4n], [4n, 4n], [4n, 4n])).toEqual({ max: 4, winner: 1 });
+      expect(await auction([1n, 2n, 3n], [3n, 2n, 1n], [0n])).toEqual({ max: 3, winner: 1 });
+      expect(await auction([0n], [BID, 1n], [BID])).toEqual({ max: json(BID), winner: 2 });
+    });
+
+    it('negative bids, a single bid per party, bids at the declared limits ±4·10^18', async () => {
+      expect(await auction([-5n, -9n], [-4n], [-100n])).toEqual({ max: -4, winner: 2 });
+      expect(await auction([-1n], [-1n], [-1n])).toEqual({ max: -1, winner: 1 });
+      expect(await auction([3n], [1n], [2n])).toEqual({ max: 3, winner: 1 });
+      expect(await auction([-BID], [BID], [0n])).toEqual({ max: json(BID), winner: 2 });
+      expect(await auction([-BID], [-BID + 1n], [-BID])).toEqual({ max: json(-BID + 1n), winner: 2 });
+      expect(await auction([-BID, -BID], [-BID], [-BID])).toEqual({ max: json(-BID), winner: 1 });
+    });
+
+    it('a party without a bid, or a bid beyond ±4·10^18 (where a − b could wrap), is refused', async () => {
+      await expect(auction([1n], [], [2n])).rejects.toThrow(/p2\.bid is empty/);
+      // 2^63 − 1 against −2^63 would wrap and report 0 for p3 if these were let in.
+      await expect(auction([(1n << 63n) - 1n], [-(1n << 63n)], [0n])).rejects.toThrow(/outside the declared range/);
+      await expect(auction([1n], [BID + 1000n], [0n])).rejects.toThrow(/outside the declared range/);
+    });
+  });
+
+  describe('mean-fixed.ts: mean and population stddev, |v| ≤ 10^4, absolute error ≤ 10^-3', () => {
+    const value = fc.oneof(
+      fc.double({ min: -1e4, max: 1e4, noNaN: true }),
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom(-1e4, 1e4, 9999.999, -0.001),
+    );
+    const meanStd = async (a: number[], b: number[], c: number[], parties?: string[]) =>
+      run('circuits/mean-fixed.ts', { p1: { v: a }, p2: { v: b }, p3: { v: c } }, parties);
+    const check = (out: Record<string, unknown>, all: number[]) => {
+      expect(Math.abs((out.mean as number) - (mMean(all) as number)), `mean of ${all.length}`).toBeLessThanOrEqual(1e-3);
+      expect(Math.abs((out.stddev as number) - stdRef(all)), `stddev of ${all.length}`).toBeLessThanOrEqual(1e-3);
+    };
+
+    it('random values in [-10^4, 10^4], 3 and 5 parties', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(value, { minLength: 1, maxLength: 10 }), fc.array(value, { maxLength: 10 }), fc.array(value, { maxLength: 10 }), fc.constantFrom(3, 3, 5), async (a, b, c, n) => {
+          check(await meanStd(a, b, c, extra(['p1', 'p2', 'p3'], n)), [...a, ...b, ...c]);
+        }),
+        { numRuns: 10, seed: 63 },
+      );
+    });
+
+    it('a small spread on a large offset (stddev ~10^-3 next to 10^4)', async () => {
+      const a = [9999.998, 9999.999, 10000];
+      const b = [9999.9985, 9999.9995];
+      const c = [9999.997];
+      check(await meanStd(a, b, c), [...a, ...b, ...c]);
+    });
+
+    it('all equal (stddev 0), ±10^4, negative values, one element', async () => {
+      const cases: [number[], number[], number[]][] = [
+        [[42.5, 42.5], [42.5], [42.5, 42.5, 42.5]],
+        [[-1e4, -1e4], [-1e4], [-1e4]],
+        [[1e4, -1e4], [1e4], [-1e4]],
+        [[1e4, 1e4, 1e4], [1e4], []],
+        [[-0.5, -12.25, -3], [-9999.5], [-7]],
+        [[-2.75], [], []],
+        [[], [], [0.001]],
+      ];
+      for (const [a, b, c] of cases) {
+        const out = await meanStd(a, b, c);
+        check(out, [...a, ...b, ...c]);
+        if (new Set([...a, ...b, ...c]).size === 1) expect(out.stddev).toBeLessThanOrEqual(1e-3);
+      }
+    });
+
+    it('values outside ±10^4 are refused; no values at all is refused', async () => {
+      await expect(meanStd([10000.5], [], [])).rejects.toThrow(/outside the declared range/);
+      await expect(meanStd([], [], [])).rejects.toThrow(/empty/);
+    });
+  });
+
+  describe('median.ts: the lower median of the union, |v| ≤ 10^4, absolute error ≤ 10^-3', () => {
+    const value = fc.oneof(fc.double({ min: -1e4, max: 1e4, noNaN: true }), fc.integer({ min: -3, max: 3 }), fc.constantFrom(-1e4, 1e4));
+    const med = async (a: number[], b: number[], parties?: string[]) => run('circuits/median.ts', { p1: { v: a }, p2: { v: b } }, parties);
+    const check = async (a: number[], b: number[], parties?: string[]) => {
+      const out = await med(a, b, parties);
+      expect(Math.abs((out.median as number) - lowerMedian([...a, ...b])), `median of ${JSON.stringify([a, b])}`).toBeLessThanOrEqual(1e-3);
+    };
+
+    it('random values, even and odd totals, duplicates likely, 2 and 3 parties', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(value, { maxLength: 12 }), fc.array(value, { maxLength: 12 }), fc.constantFrom(2, 2, 3), async (a, b, n) => {
+          fc.pre(a.length + b.length > 0);
+          await check(a, b, extra(['p1', 'p2'], n));
+        }),
+        { numRuns: 12, seed: 64 },
+      );
+    });
+
+    it('even and odd totals, duplicates, negatives, ±10^4, one party empty', async () => {
+      await check([1, 2, 3], [4]); // even: the lower of the middle two, 2
+      await check([4, 3], [2, 1, 5]); // odd: 3
+      await check([2, 2, 2], [2, 7]);
+      await check([5, 5, 1], [5, 1, 1]);
+      await check([-3.5, -0.25], [-7, -1e4]);
+      await check([1e4, -1e4], [1e4, -1e4]);
+      await check([1e4, 1e4], [1e4]);
+      await check([-1e4], []);
+      await check([], [0.5, -0.5, 0.25]);
+      await check([0.001, 0.002], [0.0015]);
+      await check([9999.9999, 9999.9998], [-9999.9999, 9999.9997]);
+    });
+
+    it('no values at all is refused', async () => {
+      await expect(med([], [])).rejects.toThrow(/empty/);
+    });
+  });
+
+  describe('linreg.ts: OLS [intercept, b1, b2], relative error ≤ 10^-2', () => {
+    const reg = async (x1: number[], x2: number[], y: number[], parties?: string[]) =>
+      (await run('circuits/linreg.ts', { p1: { x1, x2 }, p2: { y } }, parties)).beta as number[];
+    const check = async (x1: number[], x2: number[], y: number[], parties?: string[], want = olsRef(x1, x2, y)) => {
+      const got = await reg(x1, x2, y, parties);
+      got.forEach((g, i) => expect(Math.abs(g - want[i]), `beta[${i}]: got ${g}, want ${want[i]} (all: ${got})`).toBeLessThanOrEqual(1e-2 * Math.abs(want[i])));
+    };
+    // The regressors come from a seeded uniform generator, not from fast-check's values
+    // directly: its bias towards 0 and equal values makes X'X singular, and the issue asks for
+    // well-conditioned data (independent uniform columns are).
+    const design = (u: Uniform, rows: number, s: number, shift = 0) => [0, 1].map(() => Array.from({ length: rows }, () => shift + u(-s, s)));
+
+    it('exact linear data y = 3 − 2·x1 + 0.5·x2: beta = [3, −2, 0.5]', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 6, max: 14 }), fc.integer(), async (rows, seed) => {
+          const u = uniform(seed);
+          // Spread 1..30 keeps |y| ≤ 3 + 60 + 15 < 100.
+          const [x1, x2] = design(u, rows, u(1, 30));
+          await check(x1, x2, x1.map((a, i) => 3 - 2 * a + 0.5 * x2[i]), undefined, [3, -2, 0.5]);
+        }),
+        { numRuns: 6, seed: 65 },
+      );
+      // The example's shape: an integer grid.
+      const x1 = [1, 2, 3, 4, 5, 6, 7, 8];
+      const x2 = [2, -1, 0.5, 3, 1, -2, 4, 0];
+      await check(x1, x2, x1.map((a, i) => 3 - 2 * a + 0.5 * x2[i]), undefined, [3, -2, 0.5]);
+    });
+
+    it('noisy data, random coefficients of either sign, |values| ≤ 100, 2, 3 and 5 parties', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 8, max: 16 }), fc.integer(), fc.constantFrom(2, 2, 3, 5), async (rows, seed, n) => {
+          const u = uniform(seed);
+          const s = Math.exp(u(0, Math.log(100))); // spread 1..100, log-uniform
+          const [x1, x2] = design(u, rows, s);
+          const sign = () => (u(0, 1) < 0.5 ? -1 : 1);
+          // |b0| ≤ 20 and |bj| ≤ 35/s keep |y| ≤ 20 + 35 + 35 + 1 < 100.
+          const [b0, b1, b2] = [sign() * u(2, 20), (sign() * u(4, 35)) / s, (sign() * u(4, 35)) / s];
+          const y = x1.map((a, i) => b0 + b1 * a + b2 * x2[i] + u(-1, 1));
+          await check(x1, x2, y, extra(['p1', 'p2'], n));
+        }),
+        { numRuns: 8, seed: 66 },
+      );
+    });
+
+    // KNOWN BUG (reported; src/circuit/lib/stats.ts `ols`): the covariances and Cramer's
+    // determinant are kept at 16 fractional bits, so for regressors with a small spread the
+    // determinant (~ var(x1)·var(x2)) underflows: with |x| ≤ 0.1 it is ~10^-5 < 2^-16 and the
+    // slopes come out as exactly 0 (got [2.991, 0, 0]); with |x| ≤ 0.5 the relative error is
+    // ~2·10^-3, with |x| ≤ 0.3 ~3·10^-2. Remove `.fails` once ols keeps enough precision.
+    it.fails('BUG: well-conditioned regressors with a small spread (|x| ≤ 0.1)', async () => {
+      const x1 = [0.01, -0.02, 0.03, 0.05, -0.04, 0.08, -0.06, 0.02, 0.07, -0.09];
+      const x2 = [0.03, 0.06, -0.05, 0.01, -0.08, 0.02, 0.09, -0.03, -0.07, 0.04];
+      await check(x1, x2, x1.map((a, i) => 3 - 2 * a + 0.5 * x2[i]), undefined, [3, -2, 0.5]);
+    });
+
+    it('negative coefficients, and regressors away from zero', async () => {
+      const x1 = [10, 12, 15, 11, 19, 14, 17, 13, 16, 18];
+      const x2 = [-20, -35, -28, -22, -40, -31, -26, -38, -24, -33];
+      await check(x1, x2, x1.map((a, i) => -5 - 1.5 * a - 0.75 * x2[i]), undefined, [-5, -1.5, -0.75]);
+      const noise = [0.3, -0.2, 0.1, -0.4, 0.25, 0, -0.1, 0.35, -0.3, 0.15];
+      await check(x1, x2, x1.map((a, i) => -5 - 1.5 * a - 0.75 * x2[i] + noise[i]));
+    });
+
+    it('values at the range limits ±100', async () => {
+      const x1 = [-100, 100, -100, 100, 0, 50, -50, 100, -100, 25];
+      const x2 = [100, 100, -100, -100, 0, -75, 60, 20, -20, 100];
+      await check(x1, x2, x1.map((a, i) => 3 - 0.5 * a + 0.4 * x2[i]), undefined, [3, -0.5, 0.4]);
+      const y = [100, -100, 99.5, -99.5, 0, 12.25, -100, 100, 3, -7];
+      await check(x1, x2, y);
+    });
   });
 });
