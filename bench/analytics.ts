@@ -157,7 +157,9 @@ export async function runAnalyticsBench(opts: AnalyticsOptions): Promise<Analyti
   const rows: AnalyticsRow[] = [];
   for (const c of cases(opts.quick)) {
     const loaded: LoadedCircuit = c.file ? await loadCircuit(c.file) : { definition: c.definition!, file: c.name };
-    const elements = Object.values(c.inputs).reduce((t, m) => t + Object.values(m).reduce((u, v) => u + (Array.isArray(v) ? v.length : 1), 0), 0);
+    const elements = Object.values(c.inputs)
+      .flatMap((m) => Object.values(m))
+      .reduce((t: number, v) => t + (Array.isArray(v) ? v.length : 1), 0);
     await withEmbeddedFederation({ parties: c.parties, inputs: c.inputs }, async (target) => {
       for (const security of opts.securities) {
         opts.progress(`analytics: ${c.name} (${elements} input elements), ${security}`);
