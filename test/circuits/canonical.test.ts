@@ -349,12 +349,9 @@ describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (security) => {
       );
     });
 
-    // KNOWN BUG (reported; src/circuit/lib/stats.ts `ols`): the covariances and Cramer's
-    // determinant are kept at 16 fractional bits, so for regressors with a small spread the
-    // determinant (~ var(x1)·var(x2)) underflows: with |x| ≤ 0.1 it is ~10^-5 < 2^-16 and the
-    // slopes come out as exactly 0 (got [2.991, 0, 0]); with |x| ≤ 0.5 the relative error is
-    // ~2·10^-3, with |x| ≤ 0.3 ~3·10^-2. Remove `.fails` once ols keeps enough precision.
-    it.fails('BUG: well-conditioned regressors with a small spread (|x| ≤ 0.1)', async () => {
+    // Small spreads keep full precision: ols normalises the cross sums by a secret power of
+    // two before Cramer's rule (at 16 fractional bits the determinant here would be ~10^-5).
+    it('well-conditioned regressors with a small spread (|x| ≤ 0.1)', async () => {
       const x1 = [0.01, -0.02, 0.03, 0.05, -0.04, 0.08, -0.06, 0.02, 0.07, -0.09];
       const x2 = [0.03, 0.06, -0.05, 0.01, -0.08, 0.02, 0.09, -0.03, -0.07, 0.04];
       await check(x1, x2, x1.map((a, i) => 3 - 2 * a + 0.5 * x2[i]), undefined, [3, -2, 0.5]);

@@ -165,6 +165,24 @@ function exactRatio(p: number): [bigint, bigint] {
 }
 
 
+/**
+ * For 1 ≤ x < 2^K (elementwise, secret): v = 2^(K−1−i) where 2^i ≤ x < 2^(i+1), so that
+ * x·v ∈ [2^(K−1), 2^K). K comparisons of x with the powers of two, in one batch; x = 0
+ * gives v = 0.
+ */
+export function normaliser(x: Value, K: number): Value {
+  const k = x.builder;
+  const L = x.length;
+  const one = k.ringConst(1n);
+  // lt_i = [x < 2^i], i = 0 … K−1, as one comparison over K·L elements.
+  const shifted = k.concat(Array.from({ length: K }, (_, i) => k.raw('sub', x, k.ringConst(1n << BigInt(i)), 0, undefined)));
+  const lt = lessThanZero(shifted);
+  // v = 1 − 2^(K−1)·lt_0 + Σ_{j≥1} 2^(K−1−j)·lt_j (the powers telescope to 2^(K−1−i)).
+  const reversed = k.primGather(lt, Array.from({ length: K - 1 }, (_, t) => K - 1 - t), L);
+  const top = k.raw('mul', k.primGather(lt, [0], L), k.ringConst(1n << BigInt(K - 1)), 0, undefined);
+  return k.raw('sub', k.raw('add', k.primPack(reversed, K - 1), one, 0, undefined), top, 0, 1n << BigInt(K));
+}
+
 /** a / b for secret fixed-point a and b (same length, or scalars). See the module comment. */
 export function divSecret(a: Value, b: Value): Value {
   const k = a.builder;
@@ -179,12 +197,7 @@ export function divSecret(a: Value, b: Value): Value {
   const negative = lessThanZero(b);
   const sign = k.raw('sub', one, k.raw('mul', negative, c(2n), 0, 2n), 0, 1n);
   const absB = k.raw('mul', b, sign, 0, b.bound);
-  // lt_i = [|b| < 2^i], i = 0 … K−1, as one comparison over K·L elements.
-  const shifted = k.concat(Array.from({ length: K }, (_, i) => k.raw('sub', absB, c(1n << BigInt(i)), 0, undefined)));
-  const lt = lessThanZero(shifted);
-  // v = 2^(K−1−i) for 2^i ≤ |b| < 2^(i+1): v = 1 − 2^(K−1)·lt_0 + Σ_{j≥1} 2^(K−1−j)·lt_j.
-  const reversed = k.primGather(lt, Array.from({ length: K - 1 }, (_, t) => K - 1 - t), L);
-  const v = k.raw('sub', k.raw('add', k.primPack(reversed, K - 1), one, 0, undefined), k.raw('mul', k.primGather(lt, [0], L), c(1n << BigInt(K - 1)), 0, undefined), 0, undefined);
+  const v = normaliser(absB, K);
   const vB = k.raw('mul', absB, v, 0, 1n << BigInt(K));
   const vA = k.raw('mul', a, v, 0, undefined);
   // d ∈ [½, 1) with F fractional bits, then Newton for w ≈ 1/d.
