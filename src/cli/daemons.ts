@@ -31,6 +31,20 @@ function serveUntilSignal(log: Logger, close: () => Promise<void>): Promise<void
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // A daemon an embedded federation started goes when its parent goes, however it ended
+    // (a killed `mpc run` cannot stop its children itself).
+    const parent = Number(process.env.MPC_PARENT_PID);
+    if (Number.isSafeInteger(parent) && parent > 1) {
+      const watch = setInterval(() => {
+        try {
+          process.kill(parent, 0);
+        } catch {
+          clearInterval(watch);
+          stop('parent exited');
+        }
+      }, 1000);
+      watch.unref();
+    }
   });
 }
 

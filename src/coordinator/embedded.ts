@@ -96,7 +96,7 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');
-      const child = spawn(process.execPath, [MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
+      const child = spawn(process.execPath, [MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env, MPC_PARENT_PID: String(process.pid) } });
       closeSync(fd);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       return { name, child, log, exited };
