@@ -364,10 +364,12 @@ export async function withLanFederation<T>(net: LanNetwork, spec: LanFederationS
     });
     editJson(join(dir, 'cluster.json'), readdressAll);
 
+    // MPC_PARENT_PID: the daemons stop when the bench process is gone, however it ended
+    // (`ip netns exec` replaces itself with node, so the bench is their parent).
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');
-      const child = spawn('ip', ['netns', 'exec', net.netns(name), process.execPath, MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, MPC_THREADS: String(spec.threads) } });
+      const child = spawn('ip', ['netns', 'exec', net.netns(name), process.execPath, MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, MPC_THREADS: String(spec.threads), MPC_PARENT_PID: String(process.pid) } });
       closeSync(fd);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       return { name, child, log, exited };
