@@ -160,8 +160,10 @@ export async function runAnalyticsBench(opts: AnalyticsOptions): Promise<Analyti
     const elements = Object.values(c.inputs)
       .flatMap((m) => Object.values(m))
       .reduce((t: number, v) => t + (Array.isArray(v) ? v.length : 1), 0);
+    // --quick keeps to a minute: both modes for the comparison rows, semi-honest for the circuits.
+    const securities = opts.quick && !c.name.startsWith('compare') ? opts.securities.filter((s) => s === 'semi-honest') : opts.securities;
     await withEmbeddedFederation({ parties: c.parties, inputs: c.inputs }, async (target) => {
-      for (const security of opts.securities) {
+      for (const security of securities) {
         opts.progress(`analytics: ${c.name} (${elements} input elements), ${security}`);
         const row: AnalyticsRow = {
           name: c.name, security, parties: c.parties.length, elements, comparisons: 0, multiplications: 0, rounds: 0, seconds: 0,

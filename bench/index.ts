@@ -36,6 +36,7 @@ import { runLocal } from '../src/protocol/local.ts';
 import { suiteFor, type SecurityLevel } from '../src/protocol/suites.ts';
 import { formatRows, runKernelBench, type Row as KernelRow } from './kernels.ts';
 import { measureTlsBaseline, measureTlsBaselineInNetns, type Baseline } from './baseline.ts';
+import { formatAnalyticsRows, runAnalyticsBench, type AnalyticsRow } from './analytics.ts';
 import { fmtCount, loopback, runNetworkBench, type BenchRowKey, type NetConfig, type NetTarget, type NetworkRow } from './network.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 import { isNetName, lanPreflight, NET_PROFILES, setUpLan, withLanFederation, type NetName, type Preflight } from './netns.ts';
@@ -281,7 +282,9 @@ async function main(): Promise<void> {
   });
   const quick = values.quick === true;
   const only = values.only;
-  if (only !== undefined && only !== 'network' && only !== 'kernels') throw new UsageError(`--only: expected network or kernels, got ${JSON.stringify(only)}`);
+  if (only !== undefined && only !== 'network' && only !== 'kernels' && only !== 'analytics') {
+    throw new UsageError(`--only: expected network, kernels or analytics, got ${JSON.stringify(only)}`);
+  }
   const nets = [...new Set(values.net!.split(',').map((n) => n.trim()).filter(Boolean))];
   const badNet = nets.find((n) => !isNetName(n));
   if (badNet !== undefined || nets.length === 0) throw new UsageError(`--net: expected loopback, lan or lan10g (comma-separated for several), got ${JSON.stringify(values.net)}`);
@@ -289,7 +292,9 @@ async function main(): Promise<void> {
   const lanNames = netNames.filter((n) => n !== 'loopback');
   // The kernel rows do not depend on the network: a LAN-only run skips them.
   const doKernels = only === 'kernels' || (only !== 'network' && netNames.includes('loopback'));
-  const doNetwork = only !== 'kernels';
+  const doNetwork = only !== 'kernels' && only !== 'analytics';
+  // Issue 6's rows (comparisons per second, the canonical analytics circuits) run on loopback.
+  const doAnalytics = (only === undefined || only === 'analytics') && netNames.includes('loopback');
   const jsonFile = values.json ?? `bench/results/latest${lanNames.map((n) => `-${n}`).join('')}.json`;
   const svgFile = join(dirname(jsonFile), `${basename(jsonFile, extname(jsonFile))}.svg`);
 
@@ -407,7 +412,17 @@ async function main(): Promise<void> {
     }
   }
 
-  if (kernels === null && rows.length === 0) {
+  let analytics: AnalyticsRow[] | null = null;
+  if (doAnalytics) {
+    progress('analytics: comparisons and the canonical statistics circuits, end to end over real nodes');
+    analytics = await runAnalyticsBench({ quick, securities: ['semi-honest', 'malicious'], progress });
+    console.log('\nAnalytics (end to end over real nodes on loopback: input sharing, dealer preprocessing, online phase, output;');
+    console.log('error = largest deviation from the plaintext reference, bound = the issue\'s stated error; linreg relative):\n');
+    console.log(formatAnalyticsRows(analytics));
+    if (analytics.some((r) => !r.ok)) failed = true;
+  }
+
+  if (kernels === null && rows.length === 0 && analytics === null) {
     // Nothing measured (every profile skipped): no file to write.
     console.log(`nothing measured; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return;
@@ -428,6 +443,7 @@ async function main(): Promise<void> {
         kernels,
         inProcess,
         rows: doNetwork ? rows : null,
+        analytics,
         references: { mpSpdz: MP_SPDZ },
         notes,
       },
