@@ -546,21 +546,22 @@ export class CircuitBuilder {
    * or secret vector of the same length, `arg` is payload[position] instead of the position.
    */
   argmax(a: Operand, payload?: Operand): { max: Value; arg: Value } {
-    const site = callSite();
-    const v = this.vectorOperand('argmax', a);
-    const p = payload === undefined ? this.operand('argmax', Array.from({ length: v.length }, (_, i) => i), site) : this.operand('argmax', payload, site, this.naturalFrac(payload));
-    if (p.length !== v.length) this.fail('argmax', `payload has ${p.length} elements, the vector ${v.length}`, site);
-    const r = reduceBest(v, 'max', p);
-    return { max: r.value, arg: r.payload! };
+    const r = this.best('argmax', 'max', a, payload);
+    return { max: r.value, arg: r.arg };
   }
   /** The smallest element and its position (the first one on ties), like `argmax`. */
   argmin(a: Operand, payload?: Operand): { min: Value; arg: Value } {
+    const r = this.best('argmin', 'min', a, payload);
+    return { min: r.value, arg: r.arg };
+  }
+
+  private best(op: string, kind: 'max' | 'min', a: Operand, payload: Operand | undefined): { value: Value; arg: Value } {
     const site = callSite();
-    const v = this.vectorOperand('argmin', a);
-    const p = payload === undefined ? this.operand('argmin', Array.from({ length: v.length }, (_, i) => i), site) : this.operand('argmin', payload, site, this.naturalFrac(payload));
-    if (p.length !== v.length) this.fail('argmin', `payload has ${p.length} elements, the vector ${v.length}`, site);
-    const r = reduceBest(v, 'min', p);
-    return { min: r.value, arg: r.payload! };
+    const v = this.vectorOperand(op, a);
+    const p = payload === undefined ? this.operand(op, Array.from({ length: v.length }, (_, i) => i), site) : this.operand(op, payload, site, this.naturalFrac(payload));
+    if (p.length !== v.length) this.fail(op, `payload has ${p.length} elements, the vector ${v.length}`, site);
+    const r = reduceBest(v, kind, p);
+    return { value: r.value, arg: r.payload! };
   }
 
   private vectorOperand(op: string, a: Operand): Value {
