@@ -22,7 +22,7 @@
  * name (src/net/tls.ts), so only the addresses in the configs change.
  * @module
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,7 @@ import { initFederation } from '../src/security/init.ts';
 import { loadClusterConfig, loadTlsMaterial } from '../src/security/config.ts';
 import type { RawInputs } from '../src/protocol/inputs.ts';
 import type { ClusterTarget } from '../src/coordinator/client.ts';
+import { stopProcesses, type Proc } from '../src/coordinator/embedded.ts';
 
 const MPC_BIN = fileURLToPath(new URL('../bin/mpc.js', import.meta.url));
 
@@ -300,12 +301,6 @@ export interface LanFederationSpec {
   threads: number;
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  log: string;
-  exited: Promise<number | null>;
-}
 
 function tail(file: string, lines = 3): string {
   try {
@@ -390,14 +385,7 @@ export async function withLanFederation<T>(net: LanNetwork, spec: LanFederationS
     died.catch(() => {});
     return await Promise.race([fn(target, { dir }), died]);
   } finally {
-    for (const pr of procs) if (pr.child.exitCode === null && pr.child.signalCode === null) pr.child.kill('SIGTERM');
-    await Promise.all(
-      procs.map(async (pr) => {
-        const timer = setTimeout(() => pr.child.kill('SIGKILL'), 3000);
-        await pr.exited;
-        clearTimeout(timer);
-      }),
-    );
+    await stopProcesses(procs);
     unregister();
     rmSync(dir, { recursive: true, force: true });
   }

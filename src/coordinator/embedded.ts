@@ -53,7 +53,8 @@ async function freePortRange(count: number): Promise<number> {
   throw new MpcError(ErrorCode.CONFIG, `could not find ${count} consecutive free ports on 127.0.0.1`);
 }
 
-interface Proc {
+/** A spawned daemon: its handle and a promise of its exit code. */
+export interface Proc {
   name: string;
   child: ChildProcess;
   log: string;
@@ -139,16 +140,21 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
     };
     return await Promise.race([fn(target, federation), died]);
   } finally {
-    for (const pr of procs) if (pr.child.exitCode === null && pr.child.signalCode === null) pr.child.kill('SIGTERM');
-    await Promise.all(
-      procs.map(async (pr) => {
-        // A process that ignores SIGTERM for 3 s is killed; the timer must not outlive it.
-        const timer = setTimeout(() => pr.child.kill('SIGKILL'), 3000);
-        await pr.exited;
-        clearTimeout(timer);
-      }),
-    );
+    await stopProcesses(procs);
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
     else opts.onNotice?.(`kept the federation folder ${dir}`);
   }
+}
+
+/** SIGTERM every process still running, SIGKILL any that ignores it for 3 s, and wait for all. */
+export async function stopProcesses(procs: readonly Pick<Proc, 'child' | 'exited'>[]): Promise<void> {
+  for (const pr of procs) if (pr.child.exitCode === null && pr.child.signalCode === null) pr.child.kill('SIGTERM');
+  await Promise.all(
+    procs.map(async (pr) => {
+      // The timer must not outlive the process.
+      const timer = setTimeout(() => pr.child.kill('SIGKILL'), 3000);
+      await pr.exited;
+      clearTimeout(timer);
+    }),
+  );
 }
