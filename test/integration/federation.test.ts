@@ -204,7 +204,10 @@ describe('statistics circuits over real processes, both security modes, against 
 
   // At the issue's limits (malicious): median of 2000 values, OLS on 10^4 rows, mean and
   // stddev of 10^5 values. Measured on 2 cores: ~10 s, ~1 s and ~5 s including start-up.
-  it('median of 2000 values in all and linreg on 10^4 rows (the limits), malicious', async () => {
+  // They run once, in the in-thread project: the workers project already runs every circuit
+  // above through the worker pool, and the suite must stay well under 10 minutes.
+  const atLimits = process.env.MPC_NO_WORKERS === '1' ? it : it.skip;
+  atLimits('median of 2000 values in all and linreg on 10^4 rows (the limits), malicious', async () => {
     const u = uniform(2000);
     const raw = linregInputs(u, 10_000, { p1: { v: Array.from({ length: 1000 }, () => u(-1e4, 1e4)) }, p2: { v: Array.from({ length: 1000 }, () => u(-1e4, 1e4)) } });
     await withEmbeddedFederation({ parties: ['p1', 'p2'], inputs: raw }, async (target) => {
@@ -215,7 +218,7 @@ describe('statistics circuits over real processes, both security modes, against 
     });
   }, 180_000);
 
-  it('mean and stddev of 10^5 values in all (the limit), malicious', async () => {
+  atLimits('mean and stddev of 10^5 values in all (the limit), malicious', async () => {
     const u = uniform(100_000);
     const n = [33_334, 33_333, 33_333];
     const raw: RawInputs = Object.fromEntries(n.map((k, i) => [`p${i + 1}`, { v: Array.from({ length: k }, () => u(-1e4, 1e4)) }]));
