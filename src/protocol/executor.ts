@@ -51,18 +51,19 @@ export function chunkRound(layer: number, chunk: number): number {
 async function multiplyLayer<S, P>(suite: ProtocolSuite<S, P>, session: Session<P>, layer: number, x: S, y: S): Promise<S> {
   const widths = layerChunks(suite.length(x));
   if (widths.length === 1) return suite.multiply(session, chunkRound(layer, 0), x, y);
-  const parts = new Array<S>(widths.length);
-  const offsets = widths.map((_, i) => i * MUL_CHUNK);
+  // Each chunk's product goes straight into the layer's result, so the chunks' own buffers
+  // are dropped as they finish (a 10^7-wide layer would otherwise hold its result twice).
+  const out = suite.allocate(suite.length(x));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < widths.length) {
       const c = next++;
-      const off = offsets[c];
-      parts[c] = await suite.multiply(session, chunkRound(layer, c), suite.slice(x, off, off + widths[c]), suite.slice(y, off, off + widths[c]));
+      const off = c * MUL_CHUNK;
+      suite.place(out, off, await suite.multiply(session, chunkRound(layer, c), suite.slice(x, off, off + widths[c]), suite.slice(y, off, off + widths[c])));
     }
   };
   await Promise.all(Array.from({ length: Math.min(CHUNK_WINDOW, widths.length) }, worker));
-  return suite.concat(parts);
+  return out;
 }
 
 /**

@@ -189,6 +189,8 @@ export const semiHonest: ProtocolSuite<BigUint64Array, SemiHonestSource> = {
   concat: concat64,
   slice: (a, start, end) => a.subarray(start, end),
   gather: gather64,
+  allocate: (length) => new BigUint64Array(length),
+  place: (into, offset, part) => into.set(part, offset),
   pack: pack64,
   input: shareInputs,
   multiply,

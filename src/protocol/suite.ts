@@ -60,6 +60,10 @@ export interface ProtocolSuite<S, P> {
   /** `a` repeated to `length` elements when it has one. */
   broadcast(a: S, length: number): S;
   concat(parts: readonly S[]): S;
+  /** A sharing of `length` zeros to fill with `place` (a long layer's result, chunk by chunk). */
+  allocate(length: number): S;
+  /** Copy `part` into `into` at element `offset`. */
+  place(into: S, offset: number, part: S): void;
   slice(a: S, start: number, end: number): S;
   /** Block i of the result is block index[i] of `a`, blocks of `block` elements. */
   gather(a: S, index: Uint32Array, block: number): S;

@@ -31,6 +31,7 @@
  * @module
  */
 import type { ProtocolSuite } from '../suite.ts';
+import * as z128 from '../../ring/z128.ts';
 import { dealSpdz2k } from './dealer.ts';
 import { Spdz2kPrep } from './prep.ts';
 import { shareInputs } from './input.ts';
@@ -83,6 +84,13 @@ export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthSha
     concat: concatShares,
     slice: sliceShare,
     gather: gatherShare,
+    allocate: (length) => ({ x: z128.alloc(length), m: z128.alloc(length) }),
+    place: (into, offset, part) => {
+      for (const [to, from] of [[into.x, part.x], [into.m, part.m]] as const) {
+        to.lo.set(from.lo, offset);
+        to.hi.set(from.hi, offset);
+      }
+    },
     pack: packShare,
     input: shareInputs,
     multiply,
