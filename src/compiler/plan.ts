@@ -306,6 +306,13 @@ function localShape(
   }
 }
 
+/** The wires a local op reads. */
+export function localOperands(op: LocalOp): number[] {
+  if (op.op === 'rand') return [];
+  if (op.op === 'concat') return op.parts;
+  return 'b' in op ? [op.a, op.b] : [op.a];
+}
+
 /** A gather op's index as numbers (little-endian u32 in the plan). */
 export function gatherIndex(bytes: Uint8Array): Uint32Array {
   const out = new Uint32Array(bytes.byteLength / 4);

@@ -7,7 +7,7 @@
  * or clocks: only the session's transport and preprocessing.
  * @module
  */
-import { gatherIndex, layerChunks, MUL_CHUNK, OPEN_CHUNK_BASE, type Plan } from '../compiler/plan.ts';
+import { gatherIndex, layerChunks, localOperands, MUL_CHUNK, OPEN_CHUNK_BASE, type Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
 import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
@@ -82,10 +82,7 @@ function lastUses(plan: Plan): number[] {
   plan.layers.forEach((layer, k) => {
     for (const g of layer.muls) last[g.a] = last[g.b] = k;
     for (const g of layer.opens) last[g.a] = k;
-    for (const op of layer.local) {
-      if (op.op === 'rand') continue;
-      for (const x of op.op === 'concat' ? op.parts : 'b' in op ? [op.a, op.b] : [op.a]) last[x] = k;
-    }
+    for (const op of layer.local) for (const x of localOperands(op)) last[x] = k;
   });
   for (const o of plan.outputs) last[o.wire] = plan.layers.length;
   return last;

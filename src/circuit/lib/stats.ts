@@ -52,16 +52,19 @@ export function mean(v: Value): Value {
   return divPublic(fixedOf(v).sum(), v.length);
 }
 
+/** x − m (default: its mean), fixed point. */
+function deviations(x: Value, m: Value = mean(x)): Value {
+  return fixedOf(x).sub(m);
+}
+
 /**
- * Σ (x_i − mx)(y_i − my) with the products rounded to as many fractional bits as the bounds
- * allow without overflow (at most 32), and the number of fractional bits used.
+ * Σ dx_i·dy_i for deviations dx, dy, with the products rounded to as many fractional bits as
+ * the bounds allow without overflow (at most 32), and the number of fractional bits used.
  */
-function centredProducts(x: Value, y: Value): { total: Value; frac: number } {
-  const b = x.builder;
-  const dx = fixedOf(x).sub(mean(x));
-  const dy = x === y ? dx : fixedOf(y).sub(mean(y));
+function centredProducts(dx: Value, dy: Value): { total: Value; frac: number } {
+  const b = dx.builder;
   const raw = b.raw('mul', dx, dy, 2 * b.fracBits, dx.bound === undefined || dy.bound === undefined ? undefined : dx.bound * dy.bound);
-  const n = x.length;
+  const n = dx.length;
   // Keep `keep` fractional bits of each product: the sum must stay below 2^62.
   const perBits = raw.bound === undefined ? 62 : bitLength(raw.bound);
   const keep = Math.max(0, Math.min(2 * b.fracBits, 61 - (perBits - 2 * b.fracBits) - bitLength(BigInt(n))));
@@ -73,7 +76,8 @@ function centredProducts(x: Value, y: Value): { total: Value; frac: number } {
 /** Population variance with `extra` fractional bits beyond the circuit's. */
 function varianceBits(v: Value, extra: number): Value {
   nonEmpty('variance', v);
-  const { total, frac } = centredProducts(v, v);
+  const d = deviations(v);
+  const { total, frac } = centredProducts(d, d);
   return divPublic(v.builder.retype(total, frac, total.bound), v.length, v.builder.fracBits + extra);
 }
 
@@ -99,7 +103,7 @@ function covBound(x: Value, y: Value): bigint | undefined {
 export function covariance(x: Value, y: Value): Value {
   if (x.length !== y.length) x.builder.failHere('covariance', `${x.length} and ${y.length} elements`);
   nonEmpty('covariance', x);
-  const { total, frac } = centredProducts(x, y);
+  const { total, frac } = centredProducts(deviations(x), deviations(y));
   const cov = divPublic(x.builder.retype(total, frac, total.bound), x.length, x.builder.fracBits);
   return x.builder.retype(cov, x.builder.fracBits, covBound(x, y));
 }
@@ -179,11 +183,14 @@ export function ols(y: Operand, xs: readonly Value[]): Value {
   if (xs.length < 1 || xs.length > 2) b.failHere('ols', `supports one or two regressors, got ${xs.length}`);
   for (const x of xs) if (x.length !== Y.length) b.failHere('ols', `regressor of ${x.length} rows, y of ${Y.length}`);
   nonEmpty('ols', Y);
-  const my = mean(Y);
-  const means = xs.map(mean);
+  // Each column's mean and deviations once, shared by every cross sum and the intercept.
+  const cols = [...xs, Y].map((c) => {
+    const m = mean(c);
+    return { mean: m, dev: deviations(c, m) };
+  });
   // Cross sums at a common number of fractional bits (the smallest any of them kept).
   const pairs = xs.length === 1 ? [[0, 0], [0, -1], [-1, -1]] : [[0, 0], [1, 1], [0, 1], [0, -1], [1, -1], [-1, -1]];
-  const col = (j: number): Value => (j < 0 ? Y : xs[j]);
+  const col = (j: number): Value => cols[j < 0 ? xs.length : j].dev;
   const raw = pairs.map(([i, j]) => centredProducts(col(i), col(j)));
   const frac = Math.min(...raw.map((r) => r.frac));
   const sums = raw.map((r) => (r.frac > frac ? truncate(r.total, r.frac - frac) : r.total));
@@ -214,9 +221,9 @@ export function ols(y: Operand, xs: readonly Value[]): Value {
   // A ratio of two integers is the ratio of the same integers read as fixed point.
   const f = b.fracBits;
   const slopes = divSecret(b.retype(num, f, num.bound), b.retype(den, f, den.bound));
-  let intercept = my;
+  let intercept = cols[xs.length].mean;
   xs.forEach((_, j) => {
-    intercept = intercept.sub(slopes.get(j).mul(means[j]));
+    intercept = intercept.sub(slopes.get(j).mul(cols[j].mean));
   });
   return b.concat([intercept, slopes]);
 }

@@ -13,9 +13,8 @@ import { MessageKind } from '../transport.ts';
 import type { Session } from '../session.ts';
 import type { Spdz2kPrep } from './prep.ts';
 import { addShares, shareLength, shift64, type AuthShare } from './share.ts';
-import { allocWire, openShares } from './wire.ts';
+import { openShares } from './wire.ts';
 import { layerOf } from './multiply.ts';
-import * as z128 from '../../ring/z128.ts';
 
 export async function open(s: Session<Spdz2kPrep>, round: number, x: AuthShare): Promise<BigUint64Array> {
   const w = shareLength(x);
@@ -27,9 +26,7 @@ export async function open(s: Session<Spdz2kPrep>, round: number, x: AuthShare):
   try {
     const rho = await mask;
     const y = addShares(x, { x: shift64(rho.x), m: shift64(rho.m) });
-    const wire = allocWire(w);
-    z128.add(y.x, wire, wire);
-    const opened = await openShares(s, MessageKind.Open, round, wire, what);
+    const opened = await openShares(s, MessageKind.Open, round, y.x, what);
     slot.done(opened, y.m);
     value = opened.lo.slice();
   } catch (err) {
