@@ -97,7 +97,10 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');
-      const child = spawn(process.execPath, [MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env, MPC_PARENT_PID: String(process.pid) } });
+      // MPC_CPU_PROF_DIR=<dir> writes a V8 CPU profile of every daemon there on exit (node
+      // refuses --cpu-prof in NODE_OPTIONS): how the bench's figures are explained.
+      const prof = process.env.MPC_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.MPC_CPU_PROF_DIR, name)] : [];
+      const child = spawn(process.execPath, [...prof, MPC_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env, MPC_PARENT_PID: String(process.pid) } });
       closeSync(fd);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       return { name, child, log, exited };
