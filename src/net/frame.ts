@@ -70,6 +70,11 @@ export const ControlKind = {
   JobProgress: 29,
   /** Node → dealer: `{ planHash, batches, parties }`: the job's triple needs. */
   DealerRequest: 30,
+  /**
+   * Party → party, on the main channel; `job` = ''. Body `{ ports }`: where this node's lane
+   * threads listen (src/net/lanes.ts). The lower-indexed party dials each lane.
+   */
+  LaneOffer: 31,
 } as const;
 export type ControlKind = (typeof ControlKind)[keyof typeof ControlKind];
 

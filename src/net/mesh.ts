@@ -13,8 +13,11 @@
  *   not registered yet (a peer may start a job a little earlier) are held briefly, bounded in
  *   bytes and time; when they have to be dropped, the job is marked so that registering it
  *   later fails at once instead of waiting for frames that will never come.
- * - Control frames (kinds >= 16 except Hello, Ping, Pong) are emitted as 'control' for the
- *   node layer, and sent with `sendControl`.
+ * - Control frames (kinds >= 16 except Hello, Ping, Pong, LaneOffer) are emitted as 'control'
+ *   for the node layer, and sent with `sendControl`.
+ * - Lanes (optional, src/net/lanes.ts): with a node's lanes, a job's frames travel on the
+ *   lane of their chunk when that lane to the peer is up, else on the main channel; frames
+ *   received on lanes are routed exactly like those of the main channel.
  * @module
  */
 import { EventEmitter } from 'node:events';
@@ -27,6 +30,8 @@ import type { Channel, ChannelClose, OutFrame } from './channel.ts';
 import { CloseCode } from './channel.ts';
 import { backoffDelay, connectWithHello } from './client.ts';
 import { ControlKind, isControlKind, isProtocolKind } from './frame.ts';
+import { chunkOf } from '../protocol/transport.ts';
+import { laneOf, MAX_LANES, type Lanes } from './lanes.ts';
 import type { Frame } from './frame.ts';
 import type { Hello } from './hello.ts';
 import { JobTransport } from './job-transport.ts';
@@ -61,6 +66,8 @@ export interface PeerMeshOptions extends ChannelSettings {
   maxEarlyBytes?: number;
   /** How long frames for an unregistered job are held. Default 5 s. */
   earlyTtlMs?: number;
+  /** The node's lanes, if it runs any (started and closed by the node). */
+  lanes?: Lanes;
 }
 
 /** Events of a {@link PeerMesh}. */
@@ -155,6 +162,8 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     }
     opts.server.on('party', this.#onAccept);
     opts.server.on('hello-failed', this.#onHelloFailed);
+    opts.lanes?.on('frame', this.#onLaneFrame);
+    opts.lanes?.on('lost', this.#onLaneLost);
   }
 
   /** Start dialing the parties after us in the list. Idempotent; `ready()` calls it. */
@@ -277,6 +286,9 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     this.#stop.abort();
     this.#opts.server.off('party', this.#onAccept);
     this.#opts.server.off('hello-failed', this.#onHelloFailed);
+    this.#opts.lanes?.off('frame', this.#onLaneFrame);
+    this.#opts.lanes?.off('lost', this.#onLaneLost);
+    for (const id of this.#channels.keys()) this.#opts.lanes?.drop(id);
     for (const job of this.#jobs.values()) job.abort(new MpcError(ErrorCode.ABORTED, `job ${job.jobId} aborted: this node is shutting down`));
     this.#jobs.clear();
     for (const [job, e] of this.#early) this.#dropEarly(job, e);
@@ -297,6 +309,11 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
   #send(peerId: string, frame: OutFrame): Promise<void> {
     const ch = this.#channels.get(peerId);
     if (ch === undefined) return Promise.reject(new MpcError(ErrorCode.PEER_LOST, `party ${peerId} is not connected`, { party: peerId }));
+    const lanes = this.#opts.lanes;
+    if (lanes !== undefined && isProtocolKind(frame.kind)) {
+      const lane = laneOf(chunkOf(frame.round), lanes.count);
+      if (lanes.isUp(lane, peerId)) return lanes.send(lane, peerId, frame);
+    }
     return ch.send(frame);
   }
 
@@ -373,22 +390,25 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     this.#log('info', `party ${id} is up`, { event: 'peer-up', peer: id });
     this.emit('peer-up', id);
     ch.resume();
+    // The lower index dials, lanes included: tell a lower-indexed peer where our lanes are.
+    const lanes = this.#opts.lanes;
+    if (lanes !== undefined && this.parties.indexOf(id) < this.index) {
+      ch.send({ job: '', round: 0, kind: ControlKind.LaneOffer, body: { ports: [...lanes.ports] } }).catch(() => {});
+    }
     this.#notifyReady();
   }
 
   #onChannelClose(id: string, ch: Channel, info: ChannelClose): void {
-    if (this.#channels.get(id) === ch) this.#channels.delete(id);
+    const current = this.#channels.get(id) === ch;
+    if (current) this.#channels.delete(id);
     if (this.#closed) return;
+    // The peer's lanes go with its main channel: a restarted peer offers new ports.
+    if (current) this.#opts.lanes?.drop(id);
     const why = info.error?.message ?? (info.reason || `code ${info.code}`);
     const lost = new MpcError(ErrorCode.PEER_LOST, `party ${id} lost: ${why}`, { party: id, cause: info.error });
     // A channel this side closed over a violation keeps the violation's code (FRAME,
     // PROTOCOL, …) for the jobs it ends; otherwise the peer is simply lost.
-    const code = !info.remote && info.error !== undefined ? info.error.code : ErrorCode.PEER_LOST;
-    for (const job of this.#jobs.values()) {
-      if (job.parties.includes(id) && job.aborted === undefined) {
-        job.abort(new MpcError(code, `party ${id} lost during job ${job.jobId}: ${why}`, { party: id, cause: info.error }));
-      }
-    }
+    this.#abortJobsWith(id, !info.remote && info.error !== undefined ? info.error.code : ErrorCode.PEER_LOST, why, info.error);
     // Early frames from this peer belong to a connection that no longer exists: those jobs
     // cannot complete.
     for (const [job, e] of this.#early) {
@@ -401,19 +421,56 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     this.emit('peer-lost', id, lost);
   }
 
-  #onFrame(id: string, ch: Channel, f: Frame): void {
-    if (isProtocolKind(f.kind)) {
-      const job = this.#jobs.get(f.job);
-      if (job !== undefined) return this.#deliver(job, id, f);
-      if (this.#retired.has(f.job)) {
-        this.#log('debug', `dropped a frame from ${id} for retired job ${f.job}`, { peer: id, job: f.job });
-        return;
+  /** Abort every active job with party `id` (it, or one of its channels, is gone). */
+  #abortJobsWith(id: string, code: ErrorCode, why: string, cause?: Error): void {
+    for (const job of this.#jobs.values()) {
+      if (job.parties.includes(id) && job.aborted === undefined) {
+        job.abort(new MpcError(code, `party ${id} lost during job ${job.jobId}: ${why}`, { party: id, cause }));
       }
-      return this.#stashEarly(id, f);
     }
+  }
+
+  #onLaneFrame = (id: string, f: Frame): void => {
+    // Frames of a peer whose main channel is down belong to jobs already aborted.
+    if (this.#channels.has(id)) this.#onProtocolFrame(id, f);
+  };
+
+  #onLaneLost = (id: string, lane: number, e: MpcError, local: boolean): void => {
+    if (this.#closed) return;
+    this.#log('warn', e.message, { event: 'lane-lost', peer: id, lane, code: e.code });
+    this.#abortJobsWith(id, local ? e.code : ErrorCode.PEER_LOST, e.message, e);
+  };
+
+  #onProtocolFrame(id: string, f: Frame): void {
+    const job = this.#jobs.get(f.job);
+    if (job !== undefined) return this.#deliver(job, id, f);
+    if (this.#retired.has(f.job)) {
+      this.#log('debug', `dropped a frame from ${id} for retired job ${f.job}`, { peer: id, job: f.job });
+      return;
+    }
+    this.#stashEarly(id, f);
+  }
+
+  /** A peer's lane ports: only a higher-indexed party offers them, and we dial its configured host. */
+  #onLaneOffer(id: string, ch: Channel, body: unknown): void {
+    const ports = (body as { ports?: unknown } | null)?.ports;
+    if (!Array.isArray(ports) || ports.length > MAX_LANES || !ports.every((p) => Number.isSafeInteger(p) && p > 0 && p < 65536)) {
+      return ch.fail(new MpcError(ErrorCode.PROTOCOL, `${id} sent a malformed lane offer`, { party: id }));
+    }
+    if (this.parties.indexOf(id) < this.index) {
+      return ch.fail(new MpcError(ErrorCode.PROTOCOL, `${id} offered lanes, but the lower index (${id}) dials`, { party: id }));
+    }
+    const lanes = this.#opts.lanes;
+    if (lanes === undefined) return;
+    lanes.dial(id, this.#endpoints.get(id)!.host, ports as number[]);
+  }
+
+  #onFrame(id: string, ch: Channel, f: Frame): void {
+    if (isProtocolKind(f.kind)) return this.#onProtocolFrame(id, f);
     if (f.kind === ControlKind.Hello) {
       return ch.fail(new MpcError(ErrorCode.PROTOCOL, `${id} sent a second Hello`, { party: id }));
     }
+    if (f.kind === ControlKind.LaneOffer) return this.#onLaneOffer(id, ch, f.body);
     if (this.listenerCount('control') === 0) {
       this.#log('debug', `no handler for control frame kind ${f.kind} from ${id}`, { peer: id, job: f.job });
       return;

@@ -12,6 +12,7 @@ import { loadTlsMaterial } from '../security/config.ts';
 import { formatIdentity } from '../security/identity.ts';
 import { NodeServer } from '../net/server.ts';
 import { PeerMesh } from '../net/mesh.ts';
+import { startLanes, type Lanes } from '../net/lanes.ts';
 import { ControlKind } from '../net/frame.ts';
 import type { Channel } from '../net/channel.ts';
 import type { Frame } from '../net/frame.ts';
@@ -85,8 +86,24 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     log.warn({ event: 'workers-unavailable', reason }, `worker threads could not start (${reason}); kernels run in the main thread`),
   );
   const nlog = netLog(log);
+  // With kernel threads, as many lanes: chunks of a wide layer travel on channels of their
+  // own threads (src/net/lanes.ts). Without lanes the node works the same, on its main channels.
+  let lanes: Lanes | undefined;
+  // MPC_NO_LANES=1 keeps the kernel threads but sends every job message on the main channels
+  // (to compare the two, and a way out should lanes misbehave on some host).
+  if (kernels.threads > 1 && process.env.MPC_NO_LANES !== '1') {
+    try {
+      lanes = await startLanes({ count: kernels.threads, tls, parties: ids, host: cfg.listen.host, log: nlog });
+    } catch (e) {
+      log.warn({ event: 'lanes-unavailable', reason: (e as Error).message }, `lanes could not start (${(e as Error).message}); job messages use the main channels`);
+    }
+  }
+  const closeThreads = async (): Promise<void> => {
+    await lanes?.close();
+    await kernels.close();
+  };
   const server = new NodeServer({ tls, parties: ids, log: nlog });
-  const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog });
+  const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog, lanes });
   const jobs = new Map<string, Job>();
   const used = new Set<string>();
   /**
@@ -296,7 +313,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       completed.set(job.id, job.analyst.peer.id);
       if (completed.size > MAX_COMPLETED) completed.delete(completed.keys().next().value as string);
       log.info(
-        { event: 'job-done', job: job.id, seconds: (performance.now() - started) / 1000, bytesSent: st.bytesSent, kernels: kernels.stats() },
+        { event: 'job-done', job: job.id, seconds: (performance.now() - started) / 1000, bytesSent: st.bytesSent, kernels: kernels.stats(), ...(lanes ? { lanes: lanes.stats() } : {}) },
         `job ${job.id} done`,
       );
     } finally {
@@ -398,12 +415,12 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   try {
     ({ port } = await server.listen(cfg.listen.port, cfg.listen.host));
   } catch (e) {
-    await kernels.close();
+    await closeThreads();
     throw e;
   }
   mesh.start();
   log.info(
-    { event: 'listening', host: cfg.listen.host, port, party: self, parties: ids, datasets: shapes, threads: kernels.threads },
+    { event: 'listening', host: cfg.listen.host, port, party: self, parties: ids, datasets: shapes, threads: kernels.threads, lanes: lanes?.ports.length ?? 0 },
     `node ${self} listening on ${cfg.listen.host}:${port}`,
   );
   return {
@@ -414,7 +431,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         await mesh.close();
         await server.close();
       } finally {
-        await kernels.close();
+        await closeThreads();
       }
     },
   };

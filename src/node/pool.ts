@@ -9,9 +9,7 @@
  * under `minBatch` elements also stay in the calling thread, where they cost less than a
  * round trip to a worker (~80 µs here).
  *
- * Workers run the TypeScript sources through tsx, like the main thread: piscina starts each
- * worker with `execArgv: ['--import', <tsx loader>]`, resolved from this package, so it works
- * under `node bin/mpc.js`, `node --import tsx` and vitest alike, from any working directory.
+ * Workers run the TypeScript sources through tsx, like the main thread (src/util/worker-loader.ts).
  *
  * Switches (STYLE.md habit 7): `MPC_NO_WORKERS=1` runs every kernel in-thread, whatever the
  * configuration; `MPC_THREADS=<n>` is the thread count where a node config sets none;
@@ -20,16 +18,15 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { MpcError, ErrorCode } from '../errors.ts';
 import type { Z128Vec } from '../ring/z128.ts';
 import runTask, { type KernelTask } from '../../workers/kernels.ts';
 import { inThreadKernels, wireVec, type Kernels, type KernelStats } from '../protocol/kernels.ts';
+import { TSX_EXEC_ARGV } from '../util/worker-loader.ts';
 
 const WORKER = fileURLToPath(new URL('../../workers/kernels.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Tasks on fewer elements than this stay in the calling thread (by default). */
 export const DEFAULT_MIN_BATCH = 1 << 13;
@@ -116,7 +113,7 @@ export function createKernelPool(options: KernelPoolOptions = {}): Kernels {
   if (!Number.isSafeInteger(minBatch) || minBatch < 0) throw new RangeError(`options.minBatch must be a non-negative integer, got ${String(minBatch)}`);
   const pool = new Piscina<KernelTask, void>({
     filename: WORKER,
-    execArgv: ['--import', TSX_LOADER],
+    execArgv: [...TSX_EXEC_ARGV],
     minThreads: threads,
     maxThreads: threads,
     // Idle workers stay: a job's first layer should not pay for starting threads.

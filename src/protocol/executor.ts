@@ -12,6 +12,9 @@ import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
 import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
 import { concat64, constantValues, evalLocal } from './vectors.ts';
+import { chunkRound } from './transport.ts';
+
+export { chunkRound };
 
 export interface Progress {
   /** Layers finished, out of `layers` (multiplication layers only). */
@@ -35,14 +38,6 @@ export type PartyResult = OutputResult;
 
 /** Chunks of one layer in flight at once: enough to overlap compute and network, bounded memory. */
 const CHUNK_WINDOW = 4;
-
-/**
- * Round id of chunk `c` of layer `k`: unique per message slot (layers < 2^20), and equal
- * to the layer number for a layer's first chunk. All chunks of a layer are one round.
- */
-export function chunkRound(layer: number, chunk: number): number {
-  return chunk * 2 ** 20 + layer;
-}
 
 /**
  * Multiply one layer's batch chunk by chunk (see MUL_CHUNK), at most CHUNK_WINDOW chunks in

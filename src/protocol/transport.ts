@@ -24,6 +24,23 @@ export const MessageKind = {
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
+/**
+ * Round numbers of a chunked layer: chunk c of layer k is round c·2^20 + k, unique per
+ * message slot (layers < 2^20) and equal to the layer number for a layer's first chunk. The
+ * executor numbers chunks this way; the network spreads chunks over its lanes by `chunkOf`.
+ */
+export const CHUNK_ROUND_STRIDE = 2 ** 20;
+
+/** Round id of chunk `chunk` of layer `layer`. */
+export function chunkRound(layer: number, chunk: number): number {
+  return chunk * CHUNK_ROUND_STRIDE + layer;
+}
+
+/** The chunk index of a round id (0 for every unchunked message). */
+export function chunkOf(round: number): number {
+  return Math.floor(round / CHUNK_ROUND_STRIDE);
+}
+
 export interface TransportStats {
   bytesSent: number;
   messagesSent: number;

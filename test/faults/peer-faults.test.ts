@@ -194,6 +194,10 @@ class Impostor {
   #toDown(f: Frame): void {
     const ws = this.#down;
     if (!ws || ws.readyState !== ws.OPEN) return; // lost with p1's connection, as on a real network
+    // With lanes (nodes with kernel threads), p3's offer would send p1 to p3's lanes directly,
+    // around the impostor. Withheld, p1 and p3 keep every job message on the relayed channel
+    // (lanes are optional: the main channel carries whatever has no lane).
+    if (f.kind === ControlKind.LaneOffer) return;
     if (f.job) this.#jobs.add(f.job);
     const armed = this.#armed;
     if (!armed || f.kind !== armed.kind || armed.before.has(f.job)) return void ws.send(encodeFrame({ ...f, seq: this.#downSeq++ }));

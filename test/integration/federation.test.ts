@@ -5,6 +5,8 @@
 // within the issue's error bounds, on random inputs and at the issue's size limits.
 // Read this first: one federation per party count, several jobs on each (nodes serve many).
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadCircuit, compileLoaded } from '../../src/compiler/load.ts';
 import { evaluateClear } from '../../src/circuit/clear.ts';
 import { encodePartyInputs, shapesOf, type RawInputs } from '../../src/protocol/inputs.ts';
@@ -84,13 +86,23 @@ describe('embedded federation over real processes and mTLS', () => {
     const n = 300_000; // malicious: 32 bytes per element per party, more than one 8 MiB piece
     const x = Array.from({ length: n }, (_, i) => i);
     const y = Array.from({ length: n }, (_, i) => -2 * i);
-    await withEmbeddedFederation({ parties: ['p1', 'p2'], inputs: { p1: { x }, p2: { y } } }, async (target) => {
+    await withEmbeddedFederation({ parties: ['p1', 'p2'], inputs: { p1: { x }, p2: { y } } }, async (target, fed) => {
       const circuit = await loadCircuit('test/fixtures/echo.ts');
       for (const security of SECURITY) {
         const got = await runJob(target, circuit, { ...base, security });
         const z = got.outputs.z as number[];
         expect(z).toHaveLength(n);
         expect(z.every((v, i) => v === -i), security).toBe(true);
+      }
+      // Nodes with kernel threads (the workers project) run as many lanes: the malicious
+      // job's output openings come in two chunks, and the second took lane 1 of each node.
+      for (const p of ['p1', 'p2']) {
+        const lines = readFileSync(join(fed.dir, `${p}.log`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+        const lanes = lines.find((l) => l.event === 'listening' && 'lanes' in l)?.lanes;
+        expect(lanes).toBe(inThread ? 0 : 2);
+        if (inThread) continue;
+        const stats = lines.filter((l) => l.event === 'job-done').at(-1)?.lanes as { framesSent: number }[];
+        expect(stats[1].framesSent, p).toBeGreaterThan(0);
       }
     });
   }, 120_000);
