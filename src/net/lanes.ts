@@ -1,7 +1,7 @@
 /**
  * A node's lanes: worker threads that each own their own mTLS WebSocket channel to the same
  * lane of every peer (issue 5, "parallel channels"). A wide layer is cut into chunks
- * (executor.ts); chunk c's messages travel on lane c mod L, so the TLS encryption, the
+ * (executor.ts); chunk c's messages travel on lane c mod L (those of LANE_MIN_BYTES or more), so the TLS encryption, the
  * WebSocket framing and the frame encoding of different chunks run on different threads, in
  * parallel with each other and with the main thread's protocol logic.
  *
@@ -119,6 +119,14 @@ interface PendingSend {
   lane: number;
   peer: string;
 }
+
+/**
+ * Smallest payload sent on a lane. A lane saves the main thread the TLS and framing work of
+ * a big message at the price of two thread hops; for a small one the hops cost more than
+ * they save and only add latency (a deep circuit's rounds, a comparison's openings), so
+ * small messages keep to the main channel. 64 KiB: 4096 semi-honest multiplications.
+ */
+export const LANE_MIN_BYTES = 64 * 1024;
 
 /** The lane a protocol message travels on: its chunk's, round-robin. */
 export function laneOf(chunk: number, lanes: number): number {

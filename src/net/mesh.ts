@@ -15,7 +15,7 @@
  *   later fails at once instead of waiting for frames that will never come.
  * - Control frames (kinds >= 16 except Hello, Ping, Pong, LaneOffer) are emitted as 'control'
  *   for the node layer, and sent with `sendControl`.
- * - Lanes (optional, src/net/lanes.ts): with a node's lanes, a job's frames travel on the
+ * - Lanes (optional, src/net/lanes.ts): with a node's lanes, a job's big frames travel on the
  *   lane of their chunk when that lane to the peer is up, else on the main channel; frames
  *   received on lanes are routed exactly like those of the main channel.
  * @module
@@ -31,7 +31,7 @@ import { CloseCode } from './channel.ts';
 import { backoffDelay, connectWithHello } from './client.ts';
 import { ControlKind, isControlKind, isProtocolKind } from './frame.ts';
 import { chunkOf } from '../protocol/transport.ts';
-import { laneOf, MAX_LANES, type Lanes } from './lanes.ts';
+import { LANE_MIN_BYTES, laneOf, MAX_LANES, type Lanes } from './lanes.ts';
 import type { Frame } from './frame.ts';
 import type { Hello } from './hello.ts';
 import { JobTransport } from './job-transport.ts';
@@ -310,7 +310,7 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     const ch = this.#channels.get(peerId);
     if (ch === undefined) return Promise.reject(new MpcError(ErrorCode.PEER_LOST, `party ${peerId} is not connected`, { party: peerId }));
     const lanes = this.#opts.lanes;
-    if (lanes !== undefined && isProtocolKind(frame.kind)) {
+    if (lanes !== undefined && isProtocolKind(frame.kind) && (frame.payload?.byteLength ?? 0) >= LANE_MIN_BYTES) {
       const lane = laneOf(chunkOf(frame.round), lanes.count);
       if (lanes.isUp(lane, peerId)) return lanes.send(lane, peerId, frame);
     }
