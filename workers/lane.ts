@@ -101,7 +101,8 @@ async function dial(peer: string, url: string): Promise<void> {
       await channel.whenClosed;
     } catch (e) {
       if (stop.signal.aborted || closing) return;
-      log('debug', `dialing ${peer} at ${url} failed: ${isMpcError(e) ? e.message : String(e)}`, { peer });
+      // Said once at warn (a lane port the network blocks shows up here), then quietly.
+      log(attempt === 0 ? 'warn' : 'debug', `dialing ${peer}'s lane at ${url} failed (job messages use the main channel meanwhile): ${isMpcError(e) ? e.message : String(e)}`, { peer });
     }
     await sleep(backoffDelay({ baseMs: 100, maxMs: 2000 }, attempt++), undefined, { signal: stop.signal }).catch(() => {});
   }
