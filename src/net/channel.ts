@@ -12,14 +12,15 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { ErrorCode, MpcError } from '../errors.ts';
 import type { TransportStats } from '../protocol/transport.ts';
 import { emptyStats } from '../protocol/transport.ts';
 import type { Identity } from '../security/identity.ts';
 import { formatIdentity } from '../security/identity.ts';
-import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrame, PROTOCOL_VERSION } from './frame.ts';
-import type { Frame, FrameKind, FrameLimits } from './frame.ts';
+import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrameParts, joinFrame, PROTOCOL_VERSION } from './frame.ts';
+import type { EncodedFrame, Frame, FrameKind, FrameLimits } from './frame.ts';
 import type { NetLog } from './log.ts';
 import { silentLog } from './log.ts';
 
@@ -80,6 +81,11 @@ export interface ChannelOptions {
   self: Identity;
   /** The peer's identity, as authenticated by its certificate. */
   peer: Identity;
+  /**
+   * The socket under the WebSocket. A frame's header and payload are sent as two fragments of
+   * one WebSocket message; corking the socket around them makes them one write.
+   */
+  socket: CorkableSocket;
   limits?: FrameLimits;
   /** `send` waits while more than this many bytes are queued in the socket. Default 8 MiB. */
   highWaterMark?: number;
@@ -87,6 +93,9 @@ export interface ChannelOptions {
   heartbeat?: HeartbeatOptions | false;
   log?: NetLog;
 }
+
+/** What the channel needs of the socket under its WebSocket. */
+export type CorkableSocket = Pick<Writable, 'cork' | 'uncork'>;
 
 /** Events of a {@link Channel}. */
 export interface ChannelEvents {
@@ -99,6 +108,14 @@ export interface ChannelEvents {
 export const DEFAULT_HIGH_WATER_MARK = 8 * 1024 * 1024;
 /** Heartbeat defaults: a silent peer is declared dead 5–6 s after its last sign of life. */
 export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = Object.freeze({ intervalMs: 1000, timeoutMs: 5000 });
+/**
+ * Payloads up to this size are copied behind their header into one WebSocket frame: cheaper
+ * than a second fragment, which the receiver has to reassemble (a copy of its own).
+ */
+const COPY_PAYLOAD_MAX = 4096;
+const WHOLE = { binary: true } as const;
+const FIRST_FRAGMENT = { binary: true, fin: false } as const;
+const LAST_FRAGMENT = { binary: true, fin: true } as const;
 // If the peer does not complete the closing handshake, drop the socket after this long
 // (ws itself would wait 30 s).
 const CLOSE_GRACE_MS = 1000;
@@ -119,6 +136,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
   readonly whenClosed: Promise<ChannelClose>;
 
   readonly #ws: WebSocket;
+  readonly #socket: CorkableSocket;
   readonly #limits: FrameLimits;
   readonly #hwm: number;
   readonly #log: NetLog;
@@ -140,6 +158,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
   constructor(ws: WebSocket, opts: ChannelOptions) {
     super();
     this.#ws = ws;
+    this.#socket = opts.socket;
     this.peer = opts.peer;
     this.self = opts.self;
     this.#limits = opts.limits ?? DEFAULT_FRAME_LIMITS;
@@ -181,27 +200,38 @@ export class Channel extends EventEmitter<ChannelEvents> {
    * Send a frame. Resolves at once unless more than the high-water mark is buffered in the
    * socket, in which case it resolves when the buffer has drained to half of it — so a
    * sender that awaits `send` cannot run ahead of the network. Frames go out in call order.
+   * A protocol frame's payload is not copied: the socket may read it after `send` returned,
+   * so it must not be modified afterwards (the Transport contract says the same).
    * Rejects with PEER_LOST when the channel is closed, FRAME when the frame exceeds our limit.
    */
   send(out: OutFrame): Promise<void> {
     if (this.#closeInfo !== undefined) return Promise.reject(this.#lostAfterClose());
-    let bytes: Uint8Array;
+    let frame: EncodedFrame;
     try {
-      bytes = encodeFrame({ ...out, v: PROTOCOL_VERSION, from: this.self.id, seq: this.#sendSeq });
+      frame = encodeFrameParts({
+        v: PROTOCOL_VERSION,
+        job: out.job,
+        round: out.round,
+        kind: out.kind,
+        from: this.self.id,
+        seq: this.#sendSeq,
+        payload: out.payload,
+        body: out.body,
+      });
     } catch (e) {
       return Promise.reject(e);
     }
-    if (bytes.length > this.#limits.maxFrameBytes) {
+    if (frame.byteLength > this.#limits.maxFrameBytes) {
       return Promise.reject(
-        new MpcError(ErrorCode.FRAME, `frame of ${bytes.length} bytes to ${this.peer.id} exceeds the limit of ${this.#limits.maxFrameBytes}`, {
+        new MpcError(ErrorCode.FRAME, `frame of ${frame.byteLength} bytes to ${this.peer.id} exceeds the limit of ${this.#limits.maxFrameBytes}`, {
           party: this.peer.id,
         }),
       );
     }
     this.#sendSeq++;
-    this.#stats.bytesSent += bytes.length;
+    this.#stats.bytesSent += frame.byteLength;
     this.#stats.messagesSent++;
-    this.#ws.send(bytes, { binary: true }, this.#onWritten);
+    this.#write(frame);
     if (this.#ws.bufferedAmount <= this.#hwm) return Promise.resolve();
     return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
@@ -341,6 +371,19 @@ export class Channel extends EventEmitter<ChannelEvents> {
     // Paused only for the handshake and hand-over; a peer that floods us meanwhile is cut off.
     if (this.#queuedBytes > Math.max(this.#limits.maxFrameBytes, 16 * 1024 * 1024) || this.#queue.length > 1024) {
       this.fail(this.#err(ErrorCode.PROTOCOL, `${this.peer.id} sent too much before the channel was set up`));
+    }
+  }
+
+  /** One WebSocket message whose bytes are `head` then `payload`; the payload is not copied when large. */
+  #write(frame: EncodedFrame): void {
+    const { head, payload } = frame;
+    if (payload === undefined || payload.length <= COPY_PAYLOAD_MAX) return this.#ws.send(joinFrame(frame), WHOLE, this.#onWritten);
+    this.#socket.cork();
+    try {
+      this.#ws.send(head, FIRST_FRAGMENT);
+      this.#ws.send(payload, LAST_FRAGMENT, this.#onWritten);
+    } finally {
+      this.#socket.uncork();
     }
   }
 

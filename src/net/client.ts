@@ -103,10 +103,11 @@ export async function connectWithHello(url: string, opts: ConnectOptions): Promi
 async function connectOnce(url: string, opts: ConnectOptions): Promise<{ channel: Channel; hello: Hello }> {
   const self = identityFromCertificate(opts.cert);
   const log = opts.log ?? silentLog;
-  const ws = await openWebSocket(url, opts);
+  const { ws, socket } = await openWebSocket(url, opts);
   const channel = new Channel(ws, {
     self,
     peer: opts.expected, // verified during the TLS handshake and again on 'upgrade'
+    socket,
     limits: limitsFor(opts.maxPayload),
     highWaterMark: opts.highWaterMark,
     heartbeat: opts.heartbeat,
@@ -117,7 +118,7 @@ async function connectOnce(url: string, opts: ConnectOptions): Promise<{ channel
   return { channel, hello };
 }
 
-function openWebSocket(url: string, opts: ConnectOptions): Promise<WebSocket> {
+function openWebSocket(url: string, opts: ConnectOptions): Promise<{ ws: WebSocket; socket: TLSSocket }> {
   return new Promise((resolve, reject) => {
     const peer = opts.expected;
     const ws = new WebSocket(url, {
@@ -133,6 +134,7 @@ function openWebSocket(url: string, opts: ConnectOptions): Promise<WebSocket> {
       generateMask: (mask: Buffer) => void mask.fill(0),
     });
     let settled = false;
+    let socket: TLSSocket | undefined;
     const fail = (e: unknown) => {
       if (settled) return;
       settled = true;
@@ -142,8 +144,9 @@ function openWebSocket(url: string, opts: ConnectOptions): Promise<WebSocket> {
     ws.on('upgrade', (res: IncomingMessage) => {
       // checkServerIdentity already compared identities during the handshake; checking again
       // here costs nothing and does not depend on that hook being honoured.
+      socket = res.socket as TLSSocket;
       try {
-        checkExpected(peerIdentity(res.socket as TLSSocket), peer);
+        checkExpected(peerIdentity(socket), peer);
       } catch (e) {
         fail(e);
       }
@@ -158,11 +161,13 @@ function openWebSocket(url: string, opts: ConnectOptions): Promise<WebSocket> {
     ws.on('error', fail);
     ws.on('close', () => fail(new Error('closed during the handshake')));
     ws.on('open', () => {
+      // ws emits 'upgrade' (with the socket) before 'open'.
+      if (socket === undefined) return fail(new Error('WebSocket open without an upgrade'));
       if (settled) return;
       settled = true;
       ws.removeListener('error', fail);
       ws.removeAllListeners('close');
-      resolve(ws);
+      resolve({ ws, socket });
     });
   });
 }

@@ -1,24 +1,55 @@
 /**
- * The wire envelope: every WebSocket message between Tessera processes is exactly one frame,
- * one msgpack map. Share traffic rides in `payload` as a msgpack `bin` (raw bytes, one copy,
- * no per-element encoding); control messages carry a free-form msgpack `body`.
+ * The wire envelope: every WebSocket message between Tessera processes is exactly one frame.
+ * A frame has two forms, told apart by its first byte:
  *
- * Frame layout (msgpack map, keys in this order, optional keys omitted when absent):
+ * - **Protocol frames** (kinds of {@link MessageKind}, the share traffic) use a fixed binary
+ *   header followed by the payload bytes as they are. The header costs no msgpack work and no
+ *   copy of the payload on either side, and its length is a multiple of 8, so a payload that
+ *   starts a receive buffer's allocation stays 8-byte aligned and can be read as 64-bit words
+ *   in place.
+ * - **Control frames** (kinds of {@link ControlKind}) are one msgpack map, with a free-form
+ *   msgpack `body` and an optional `payload` as a msgpack `bin`.
+ *
+ * Binary protocol frame (integers little-endian; a msgpack map never starts with 0x00):
+ *
+ * | offset | size | field                                                                  |
+ * |--------|------|------------------------------------------------------------------------|
+ * | 0      | 1    | 0x00: the binary form                                                  |
+ * | 1      | 1    | {@link PROTOCOL_VERSION}                                               |
+ * | 2      | 1    | `kind`: a {@link MessageKind}                                          |
+ * | 3      | 1    | byte length F of `from` (UTF-8), 1..255                                |
+ * | 4      | 2    | byte length J of `job` (UTF-8)                                         |
+ * | 6      | 2    | zero                                                                   |
+ * | 8      | 4    | byte length P of `payload`                                             |
+ * | 12     | 8    | `round`: a safe integer, as low then high 32-bit word                  |
+ * | 20     | 8    | `seq`: likewise                                                        |
+ * | 28     | J+F  | `job`, then `from`                                                     |
+ * | 28+J+F | 0..7 | zeros up to H = the next multiple of 8                                 |
+ * | H      | P    | `payload`; the frame is exactly H + P bytes                            |
+ *
+ * Control frame (msgpack map, keys in this order, optional keys omitted when absent):
  *
  * | key       | msgpack type | meaning                                                        |
  * |-----------|--------------|----------------------------------------------------------------|
  * | `v`       | uint         | {@link PROTOCOL_VERSION}; any other value is refused           |
  * | `job`     | str          | job id the frame belongs to (`''` for connection-level frames) |
  * | `round`   | uint         | protocol round within the job (0 for control frames)           |
- * | `kind`    | uint         | {@link MessageKind} (1..15) or {@link ControlKind} (>= 16)     |
- * | `from`    | str          | sender's principal id; must equal the channel's authenticated peer |
- * | `seq`     | uint         | per-channel, per-direction counter: 0, 1, 2, … (gap/replay detection) |
- * | `payload` | bin          | raw bytes: required for protocol kinds, optional for control   |
- * | `body`    | any          | control kinds only: plain msgpack (maps, arrays, str, bin, numbers, bool, nil) |
+ * | `kind`    | uint         | {@link ControlKind} (>= 16)                                    |
+ * | `from`    | str          | sender's principal id                                          |
+ * | `seq`     | uint         | per-channel, per-direction counter                             |
+ * | `payload` | bin          | raw bytes, optional                                            |
+ * | `body`    | any          | plain msgpack (maps, arrays, str, bin, numbers, bool, nil)     |
  *
- * Decoding never trusts the peer: the bytes are bounded, must be a single msgpack map with
- * exactly these keys and types, and `body` may only hold plain data (no Error/RegExp/Set/Date
- * extension objects, bounded depth).
+ * The fields mean the same in both forms: `job` is the job id (`''` for connection-level
+ * frames), `round` the protocol round within the job, `from` the sender's principal id (it
+ * must equal the channel's authenticated peer), `seq` a per-channel, per-direction counter
+ * 0, 1, 2, … (gap and replay detection). Each kind has exactly one form: a protocol kind in a
+ * msgpack map, or a control kind in the binary form, is refused.
+ *
+ * Decoding never trusts the peer: the bytes are bounded; a binary frame must match its
+ * header exactly (lengths, zero fields and padding, valid UTF-8); a msgpack frame must be a
+ * single map with exactly these keys and types, and `body` may only hold plain data (no
+ * Error/RegExp/Set/Date extension objects, bounded depth).
  * @module
  */
 import { Packr, Unpackr } from 'msgpackr';
@@ -138,40 +169,110 @@ const unpackr = new Unpackr({
 
 const FRAME_KEYS: ReadonlySet<string> = new Set(['v', 'job', 'round', 'kind', 'from', 'seq', 'payload', 'body']);
 
+/** First byte of a binary protocol frame; a msgpack map starts with 0x80–0x8f, 0xde or 0xdf. */
+const BINARY_FORM = 0x00;
+/** Bytes of the binary header before `job` and `from`. */
+const FIXED_HEAD = 28;
+/** Largest `high` word of a safe integer (2^53 − 1 = high·2^32 + low). */
+const MAX_HIGH_WORD = 0x1fffff;
+const MAX_FROM_BYTES = 0xff;
+const MAX_JOB_BYTES = 0xffff;
+const MAX_PAYLOAD_BYTES = 0xffffffff;
+
 /**
- * Encode a frame. The payload is copied once into the msgpack `bin`; the result may share its
- * ArrayBuffer with other encoded frames (msgpackr's allocation), so treat it as read-only.
- * Throws TypeError/RangeError on a malformed frame (a bug on our side, not a peer's).
+ * A frame as it goes on the wire: `head`, then `payload` when present. The receiver must see
+ * their concatenation as one message. `payload` is the caller's array itself, not a copy.
  */
-export function encodeFrame(f: Frame): Uint8Array {
+export interface EncodedFrame {
+  head: Uint8Array;
+  payload: Uint8Array | undefined;
+  /** head.length + payload.length. */
+  byteLength: number;
+}
+
+/**
+ * Encode a frame without copying its payload: a protocol frame as its binary header plus the
+ * caller's payload, a control frame as one msgpack buffer (`payload` undefined). A msgpack
+ * buffer may share its ArrayBuffer with other encoded frames (msgpackr's allocation), so treat
+ * `head` as read-only. Throws TypeError/RangeError on a malformed frame (a bug on our side,
+ * not a peer's).
+ */
+export function encodeFrameParts(f: Frame): EncodedFrame {
   if (f.v !== PROTOCOL_VERSION) throw new RangeError(`expected frame.v ${PROTOCOL_VERSION}, got ${String(f.v)}`);
   if (typeof f.job !== 'string') throw new TypeError('expected frame.job to be a string');
   if (typeof f.from !== 'string') throw new TypeError('expected frame.from to be a string');
   assertUint('frame.round', f.round);
   assertUint('frame.seq', f.seq);
-  if (!isProtocolKind(f.kind) && !isControlKind(f.kind)) throw new RangeError(`unknown frame kind ${f.kind}`);
   if (f.payload !== undefined && !(f.payload instanceof Uint8Array)) throw new TypeError('expected frame.payload to be a Uint8Array');
   if (isProtocolKind(f.kind)) {
     if (f.payload === undefined) throw new TypeError(`protocol frame (kind ${f.kind}) needs a payload`);
     if (f.body !== undefined) throw new TypeError(`protocol frame (kind ${f.kind}) must not carry a body`);
+    const head = encodeBinaryHead(f.kind, f.job, f.from, f.round, f.seq, f.payload.length);
+    return { head, payload: f.payload, byteLength: head.length + f.payload.length };
   }
+  if (!isControlKind(f.kind)) throw new RangeError(`unknown frame kind ${f.kind}`);
   // Build the map explicitly so the key order (and thus the bytes) is fixed.
   const m: Record<string, unknown> = { v: f.v, job: f.job, round: f.round, kind: f.kind, from: f.from, seq: f.seq };
   if (f.payload !== undefined) m.payload = f.payload;
   if (f.body !== undefined) m.body = f.body;
-  return packr.pack(m);
+  const head = packr.pack(m);
+  return { head, payload: undefined, byteLength: head.length };
 }
 
 /**
- * Decode and validate a frame received from a peer. Any problem — not msgpack, trailing bytes,
- * not a map, unknown or missing keys, wrong types, unknown version or kind, too large, body
- * with non-plain values — throws MpcError FRAME.
+ * Encode a frame as one buffer (a protocol frame's payload is copied behind its header; the
+ * channel sends the two parts of {@link encodeFrameParts} instead). Same checks and errors.
+ */
+export function encodeFrame(f: Frame): Uint8Array {
+  return joinFrame(encodeFrameParts(f));
+}
+
+/** The bytes of an encoded frame as one buffer (`head` itself when there is no payload). */
+export function joinFrame({ head, payload, byteLength }: EncodedFrame): Uint8Array {
+  if (payload === undefined) return head;
+  const bytes = new Uint8Array(byteLength);
+  bytes.set(head);
+  bytes.set(payload, head.length);
+  return bytes;
+}
+
+function encodeBinaryHead(kind: number, job: string, from: string, round: number, seq: number, payloadBytes: number): Uint8Array {
+  const jobBytes = Buffer.byteLength(job, 'utf8');
+  const fromBytes = Buffer.byteLength(from, 'utf8');
+  if (fromBytes === 0 || fromBytes > MAX_FROM_BYTES) throw new RangeError(`expected frame.from to have 1..${MAX_FROM_BYTES} UTF-8 bytes, got ${fromBytes}`);
+  if (jobBytes > MAX_JOB_BYTES) throw new RangeError(`expected frame.job to have at most ${MAX_JOB_BYTES} UTF-8 bytes, got ${jobBytes}`);
+  if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`a protocol frame's payload is at most ${MAX_PAYLOAD_BYTES} bytes, got ${payloadBytes}`);
+  const strings = FIXED_HEAD + jobBytes + fromBytes;
+  const length = align8(strings);
+  // allocUnsafe: small heads come from Node's buffer pool; every byte is written below.
+  const h = Buffer.allocUnsafe(length);
+  h[0] = BINARY_FORM;
+  h[1] = PROTOCOL_VERSION;
+  h[2] = kind;
+  h[3] = fromBytes;
+  h.writeUInt16LE(jobBytes, 4);
+  h.writeUInt16LE(0, 6);
+  h.writeUInt32LE(payloadBytes, 8);
+  writeSafeUint(h, 12, round);
+  writeSafeUint(h, 20, seq);
+  h.write(job, FIXED_HEAD, 'utf8');
+  h.write(from, FIXED_HEAD + jobBytes, 'utf8');
+  h.fill(0, strings);
+  return h;
+}
+
+/**
+ * Decode and validate a frame received from a peer. Any problem — not a frame of either form,
+ * trailing or missing bytes, unknown or missing keys, wrong types, unknown version or kind, a
+ * kind in the wrong form, too large, body with non-plain values — throws MpcError FRAME. A
+ * protocol frame's payload is a view into `bytes`, not a copy.
  */
 export function decodeFrame(bytes: Uint8Array, limits: FrameLimits = DEFAULT_FRAME_LIMITS): Frame {
   if (!(bytes instanceof Uint8Array)) throw frameError('expected bytes');
   if (bytes.length > limits.maxFrameBytes) {
     throw frameError(`frame of ${bytes.length} bytes exceeds the limit of ${limits.maxFrameBytes}`);
   }
+  if (bytes.length > 0 && bytes[0] === BINARY_FORM) return decodeBinary(bytes, limits);
   let raw: unknown;
   try {
     raw = unpackr.unpack(bytes);
@@ -191,17 +292,68 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits = DEFAULT_FRA
   if (!isUint(round)) throw frameError(`expected round to be a non-negative integer, got ${describe(round)}`);
   if (!isUint(seq)) throw frameError(`expected seq to be a non-negative integer, got ${describe(seq)}`);
   if (typeof kind !== 'number' || !(isProtocolKind(kind) || isControlKind(kind))) throw frameError(`unknown frame kind ${describe(kind)}`);
+  if (isProtocolKind(kind)) throw frameError(`protocol frame (kind ${kind}) as a msgpack map; protocol frames use the binary form`);
   if (payload !== undefined && !(payload instanceof Uint8Array)) throw frameError(`expected payload to be bytes, got ${describe(payload)}`);
-  if (isProtocolKind(kind)) {
-    if (payload === undefined) throw frameError(`protocol frame (kind ${kind}) without payload`);
-    if (body !== undefined) throw frameError(`protocol frame (kind ${kind}) with a body`);
-  } else if (body !== undefined) {
-    checkBody(body, limits, 0);
-  }
+  if (body !== undefined) checkBody(body, limits, 0);
   const f: Frame = { v: PROTOCOL_VERSION, job, round, kind, from, seq };
   if (payload !== undefined) f.payload = payload;
   if (body !== undefined) f.body = body;
   return f;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeBinary(b: Uint8Array, limits: FrameLimits): Frame {
+  if (b.length < FIXED_HEAD) throw frameError(`binary frame of ${b.length} bytes is shorter than its ${FIXED_HEAD}-byte header`);
+  if (b[1] !== PROTOCOL_VERSION) throw frameError(`unsupported protocol version ${b[1]}, expected ${PROTOCOL_VERSION}`);
+  const kind = b[2];
+  if (!isProtocolKind(kind)) {
+    throw frameError(isControlKind(kind) ? `control frame (kind ${kind}) in the binary form; control frames are msgpack maps` : `unknown frame kind number ${kind}`);
+  }
+  const fromBytes = b[3];
+  const jobBytes = b[4] | (b[5] << 8);
+  if ((b[6] | b[7]) !== 0) throw frameError('nonzero reserved header bytes');
+  const payloadBytes = readUint32(b, 8);
+  const round = readSafeUint(b, 12, 'round');
+  const seq = readSafeUint(b, 20, 'seq');
+  const strings = FIXED_HEAD + jobBytes + fromBytes;
+  const headBytes = align8(strings);
+  if (b.length !== headBytes + payloadBytes) {
+    throw frameError(`binary frame of ${b.length} bytes, its header announces ${headBytes} + ${payloadBytes}`);
+  }
+  for (let i = strings; i < headBytes; i++) if (b[i] !== 0) throw frameError('nonzero header padding');
+  const job = utf8Field(b, FIXED_HEAD, jobBytes, 'job');
+  const from = utf8Field(b, FIXED_HEAD + jobBytes, fromBytes, 'from');
+  if (job.length > limits.maxStringLength) throw frameError(`expected job to be a string, got ${describe(job)}`);
+  if (from.length === 0 || from.length > limits.maxStringLength) throw frameError(`expected from to be a non-empty string, got ${describe(from)}`);
+  return { v: PROTOCOL_VERSION, job, round, kind, from, seq, payload: b.subarray(headBytes) };
+}
+
+function utf8Field(b: Uint8Array, at: number, length: number, name: string): string {
+  try {
+    return strictUtf8.decode(b.subarray(at, at + length));
+  } catch {
+    throw frameError(`${name} is not valid UTF-8`);
+  }
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+function readUint32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
+}
+
+function readSafeUint(b: Uint8Array, at: number, name: string): number {
+  const high = readUint32(b, at + 4);
+  if (high > MAX_HIGH_WORD) throw frameError(`expected ${name} to be a safe integer, its high word is ${high}`);
+  return high * 0x100000000 + readUint32(b, at);
+}
+
+function writeSafeUint(h: Buffer, at: number, x: number): void {
+  h.writeUInt32LE(x >>> 0, at);
+  h.writeUInt32LE(Math.floor(x / 0x100000000), at + 4);
 }
 
 /** Plain data only: what `body` may contain after decoding. */

@@ -176,14 +176,15 @@ export class NodeServer extends EventEmitter<NodeServerEvents> {
       ok = false;
     }
     if (!ok) return this.#refuse(socket, remote, peer, 'not authorized');
-    this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#onWebSocket(ws, peer, remote));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#onWebSocket(ws, socket, peer, remote));
   }
 
-  async #onWebSocket(ws: import('ws').WebSocket, peer: Identity, remote: string): Promise<void> {
+  async #onWebSocket(ws: import('ws').WebSocket, socket: TLSSocket, peer: Identity, remote: string): Promise<void> {
     const o = this.#opts;
     const ch = new Channel(ws, {
       self: this.self,
       peer,
+      socket,
       limits: limitsFor(o.maxPayload),
       highWaterMark: o.highWaterMark,
       heartbeat: o.heartbeat,

@@ -96,7 +96,8 @@ export async function multiply(s: Session<SemiHonestSource>, round: number, x: B
   await k.run({ op: 'beaverOpen64', x: k.reach64(x), y: k.reach64(y), a, b, out: mine });
   const n = s.parties.length;
   const opened = k.alloc64(2 * w);
-  opened.set(mine);
+  // Σ of the openings: the first peer's is added to ours straight into `opened`.
+  let sum = mine;
   const bytes = u64ToBytes(mine);
   const sends: Promise<void>[] = [];
   for (let j = 0; j < n; j++) if (j !== s.self) sends.push(s.transport.send(j, MessageKind.Open, round, bytes));
@@ -106,11 +107,12 @@ export async function multiply(s: Session<SemiHonestSource>, round: number, x: B
     recvs.push(
       s.transport.recv(j, MessageKind.Open, round).then((p) => {
         const theirs = bytesToU64(expectBytes(p, 16 * w, s.parties[j], `the openings of layer ${round}`));
-        z64.add(opened, theirs, opened);
+        sum = z64.add(sum, theirs, opened);
       }),
     );
   }
   await Promise.all([...sends, ...recvs]);
+  if (sum === mine) opened.set(mine); // no peers
   const d = opened.subarray(0, w);
   const e = opened.subarray(w);
   // In-thread, z is written over c (a fresh array of its own); a shared c may be a view into
@@ -124,7 +126,9 @@ export async function multiply(s: Session<SemiHonestSource>, round: number, x: B
 /** Open x to every party: one message of this party's shares to each peer, in one round. */
 export async function openShares(s: Session<SemiHonestSource>, round: number, x: BigUint64Array): Promise<BigUint64Array> {
   const n = s.parties.length;
-  const opened = new BigUint64Array(x);
+  const opened = new BigUint64Array(x.length);
+  // Σ of the shares: the first peer's is added to ours straight into `opened`.
+  let sum = x;
   const bytes = u64ToBytes(x);
   const tasks: Promise<void>[] = [];
   for (let j = 0; j < n; j++) {
@@ -132,11 +136,12 @@ export async function openShares(s: Session<SemiHonestSource>, round: number, x:
     tasks.push(s.transport.send(j, MessageKind.Open, round, bytes));
     tasks.push(
       s.transport.recv(j, MessageKind.Open, round).then((p) => {
-        z64.add(opened, bytesToU64(expectBytes(p, 8 * x.length, s.parties[j], `openings of round ${round}`)), opened);
+        sum = z64.add(sum, bytesToU64(expectBytes(p, 8 * x.length, s.parties[j], `openings of round ${round}`)), opened);
       }),
     );
   }
   await Promise.all(tasks);
+  if (sum === x) opened.set(x); // no peers
   return opened;
 }
 

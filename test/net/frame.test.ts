@@ -1,10 +1,11 @@
-// Read the first test first: it pins the exact bytes of a small frame (our own known-answer
-// vector, computed by msgpackr 1.12 and checked by hand against the msgpack spec); the rest
-// checks that decoding refuses everything else with MPC_ERR_FRAME.
+// Read the first tests first: they pin the exact bytes of a small protocol frame (binary
+// form, laid out by hand from the table in frame.ts) and of a small control frame (msgpack,
+// computed by msgpackr 1.12 and checked by hand against the msgpack spec); the rest checks
+// that decoding refuses everything else with MPC_ERR_FRAME.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
-import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrame, PROTOCOL_VERSION } from '../../src/net/frame.ts';
+import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrame, encodeFrameParts, PROTOCOL_VERSION } from '../../src/net/frame.ts';
 import type { Frame } from '../../src/net/frame.ts';
 import { MessageKind } from '../../src/protocol/transport.ts';
 
@@ -23,43 +24,71 @@ function frameError(fn: () => unknown): string {
 }
 
 const small: Frame = { v: 1, job: 'j1', round: 3, kind: MessageKind.Open, from: 'p1', seq: 7, payload: new Uint8Array([1, 2, 3, 255]) };
+const smallControl: Frame = { ...small, round: 0, kind: ControlKind.OutputShare };
 
 describe('frame encoding', () => {
-  it('encodes a small frame to pinned bytes', () => {
+  it('encodes a small protocol frame to pinned bytes (binary form)', () => {
+    // 00 01 02 02        binary form, version 1, kind 2 (Open), from is 2 bytes
+    // 0200 0000          job is 2 bytes, reserved zero
+    // 04000000           payload is 4 bytes
+    // 03000000 00000000  round 3
+    // 07000000 00000000  seq 7
+    // 6a31 7031          "j1", "p1": the header ends at 32, a multiple of 8, so no padding
+    // 010203ff           payload
+    const expected = '00010202' + '02000000' + '04000000' + '0300000000000000' + '0700000000000000' + '6a317031' + '010203ff';
+    const bytes = encodeFrame(small);
+    expect(hex(bytes)).toBe(expected);
+    expect(decodeFrame(bytes)).toEqual(small);
+    const parts = encodeFrameParts(small);
+    expect(parts.payload).toBe(small.payload); // not copied
+    expect(hex(parts.head)).toBe(expected.slice(0, 64));
+    expect(parts.byteLength).toBe(36);
+  });
+
+  it('pads the binary header to a multiple of 8 with zeros', () => {
+    const f: Frame = { ...small, job: 'job-7', round: 2 ** 53 - 1, seq: 2 ** 32 };
+    const bytes = encodeFrame(f);
+    // 28 + 5 + 2 = 35 → 40: five zero bytes of padding before the payload.
+    expect(hex(bytes.subarray(12, 28))).toBe('ffffffffffff1f00' + '0000000001000000');
+    expect(hex(bytes.subarray(28, 40))).toBe(Buffer.from('job-7p1').toString('hex') + '0000000000');
+    expect(hex(bytes.subarray(40))).toBe('010203ff');
+    expect(decodeFrame(bytes)).toEqual(f);
+  });
+
+  it('encodes a small control frame to pinned bytes (msgpack)', () => {
     // de 0007            map16, 7 entries (msgpackr always writes map16)
     // a1 76 01           "v": 1
     // a3 6a6f62 a2 6a31  "job": "j1"
-    // a5 726f756e64 03   "round": 3
-    // a4 6b696e64 02     "kind": 2 (Open)
+    // a5 726f756e64 00   "round": 0
+    // a4 6b696e64 15     "kind": 21 (OutputShare)
     // a4 66726f6d a2 7031 "from": "p1"
     // a3 736571 07       "seq": 7
     // a7 7061796c6f6164 c4 04 010203ff   "payload": bin8 of 4 bytes
     const expected =
-      'de0007' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6403' + 'a46b696e6402' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff';
-    const bytes = encodeFrame(small);
+      'de0007' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6400' + 'a46b696e6415' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff';
+    const bytes = encodeFrame(smallControl);
     expect(hex(bytes)).toBe(expected);
-    expect(decodeFrame(bytes)).toEqual({ ...small, payload: Buffer.from([1, 2, 3, 255]) });
+    expect(decodeFrame(bytes)).toEqual({ ...smallControl, payload: Buffer.from([1, 2, 3, 255]) });
   });
 
-  it('decodes the same frame written by another encoder (fixmap instead of map16)', () => {
-    const fixmap = Buffer.from('87' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6403' + 'a46b696e6402' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff', 'hex');
-    expect(decodeFrame(fixmap)).toEqual({ ...small, payload: Buffer.from([1, 2, 3, 255]) });
+  it('decodes the same control frame written by another encoder (fixmap instead of map16)', () => {
+    const fixmap = Buffer.from('87' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6400' + 'a46b696e6415' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff', 'hex');
+    expect(decodeFrame(fixmap)).toEqual({ ...smallControl, payload: Buffer.from([1, 2, 3, 255]) });
   });
 
-  it('carries a 1 MiB payload as raw bytes (msgpack bin32) with a small overhead', () => {
+  it('carries a 1 MiB payload verbatim behind an aligned header, and decodes it without a copy', () => {
     const payload = new Uint8Array(1 << 20);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 2654435761) >>> 24;
     const bytes = encodeFrame({ v: 1, job: 'job-42', round: 9, kind: MessageKind.Open, from: 'p2', seq: 123, payload });
-    expect(bytes.length - payload.length).toBeGreaterThan(0);
-    expect(bytes.length - payload.length).toBeLessThan(64);
-    // The payload appears verbatim, right after the bin32 header c6 00100000.
-    const at = Buffer.from(bytes).indexOf(Buffer.from('c600100000', 'hex'));
-    expect(Buffer.compare(Buffer.from(bytes.subarray(at + 5, at + 5 + payload.length)), Buffer.from(payload))).toBe(0);
+    const head = bytes.length - payload.length;
+    expect(head).toBe(40);
+    expect(Buffer.compare(Buffer.from(bytes.subarray(head)), Buffer.from(payload))).toBe(0);
     const f = decodeFrame(bytes);
     expect(f.payload!.length).toBe(payload.length);
     expect(Buffer.compare(Buffer.from(f.payload!), Buffer.from(payload))).toBe(0);
     // Decoding does not copy: the payload is a view into the received bytes.
     expect(f.payload!.buffer).toBe(bytes.buffer);
+    expect(f.payload!.byteOffset % 8).toBe(0);
   });
 
   it('round-trips control frames with a free-form body', () => {
@@ -80,6 +109,9 @@ describe('frame encoding', () => {
 
   it('refuses to encode malformed frames (our bug, not a peer\'s)', () => {
     expect(() => encodeFrame({ ...small, payload: undefined })).toThrow(TypeError);
+    expect(() => encodeFrame({ ...small, from: '' })).toThrow(RangeError);
+    expect(() => encodeFrame({ ...small, from: 'x'.repeat(256) })).toThrow(RangeError);
+    expect(() => encodeFrame({ ...small, round: 2 ** 53 })).toThrow(RangeError);
     expect(() => encodeFrame({ ...small, body: {} })).toThrow(TypeError);
     expect(() => encodeFrame({ ...small, seq: -1 })).toThrow(RangeError);
     expect(() => encodeFrame({ ...small, kind: 99 as never })).toThrow(RangeError);
@@ -87,7 +119,7 @@ describe('frame encoding', () => {
 });
 
 describe('frame decoding refuses', () => {
-  const base = { v: 1, job: 'j1', round: 0, kind: 2, from: 'p1', seq: 0, payload: new Uint8Array(1) };
+  const base = { v: 1, job: 'j1', round: 0, kind: ControlKind.OutputShare, from: 'p1', seq: 0, payload: new Uint8Array(1) };
 
   it('garbage and non-map values', () => {
     expect(frameError(() => decodeFrame(new Uint8Array(0)))).toMatch(/not a msgpack frame/);
@@ -100,8 +132,10 @@ describe('frame decoding refuses', () => {
   });
 
   it('trailing bytes after the frame', () => {
-    const b = Buffer.concat([encodeFrame(small), Buffer.from([0x01])]);
+    const b = Buffer.concat([encodeFrame(smallControl), Buffer.from([0x01])]);
     expect(frameError(() => decodeFrame(b))).toMatch(/not a msgpack frame/);
+    const p = Buffer.concat([encodeFrame(small), Buffer.from([0x01])]);
+    expect(frameError(() => decodeFrame(p))).toMatch(/binary frame of 37 bytes, its header announces 32 \+ 4/);
   });
 
   it('wrong field types', () => {
@@ -113,11 +147,46 @@ describe('frame decoding refuses', () => {
     expect(frameError(() => decodeFrame(plain.pack({ ...base, from: '' })))).toMatch(/from/);
     expect(frameError(() => decodeFrame(plain.pack({ ...base, from: 'x'.repeat(300) })))).toMatch(/from/);
     expect(frameError(() => decodeFrame(plain.pack({ ...base, payload: 'bytes' })))).toMatch(/payload/);
-    expect(frameError(() => decodeFrame(plain.pack({ ...base, payload: undefined })))).toMatch(/without payload/);
-    expect(frameError(() => decodeFrame(plain.pack({ ...base, body: 1 })))).toMatch(/with a body/);
     const { seq: _seq, ...noSeq } = base;
     expect(frameError(() => decodeFrame(plain.pack(noSeq)))).toMatch(/seq/);
     expect(frameError(() => decodeFrame(plain.pack({ ...base, extra: 1 })))).toMatch(/unknown key "extra"/);
+  });
+
+  it('a kind in the wrong form', () => {
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, kind: MessageKind.Open })))).toMatch(/protocol frame \(kind 2\) as a msgpack map/);
+    const b = Buffer.from(encodeFrame(small));
+    b[2] = ControlKind.JobAbort;
+    expect(frameError(() => decodeFrame(b))).toMatch(/control frame \(kind 20\) in the binary form/);
+  });
+
+  it('binary frames that do not match their header', () => {
+    const good = () => Buffer.from(encodeFrame(small));
+    const bad = (edit: (b: Buffer) => void) => {
+      const b = good();
+      edit(b);
+      return frameError(() => decodeFrame(b));
+    };
+    expect(frameError(() => decodeFrame(good().subarray(0, 20)))).toMatch(/shorter than its 28-byte header/);
+    expect(frameError(() => decodeFrame(good().subarray(0, 35)))).toMatch(/header announces 32 \+ 4/);
+    expect(bad((b) => (b[1] = 2))).toMatch(/unsupported protocol version 2/);
+    expect(bad((b) => (b[2] = 99))).toMatch(/unknown frame kind number 99/);
+    expect(bad((b) => (b[2] = 6))).toMatch(/unknown frame kind number 6/);
+    expect(bad((b) => (b[7] = 1))).toMatch(/reserved/);
+    expect(bad((b) => (b[8] = 5))).toMatch(/header announces 32 \+ 5/);
+    expect(bad((b) => (b[4] = 3))).toMatch(/announces 40 \+ 4/);
+    // job "j1p1" and an empty from: the same 32-byte header.
+    expect(bad((b) => ((b[3] = 0), (b[4] = 4)))).toMatch(/expected from to be a non-empty string/);
+    expect(bad((b) => (b[30] = 0xff))).toMatch(/from is not valid UTF-8/);
+    expect(bad((b) => (b[28] = 0xc3))).toMatch(/job is not valid UTF-8/);
+    expect(bad((b) => b.writeUInt32LE(0x200000, 16))).toMatch(/round to be a safe integer/);
+    expect(bad((b) => b.writeUInt32LE(0xffffffff, 24))).toMatch(/seq to be a safe integer/);
+    // Padding must be zeros: job "job-7" leaves one byte of it at offset 35.
+    const padded = Buffer.from(encodeFrame({ ...small, job: 'job-7' }));
+    padded[35] = 1;
+    expect(frameError(() => decodeFrame(padded))).toMatch(/nonzero header padding/);
+    const limits = { ...DEFAULT_FRAME_LIMITS, maxStringLength: 3 };
+    expect(frameError(() => decodeFrame(encodeFrame({ ...small, job: 'long-job' }), limits))).toMatch(/expected job/);
+    expect(frameError(() => decodeFrame(encodeFrame({ ...small, from: 'long-id' }), limits))).toMatch(/expected from/);
   });
 
   it('unknown kinds', () => {

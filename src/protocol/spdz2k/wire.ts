@@ -86,16 +86,9 @@ export async function openShares(
 ): Promise<Z128Vec> {
   const n = s.parties.length;
   const w = mine.lo.length;
-  let opened: Z128Vec;
-  if (alloc) {
-    opened = alloc(w);
-    opened.lo.set(mine.lo);
-    opened.hi.set(mine.hi);
-  } else {
-    opened = allocWire(w);
-    opened.lo.set(mine.lo);
-    opened.hi.set(mine.hi);
-  }
+  const opened = alloc ? alloc(w) : allocWire(w);
+  // Σ of the shares: the first peer's is added to ours straight into `opened`.
+  let sum = mine;
   const bytes = wireBytes(mine);
   const tasks: Promise<void>[] = [];
   for (let j = 0; j < n; j++) {
@@ -103,11 +96,16 @@ export async function openShares(
     tasks.push(s.transport.send(j, kind, round, bytes));
     tasks.push(
       s.transport.recv(j, kind, round).then((p) => {
-        z128.add(opened, fromWire(expectBytes(p, 16 * w, s.parties[j], what), w), opened);
+        sum = z128.add(sum, fromWire(expectBytes(p, 16 * w, s.parties[j], what), w), opened);
       }),
     );
   }
   await Promise.all(tasks);
+  if (sum === mine) {
+    // no peers
+    opened.lo.set(mine.lo);
+    opened.hi.set(mine.hi);
+  }
   return opened;
 }
 
