@@ -106,6 +106,11 @@ export const ControlKind = {
    * threads listen (src/net/lanes.ts). The lower-indexed party dials each lane.
    */
   LaneOffer: 31,
+  /**
+   * Node → dealer: `{ granted }`, the bytes of DealerCorrections payload (an empty chunk
+   * counting as one) the dealer may have sent on this job so far; never decreases.
+   */
+  DealerCredit: 32,
 } as const;
 export type ControlKind = (typeof ControlKind)[keyof typeof ControlKind];
 

@@ -8,6 +8,7 @@
  *   A → N_i  JobSubmit { plan, … }    N_i → A  JobAccept | JobReject
  *   N_i → N_j JobAccept { planHash }  (every node waits for all peers: same plan, all in)
  *   N_i → D  DealerRequest            D → N_i  DealerSeeds (+ DealerCorrections to the last party)
+ *   N_i → D  DealerCredit { granted } (flow control of the DealerCorrections: see below)
  *   N_i → A  JobProgress …, OutputShare (outputs addressed to the analyst), JobDone
  *   any → any JobAbort { code, reason, party }   (no output is delivered after an abort)
  * @module
@@ -85,6 +86,23 @@ export interface DealerChunkBody {
   offset: number;
   total: number;
 }
+/**
+ * Flow control of a job's DealerCorrections, node → dealer: the dealer may have sent chunks
+ * of `granted` credit in all so far (`dealerChunkCost` each). The node grants a window right
+ * after its DealerRequest and more as its preprocessing takes chunks out of its buffer; a
+ * dealer that sends beyond its credit breaks the protocol. Never decreases.
+ */
+export interface DealerCreditBody {
+  granted: number;
+}
+
+/**
+ * Credit a DealerCorrections chunk of `payloadBytes` takes: its payload bytes, and one for an
+ * empty chunk, so that no chunk is free (a dealer could otherwise flood the node with empty ones).
+ */
+export function dealerChunkCost(payloadBytes: number): number {
+  return Math.max(1, payloadBytes);
+}
 
 function bad(kind: string, field: string, from: string): never {
   throw new MpcError(ErrorCode.PROTOCOL, `${kind} from ${from}: field ${field} is missing or malformed`, { party: from });
@@ -130,6 +148,7 @@ export const parseDealerRequest = (b: unknown, from: string): DealerRequestBody 
 export const parseDealerSeeds = (b: unknown, from: string): DealerSeedsBody => parse('DealerSeeds', b, from, { seed: bytes, trust: str });
 export const parseDealerChunk = (b: unknown, from: string): DealerChunkBody =>
   parse('DealerCorrections', b, from, { item: nat, offset: nat, total: nat });
+export const parseDealerCredit = (b: unknown, from: string): DealerCreditBody => parse('DealerCredit', b, from, { granted: nat });
 
 /** The abort body describing `e`. */
 export function abortBody(e: unknown, by: string): JobAbortBody {

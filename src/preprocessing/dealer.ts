@@ -24,6 +24,8 @@ import type { Dealing, NextExtra } from '../protocol/suite.ts';
 import type { Kernels } from '../protocol/kernels.ts';
 import { layerChunks, prepSteps, type Plan } from '../compiler/plan.ts';
 import { concat64 } from '../protocol/vectors.ts';
+import { pause } from '../protocol/spdz2k/chunks.ts';
+import { RunAhead, RUN_AHEAD_BYTES } from '../util/run-ahead.ts';
 
 export const DEALER_TRUST =
   'dealer preprocessing: the dealer is trusted not to collude with any party (it could otherwise learn the inputs); it never sees inputs or outputs';
@@ -105,13 +107,27 @@ export function dealSemiHonest(items: readonly SemiHonestItem[], n: number, seed
   return { seeds: s, extras: (party) => (party === last ? corrections() : []) };
 }
 
+/** One item's material as the run-ahead holds it. */
+type SemiHonestMaterial = { kind: 'triples'; triples: Triples } | { kind: 'rand'; values: BigUint64Array };
+
+/** Bytes one item's material holds: a, b, c (8 bytes each) per triple, one value per random integer. */
+const materialBytes = (item: SemiHonestItem): number => (item.kind === 'triples' ? 24 : 8) * item.length;
+
 /**
  * A party's preprocessing source from its dealer seed. The last party also consumes the
  * dealer's corrections, one per item, through `nextExtra`.
+ *
+ * Items are expanded ahead of the online phase, in plan order, in a bounded run-ahead
+ * (src/util/run-ahead.ts, RUN_AHEAD_BYTES): the seed's stream is read and the dealer's
+ * corrections are fetched in exactly the order the protocol claims the items, so the
+ * material is the same as expanding each item when it is asked for, only earlier.
  */
 export class SeededSource implements SemiHonestSource {
   private readonly prg: Prg;
   private next = 0;
+  readonly #ahead: RunAhead<SemiHonestMaterial>;
+  /** The kernels of the latest `triples` call: where items expanded ahead of their call go. */
+  #kernels: Kernels | undefined;
 
   constructor(
     private readonly self: number,
@@ -119,13 +135,26 @@ export class SeededSource implements SemiHonestSource {
     seed: Uint8Array,
     private readonly items: readonly SemiHonestItem[],
     private readonly nextExtra?: NextExtra,
+    runAheadBytes = RUN_AHEAD_BYTES,
   ) {
     this.prg = new Prg(seed, TRIPLE_LABEL);
     if (self === n - 1 && !nextExtra) throw new RangeError('the last party needs the dealer corrections');
+    this.#ahead = new RunAhead({
+      count: items.length,
+      cost: (i) => materialBytes(items[i]),
+      produce: (i) => this.#produce(items[i]),
+      budget: runAheadBytes,
+      pace: (i) => pause(items[i].length),
+    });
   }
 
-  /** Claim the next item, which must be `kind` of `count` elements. */
-  #take(kind: SemiHonestItem['kind'], count: number, bits?: number): SemiHonestItem {
+  /** Stop expanding ahead: every pending and later request rejects with `reason`. */
+  abort(reason: Error): void {
+    this.#ahead.abort(reason);
+  }
+
+  /** Claim the next item, which must be `kind` of `count` elements; its material, when expanded. */
+  #take(kind: SemiHonestItem['kind'], count: number, bits?: number): Promise<SemiHonestMaterial> {
     const item = this.items[this.next];
     const asked = `${kind}${bits === undefined ? '' : ` (${bits} bits)`} of ${count}`;
     if (item === undefined) {
@@ -135,7 +164,7 @@ export class SeededSource implements SemiHonestSource {
       throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${this.next} is ${item.kind} of ${item.length}, the protocol asked for ${asked}`);
     }
     this.next++;
-    return item;
+    return this.#ahead.take();
   }
 
   async #correction(count: number): Promise<BigUint64Array> {
@@ -147,36 +176,23 @@ export class SeededSource implements SemiHonestSource {
   }
 
   /**
-   * `count` random integers below 2^bits, claimed in pieces of at most MUL_CHUNK (the
-   * dealer's items, plan.ts `prepSteps`). Claims and stream positions are fixed before the
-   * first await, so concurrent callers get items in call order.
+   * One item's material, run ahead in item order: the seed's stream and the dealer's
+   * corrections are read in that order and no other. With kernels that share buffers for
+   * its length (a worker pool), a triple batch is expanded on a worker straight into shared
+   * memory (one region of the stream); without, in this thread.
    */
-  async rand(bits: number, count: number): Promise<BigUint64Array> {
+  async #produce(item: SemiHonestItem): Promise<SemiHonestMaterial> {
+    const count = item.length;
     const last = this.self === this.n - 1;
-    const parts = layerChunks(count).map((w) => {
-      this.#take('rand', w, bits);
-      return last ? this.#correction(w) : Promise.resolve(this.prg.u64(w));
-    });
-    for (const p of parts) p.catch(() => {});
-    return concat64(await Promise.all(parts));
-  }
-
-  /**
-   * The next batch. Everything that fixes which triples these are (the batch number, the
-   * PRG stream's position, the request for the dealer's correction) happens before the
-   * first await, so concurrent callers get batches in call order.
-   */
-  async triples(count: number, kernels?: Kernels): Promise<Triples> {
-    this.#take('triples', count);
-    const last = this.self === this.n - 1;
+    if (item.kind === 'rand') return { kind: 'rand', values: last ? await this.#correction(count) : this.prg.u64(count) };
     // The last party's c is the dealer's correction; everyone else's comes from the seed.
     const fromSeed = last ? 2 : 3;
+    const kernels = this.#kernels;
     let a: BigUint64Array;
     let b: BigUint64Array;
     let c: BigUint64Array | undefined;
     let expanded: Promise<void> | undefined;
     if (kernels?.shares(count)) {
-      // Expanded on a worker, straight into shared memory: one region of the stream.
       const abc = kernels.alloc64(fromSeed * count);
       expanded = kernels.run({ op: 'prgFill', region: this.prg.reserve(8 * fromSeed * count), out: u64ToBytes(abc) });
       expanded.catch(() => {});
@@ -192,8 +208,33 @@ export class SeededSource implements SemiHonestSource {
     // Whichever fails first is thrown; the other must not surface as an unhandled rejection.
     correction?.catch(() => {});
     await expanded;
-    return { a, b, c: correction ? await correction : c! };
+    return { kind: 'triples', triples: { a, b, c: correction ? await correction : c! } };
   }
+
+  /**
+   * `count` random integers below 2^bits, claimed in pieces of at most MUL_CHUNK (the
+   * dealer's items, plan.ts `prepSteps`). Claims are made before the first await, so
+   * concurrent callers get items in call order.
+   */
+  async rand(bits: number, count: number): Promise<BigUint64Array> {
+    const parts = layerChunks(count).map((w) => this.#take('rand', w, bits));
+    const values = await Promise.all(parts);
+    return concat64(values.map((m) => (m.kind === 'rand' ? m.values : unreachable())));
+  }
+
+  /**
+   * The next batch. It is claimed before the first await, so concurrent callers get batches
+   * in call order.
+   */
+  async triples(count: number, kernels?: Kernels): Promise<Triples> {
+    this.#kernels = kernels;
+    const m = await this.#take('triples', count);
+    return m.kind === 'triples' ? m.triples : unreachable();
+  }
+}
+
+function unreachable(): never {
+  throw new Error('preprocessing: an item changed kind after it was checked');
 }
 
 /**

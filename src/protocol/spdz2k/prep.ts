@@ -6,12 +6,15 @@
  * length, more items than dealt) is a PREPROCESSING error.
  *
  * Items are pieces of at most MUL_CHUNK elements (schedule.ts). `inputMask`, `outputMask`
- * and `random` take a whole vector's length, claim all of its pieces at once (in order, before
- * their first await) and expand them one by one, pausing between pieces (chunks.ts), into one
- * vector of the whole length; `triples` takes exactly one piece (a layer's chunk, or one
- * piece of the analyst's batch). The dealer's extras are fetched in claim order, one after
- * another, each after a pause: an in-process dealer (tests) computes an item when it is
- * fetched, so its work is interleaved with the parties' too.
+ * and `random` take a whole vector's length and claim all of its pieces at once (in order,
+ * before their first await) into one vector of the whole length; `triples` takes exactly one
+ * piece (a layer's chunk, or one piece of the analyst's batch). Pieces are expanded ahead of
+ * their claims, in schedule order, in a bounded run-ahead (src/util/run-ahead.ts,
+ * RUN_AHEAD_BYTES), pausing before each (chunks.ts) so the expansion fills the online
+ * phase's network waits: each piece's seed shares, then its extras from the dealer, fetched
+ * one after another in schedule order, each after a pause (an in-process dealer, in tests,
+ * computes an item when it is fetched, so its work is interleaved with the parties' too).
+ * The material is what expanding each piece when claimed would give, only earlier.
  *
  * It also carries the job's per-party protocol state: the opened values awaiting the MAC
  * check (mac-check.ts), so the suite object itself stays stateless.
@@ -30,6 +33,7 @@ import { expandSeedShares, macKeyShare } from './dealer.ts';
 import { OpenedValues, DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
 import { concatShares, type AuthShare } from './share.ts';
 import { pause, pieces } from './chunks.ts';
+import { RunAhead, RUN_AHEAD_BYTES } from '../../util/run-ahead.ts';
 
 export interface AuthTriple {
   a: AuthShare;
@@ -46,6 +50,23 @@ export interface Masked<V> {
 export interface Spdz2kPrepOptions {
   /** Run a MAC check once this many elements were opened since the last one (default 2^20). */
   macCheckEvery?: number;
+  /** Bytes of material expanded ahead of the claims at most (default RUN_AHEAD_BYTES). */
+  runAheadBytes?: number;
+}
+
+/**
+ * One piece's material: the value shares (x, or [a, b] for triples) and the rest (m, or
+ * [c, m_a, m_b, m_c]), the last party's from the dealer's corrections; and the holder's value.
+ */
+interface Material {
+  x: Z128Vec[];
+  rest: Z128Vec[];
+  value?: Uint8Array;
+}
+
+/** Bytes one piece's material holds: 16 per element of each vector, plus the holder's value. */
+function materialBytes(it: Item, self: number): number {
+  return (it.kind === 'triples' ? 96 : 32) * it.length + (it.holder === self ? valueBytes(it) : 0);
 }
 
 export class Spdz2kPrep {
@@ -59,8 +80,9 @@ export class Spdz2kPrep {
   readonly outputRound: number;
   readonly #items: Item[];
   #next = 0;
-  /** The last extra fetched or being fetched: extras are fetched one after another, in claim order. */
-  #extraTail: Promise<unknown> = Promise.resolve();
+  readonly #ahead: RunAhead<Material>;
+  /** The kernels of the latest `triples` call: where triple pieces expanded ahead of their call go. */
+  #kernels: Kernels | undefined;
 
   constructor(
     plan: Plan,
@@ -71,11 +93,24 @@ export class Spdz2kPrep {
     options: Spdz2kPrepOptions = {},
   ) {
     if (!Number.isInteger(self) || self < 0 || self >= n) throw new RangeError(`spdz2k prep: party ${self} is not among ${n}`);
-    this.#items = schedule(plan, n);
+    const items = schedule(plan, n);
+    this.#items = items;
     this.alpha = macKeyShare(seed);
     this.opened = new OpenedValues(options.macCheckEvery ?? DEFAULT_MAC_CHECK_EVERY);
     this.planParties = plan.parties;
     this.outputRound = plan.layers.length;
+    this.#ahead = new RunAhead({
+      count: items.length,
+      cost: (i) => materialBytes(items[i], self),
+      produce: (i) => this.#produce(items[i]),
+      budget: options.runAheadBytes ?? RUN_AHEAD_BYTES,
+      pace: (i) => pause(items[i].length),
+    });
+  }
+
+  /** Stop expanding ahead: every pending and later request rejects with `reason`. */
+  abort(reason: Error): void {
+    this.#ahead.abort(reason);
   }
 
   /** Items left to consume. */
@@ -99,10 +134,10 @@ export class Spdz2kPrep {
 
   /**
    * Claim the next item, which must be `kind` of `length` (held by `holder` where it
-   * matters), and start fetching its extras. Synchronous up to the returned promise, so
-   * that concurrent callers consume items (and the dealer's extras) in call order.
+   * matters); its material, when expanded. Synchronous up to the returned promise, so that
+   * concurrent callers consume items in call order.
    */
-  #take(kind: ItemKind, length: number, holder?: number): { item: Item; correction?: Promise<Uint8Array>; value?: Promise<Uint8Array> } {
+  #take(kind: ItemKind, length: number, holder?: number): { item: Item; material: Promise<Material> } {
     const item = this.#items[this.#next];
     const asked = `${kind} of ${length}${holder === undefined ? '' : ` for party ${holder}`}`;
     if (item === undefined) {
@@ -112,31 +147,63 @@ export class Spdz2kPrep {
       throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${this.#next} is ${item.kind} of ${item.length} (${item.what}), the protocol asked for ${asked}`);
     }
     this.#next++;
-    const correction = this.self === this.n - 1 ? this.#extra(correctionBytes(item), item.length, `corrections for ${item.what}`) : undefined;
-    const value = item.holder === this.self ? this.#extra(valueBytes(item), item.length, `the value of ${item.what}`) : undefined;
-    // A failed fetch surfaces where the item is awaited; never as an unhandled rejection.
-    correction?.catch(() => {});
-    value?.catch(() => {});
-    return { item, correction, value };
+    return { item, material: this.#ahead.take() };
   }
 
-  #extra(bytes: number, length: number, what: string): Promise<Uint8Array> {
-    const b = this.#extraTail.then(async () => {
-      await pause(length);
-      const b = await this.nextExtra();
-      if (!(b instanceof Uint8Array) || b.byteLength !== bytes) {
-        throw new MpcError(ErrorCode.PREPROCESSING, `dealer sent ${b?.byteLength ?? 'no'} bytes for ${what}, expected ${bytes}`);
-      }
-      return b;
-    });
-    this.#extraTail = b.catch(() => {});
+  async #extra(bytes: number, length: number, what: string): Promise<Uint8Array> {
+    await pause(length);
+    const b = await this.nextExtra();
+    if (!(b instanceof Uint8Array) || b.byteLength !== bytes) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `dealer sent ${b?.byteLength ?? 'no'} bytes for ${what}, expected ${bytes}`);
+    }
     return b;
   }
 
   /**
+   * One piece's material, run ahead in schedule order: its seed shares, then its extras
+   * (the last party's corrections, then the holder's value). With kernels that share
+   * buffers for its length (a worker pool), a triple piece's seed part is expanded on a
+   * worker straight into one shared buffer — a, b, c, m_a, m_b, m_c in the order of the
+   * stream (dealer.ts), each L low limbs then L high limbs — and the last party's
+   * corrections are copied in after a and b, where its stream stops.
+   */
+  async #produce(item: Item): Promise<Material> {
+    const L = item.length;
+    const last = this.self === this.n - 1;
+    const kernels = this.#kernels;
+    let x: Z128Vec[];
+    let rest: Z128Vec[];
+    if (item.kind === 'triples' && kernels?.shares(L)) {
+      const all = kernels.alloc64(12 * L);
+      const bytes = u64ToBytes(all);
+      const fromSeed = (last ? 2 : 6) * 16 * L;
+      const expanded = kernels.run({ op: 'prgFill', region: { key: prgKey(this.seed, itemLabel(item)), offset: 0, length: fromSeed }, out: bytes.subarray(0, fromSeed) });
+      expanded.catch(() => {});
+      if (last) bytes.set(await this.#extra(correctionBytes(item), L, `corrections for ${item.what}`), fromSeed);
+      await expanded;
+      const v = [0, 1, 2, 3, 4, 5].map((k) => wireVec(all.buffer, all.byteOffset + 16 * L * k, L));
+      x = v.slice(0, 2);
+      rest = v.slice(2);
+    } else {
+      const own = expandSeedShares(this.seed, item, this.self, this.n);
+      x = own.x;
+      rest = own.rest;
+      if (last) {
+        const b = await this.#extra(correctionBytes(item), L, `corrections for ${item.what}`);
+        // Wire layout, vector after vector: [c, m_a, m_b, m_c], [x, m] (random integers) or [m].
+        const vs = Array.from({ length: item.kind === 'triples' ? 4 : item.kind === 'rand' ? 2 : 1 }, (_, k) => z128.fromBytes(b.subarray(16 * L * k, 16 * L * (k + 1))));
+        if (item.kind === 'rand') [x, rest] = [vs.slice(0, 1), vs.slice(1)];
+        else rest = vs;
+      }
+    }
+    const value = item.holder === this.self ? await this.#extra(valueBytes(item), L, `the value of ${item.what}`) : undefined;
+    return { x, rest, value };
+  }
+
+  /**
    * An authenticated random vector of `length` (masks and randoms share the layout): claims
-   * its pieces now, then expands them one by one into one vector (a single piece as it is).
-   * `value` gets the holder's value of each piece, at its offset.
+   * its pieces now, then joins them into one vector (a single piece as it is). `value` gets
+   * the holder's value of each piece, at its offset.
    */
   async #auth(kind: ItemKind, length: number, holder: number | undefined, value?: (piece: Uint8Array, offset: number, length: number) => void): Promise<AuthShare> {
     const claims = pieces(length).map((w) => this.#take(kind, w, holder));
@@ -144,9 +211,8 @@ export class Spdz2kPrep {
     let off = 0;
     for (const t of claims) {
       const L = t.item.length;
-      await pause(L);
-      const own = expandSeedShares(this.seed, t.item, this.self, this.n);
-      const m = t.correction ? z128.fromBytes(await t.correction) : own.rest[0];
+      const own = await t.material;
+      const m = own.rest[0];
       if (claims.length === 1) {
         share = { x: own.x[0], m };
       } else {
@@ -156,7 +222,7 @@ export class Spdz2kPrep {
           to.hi.set(from.hi, off);
         }
       }
-      if (t.value) value?.(await t.value, off, L);
+      if (own.value) value?.(own.value, off, L);
       off += L;
     }
     return share!;
@@ -201,15 +267,8 @@ export class Spdz2kPrep {
     });
     const parts: AuthShare[] = [];
     for (const t of claims) {
-      const L = t.item.length;
-      await pause(L);
-      if (t.correction) {
-        const b = await t.correction;
-        parts.push({ x: z128.fromBytes(b.subarray(0, 16 * L)), m: z128.fromBytes(b.subarray(16 * L)) });
-      } else {
-        const own = expandSeedShares(this.seed, t.item, this.self, this.n);
-        parts.push({ x: own.x[0], m: own.rest[0] });
-      }
+      const own = await t.material;
+      parts.push({ x: own.x[0], m: own.rest[0] });
     }
     return concatShares(parts);
   }
@@ -220,38 +279,14 @@ export class Spdz2kPrep {
   }
 
   /**
-   * The next batch of authenticated triples (c = a·b mod 2^128). With `kernels` that share
-   * buffers for `length` elements (a worker pool), the seed's part is expanded on a worker
-   * straight into one shared buffer — a, b, c, m_a, m_b, m_c in the order of the stream
-   * (dealer.ts), each L low limbs then L high limbs — and the last party's corrections are
-   * copied in after a and b, where its stream stops.
+   * The next batch of authenticated triples (c = a·b mod 2^128). `kernels` (a worker pool)
+   * is where the pieces expanded from now on go (see #produce).
    */
   async triples(length: number, kernels?: Kernels): Promise<AuthTriple> {
-    const t = this.#take('triples', length);
-    await pause(length);
-    const L = length;
-    const last = this.self === this.n - 1;
-    let v: Z128Vec[];
-    if (kernels?.shares(L)) {
-      const all = kernels.alloc64(12 * L);
-      const bytes = u64ToBytes(all);
-      const fromSeed = (last ? 2 : 6) * 16 * L;
-      const expanded = kernels.run({ op: 'prgFill', region: { key: prgKey(this.seed, itemLabel(t.item)), offset: 0, length: fromSeed }, out: bytes.subarray(0, fromSeed) });
-      expanded.catch(() => {});
-      if (t.correction) bytes.set(await t.correction, fromSeed);
-      await expanded;
-      v = [0, 1, 2, 3, 4, 5].map((k) => wireVec(all.buffer, all.byteOffset + 16 * L * k, L));
-    } else {
-      const own = expandSeedShares(this.seed, t.item, this.self, this.n);
-      let rest = own.rest;
-      if (t.correction) {
-        const bytes = await t.correction;
-        const W = 16 * L;
-        rest = [0, 1, 2, 3].map((k) => z128.fromBytes(bytes.subarray(k * W, (k + 1) * W)));
-      }
-      v = [...own.x, ...rest];
-    }
-    const [a, b, c, ma, mb, mc] = v;
+    this.#kernels = kernels;
+    const own = await this.#take('triples', length).material;
+    const [a, b] = own.x;
+    const [c, ma, mb, mc] = own.rest;
     return { a: { x: a, m: ma }, b: { x: b, m: mb }, c: { x: c, m: mc } };
   }
 }
