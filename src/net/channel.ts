@@ -415,16 +415,21 @@ export class Channel extends EventEmitter<ChannelEvents> {
     this.#finish({ code, reason, remote: true, error });
   }
 
-  #beat(hb: HeartbeatOptions): void {
+  #beat(hb: HeartbeatOptions, afterIo = false): void {
     if (this.#closeInfo !== undefined) return;
     const quiet = Date.now() - this.#lastSeen;
     if (quiet > hb.timeoutMs) {
+      // Timers run before the event loop reads sockets. After a stall of our own (a long
+      // synchronous task, a starved process) the peer's pings may be waiting unread: judge
+      // only after one pass of I/O (setImmediate runs right after it).
+      if (!afterIo) return void setImmediate(() => this.#beat(hb, true));
       const err = this.#err(ErrorCode.PEER_LOST, `no traffic from ${this.peer.id} for ${quiet} ms (heartbeat timeout ${hb.timeoutMs} ms)`);
       this.#report(err);
       this.#finish({ code: CloseCode.Silent, reason: err.message, remote: false, error: err });
       this.#ws.terminate(); // a silent peer will not answer a closing handshake
       return;
     }
+    if (afterIo) return;
     try {
       this.#ws.ping();
     } catch {

@@ -57,7 +57,7 @@ import { ErrorCode, MpcError } from '../errors.ts';
 import { MessageKind } from '../protocol/transport.ts';
 
 /** Version of the envelope and handshake. Bump on any incompatible change. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Control kinds: messages between processes that are not part of a protocol transcript.

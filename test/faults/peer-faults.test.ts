@@ -26,7 +26,7 @@ import { circuit } from '../../src/circuit/index.ts';
 import type { LoadedCircuit } from '../../src/compiler/load.ts';
 import { runJob, type ClusterTarget } from '../../src/coordinator/client.ts';
 import { ErrorCode, MpcError } from '../../src/errors.ts';
-import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrame, type Frame } from '../../src/net/frame.ts';
+import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrame, PROTOCOL_VERSION, type Frame } from '../../src/net/frame.ts';
 import { makeHello } from '../../src/net/hello.ts';
 import { clientTlsOptions, peerIdentity, serverTlsOptions, type TlsMaterial } from '../../src/net/tls.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
@@ -135,7 +135,7 @@ class Impostor {
   }
 
   #hello(id: string, seq: number): Uint8Array {
-    return encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: id, seq, body: makeHello({ federation: FED, role: 'party', id }, IDS) });
+    return encodeFrame({ v: PROTOCOL_VERSION, job: '', round: 0, kind: ControlKind.Hello, from: id, seq, body: makeHello({ federation: FED, role: 'party', id }, IDS) });
   }
 
   #onDown(ws: WebSocket): void {
@@ -208,7 +208,7 @@ class Impostor {
         ws.send(Buffer.from([0xc1, 0xc1, 0xc1, 0xc1])); // 0xc1: the one byte msgpack never uses
         break;
       case 'unknown-kind':
-        ws.send(rawPackr.pack({ v: 1, job: f.job, round: f.round, kind: 99, from: 'p3', seq: this.#downSeq++, payload: f.payload }));
+        ws.send(rawPackr.pack({ v: PROTOCOL_VERSION, job: f.job, round: f.round, kind: 99, from: 'p3', seq: this.#downSeq++, payload: f.payload }));
         break;
       case 'short-open':
         ws.send(next({ payload: f.payload!.subarray(0, f.payload!.length - 8) }));

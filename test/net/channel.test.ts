@@ -1,6 +1,9 @@
 // Channel rules against a misbehaving peer. The peer is a raw `ws` client holding a valid
 // analyst certificate: it passes TLS and Hello, then breaks the framing rules, and the node's
 // channel must catch it and name it.
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { ErrorCode } from '../../src/errors.ts';
@@ -8,7 +11,7 @@ import type { MpcError } from '../../src/errors.ts';
 import type { Channel, ChannelClose } from '../../src/net/channel.ts';
 import { CloseCode } from '../../src/net/channel.ts';
 import { connect } from '../../src/net/client.ts';
-import { ControlKind, decodeFrame, encodeFrame } from '../../src/net/frame.ts';
+import { ControlKind, decodeFrame, encodeFrame, PROTOCOL_VERSION } from '../../src/net/frame.ts';
 import type { Frame } from '../../src/net/frame.ts';
 import { makeHello } from '../../src/net/hello.ts';
 import { NodeServer } from '../../src/net/server.ts';
@@ -54,12 +57,12 @@ async function helloed(url: string): Promise<WebSocket> {
   const ws = await rawClient(url, setup.pki.m.a1, party('p1'));
   cleanups.push(() => ws.terminate());
   const hello = new Promise<Frame>((resolve) => ws.once('message', (d) => resolve(decodeFrame(d as Buffer))));
-  ws.send(encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
+  ws.send(encodeFrame({ v: PROTOCOL_VERSION, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
   expect((await hello).kind).toBe(ControlKind.Hello);
   return ws;
 }
 
-const ctl = (seq: number, from = 'a1'): Frame => ({ v: 1, job: 'j1', round: 0, kind: ControlKind.JobSubmit, from, seq, body: { n: seq } });
+const ctl = (seq: number, from = 'a1'): Frame => ({ v: PROTOCOL_VERSION, job: 'j1', round: 0, kind: ControlKind.JobSubmit, from, seq, body: { n: seq } });
 
 describe('Channel', () => {
   it('delivers frames in order and counts bytes', async () => {
@@ -173,13 +176,32 @@ describe('Channel', () => {
     // A raw client that does Hello and then never answers pings (autoPong off) nor sends.
     const ws = await rawClient(s.url, setup.pki.m.a1, party('p1'), { autoPong: false });
     cleanups.push(() => ws.terminate());
-    ws.send(encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
+    ws.send(encodeFrame({ v: PROTOCOL_VERSION, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
     const t0 = Date.now();
     const info = await s.closes;
     expect(info.code).toBe(CloseCode.Silent);
     expect(info.error?.code).toBe(ErrorCode.PEER_LOST);
     expect(info.error?.message).toMatch(/no traffic from a1/);
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('does not mistake a stall of its own event loop for a silent peer', async () => {
+    const s = await serve({ heartbeat: { intervalMs: 100, timeoutMs: 400 } });
+    // The peer lives in another process, so it keeps pinging while this one is stuck.
+    const hello = Buffer.from(encodeFrame({ v: PROTOCOL_VERSION, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
+    const { ca, cert, key } = setup.pki.m.a1;
+    const peer = `const { WebSocket } = require('ws'); const e = JSON.parse(process.env.PEER);
+      const ws = new WebSocket(e.url, { ca: e.ca, cert: e.cert, key: e.key, minVersion: 'TLSv1.3', checkServerIdentity: () => undefined, perMessageDeflate: false });
+      ws.on('open', () => { ws.send(Buffer.from(e.hello, 'hex')); setInterval(() => ws.ping(), 50); });
+      ws.on('error', () => process.exit(1)); ws.on('close', () => process.exit(0));`;
+    const child = spawn(process.execPath, ['-e', peer], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'ignore', env: { ...process.env, PEER: JSON.stringify({ url: s.url, ca, cert, key, hello: hello.toString('hex') }) } });
+    cleanups.push(() => void child.kill());
+    const ch = await s.channel;
+    await sleep(300);
+    // A synchronous task 2.5 times the heartbeat timeout long: the peer's pings pile up unread.
+    for (const until = Date.now() + 1000; Date.now() < until; );
+    await sleep(300);
+    expect(ch.closed).toBe(false);
   });
 
   it('measures an application-level round trip', async () => {

@@ -23,19 +23,19 @@ function frameError(fn: () => unknown): string {
   throw new Error('expected a FRAME error');
 }
 
-const small: Frame = { v: 1, job: 'j1', round: 3, kind: MessageKind.Open, from: 'p1', seq: 7, payload: new Uint8Array([1, 2, 3, 255]) };
+const small: Frame = { v: PROTOCOL_VERSION, job: 'j1', round: 3, kind: MessageKind.Open, from: 'p1', seq: 7, payload: new Uint8Array([1, 2, 3, 255]) };
 const smallControl: Frame = { ...small, round: 0, kind: ControlKind.OutputShare };
 
 describe('frame encoding', () => {
   it('encodes a small protocol frame to pinned bytes (binary form)', () => {
-    // 00 01 02 02        binary form, version 1, kind 2 (Open), from is 2 bytes
+    // 00 02 02 02        binary form, version 2, kind 2 (Open), from is 2 bytes
     // 0200 0000          job is 2 bytes, reserved zero
     // 04000000           payload is 4 bytes
     // 03000000 00000000  round 3
     // 07000000 00000000  seq 7
     // 6a31 7031          "j1", "p1": the header ends at 32, a multiple of 8, so no padding
     // 010203ff           payload
-    const expected = '00010202' + '02000000' + '04000000' + '0300000000000000' + '0700000000000000' + '6a317031' + '010203ff';
+    const expected = '00020202' + '02000000' + '04000000' + '0300000000000000' + '0700000000000000' + '6a317031' + '010203ff';
     const bytes = encodeFrame(small);
     expect(hex(bytes)).toBe(expected);
     expect(decodeFrame(bytes)).toEqual(small);
@@ -57,7 +57,7 @@ describe('frame encoding', () => {
 
   it('encodes a small control frame to pinned bytes (msgpack)', () => {
     // de 0007            map16, 7 entries (msgpackr always writes map16)
-    // a1 76 01           "v": 1
+    // a1 76 02           "v": 2
     // a3 6a6f62 a2 6a31  "job": "j1"
     // a5 726f756e64 00   "round": 0
     // a4 6b696e64 15     "kind": 21 (OutputShare)
@@ -65,21 +65,21 @@ describe('frame encoding', () => {
     // a3 736571 07       "seq": 7
     // a7 7061796c6f6164 c4 04 010203ff   "payload": bin8 of 4 bytes
     const expected =
-      'de0007' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6400' + 'a46b696e6415' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff';
+      'de0007' + 'a17602' + 'a36a6f62a26a31' + 'a5726f756e6400' + 'a46b696e6415' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff';
     const bytes = encodeFrame(smallControl);
     expect(hex(bytes)).toBe(expected);
     expect(decodeFrame(bytes)).toEqual({ ...smallControl, payload: Buffer.from([1, 2, 3, 255]) });
   });
 
   it('decodes the same control frame written by another encoder (fixmap instead of map16)', () => {
-    const fixmap = Buffer.from('87' + 'a17601' + 'a36a6f62a26a31' + 'a5726f756e6400' + 'a46b696e6415' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff', 'hex');
+    const fixmap = Buffer.from('87' + 'a17602' + 'a36a6f62a26a31' + 'a5726f756e6400' + 'a46b696e6415' + 'a466726f6da27031' + 'a373657107' + 'a77061796c6f6164c404010203ff', 'hex');
     expect(decodeFrame(fixmap)).toEqual({ ...smallControl, payload: Buffer.from([1, 2, 3, 255]) });
   });
 
   it('carries a 1 MiB payload verbatim behind an aligned header, and decodes it without a copy', () => {
     const payload = new Uint8Array(1 << 20);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 2654435761) >>> 24;
-    const bytes = encodeFrame({ v: 1, job: 'job-42', round: 9, kind: MessageKind.Open, from: 'p2', seq: 123, payload });
+    const bytes = encodeFrame({ v: PROTOCOL_VERSION, job: 'job-42', round: 9, kind: MessageKind.Open, from: 'p2', seq: 123, payload });
     const head = bytes.length - payload.length;
     expect(head).toBe(40);
     expect(Buffer.compare(Buffer.from(bytes.subarray(head)), Buffer.from(payload))).toBe(0);
@@ -93,10 +93,10 @@ describe('frame encoding', () => {
 
   it('round-trips control frames with a free-form body', () => {
     const body = { plan: { layers: [[1, 2], [3]] }, hash: new Uint8Array([9, 9]), big: 2n ** 63n, ok: true, none: null, text: 'é' };
-    const f: Frame = { v: 1, job: 'j-7', round: 0, kind: ControlKind.JobSubmit, from: 'a1', seq: 0, body };
+    const f: Frame = { v: PROTOCOL_VERSION, job: 'j-7', round: 0, kind: ControlKind.JobSubmit, from: 'a1', seq: 0, body };
     const back = decodeFrame(encodeFrame(f));
     expect(back).toEqual({ ...f, body: { ...body, hash: Buffer.from([9, 9]) } });
-    const withPayload: Frame = { v: 1, job: 'j-7', round: 0, kind: ControlKind.OutputShare, from: 'p1', seq: 1, payload: new Uint8Array(3), body: { name: 'sum' } };
+    const withPayload: Frame = { v: PROTOCOL_VERSION, job: 'j-7', round: 0, kind: ControlKind.OutputShare, from: 'p1', seq: 1, payload: new Uint8Array(3), body: { name: 'sum' } };
     expect(decodeFrame(encodeFrame(withPayload)).payload).toEqual(Buffer.alloc(3));
   });
 
@@ -119,7 +119,7 @@ describe('frame encoding', () => {
 });
 
 describe('frame decoding refuses', () => {
-  const base = { v: 1, job: 'j1', round: 0, kind: ControlKind.OutputShare, from: 'p1', seq: 0, payload: new Uint8Array(1) };
+  const base = { v: PROTOCOL_VERSION, job: 'j1', round: 0, kind: ControlKind.OutputShare, from: 'p1', seq: 0, payload: new Uint8Array(1) };
 
   it('garbage and non-map values', () => {
     expect(frameError(() => decodeFrame(new Uint8Array(0)))).toMatch(/not a msgpack frame/);
@@ -168,7 +168,7 @@ describe('frame decoding refuses', () => {
     };
     expect(frameError(() => decodeFrame(good().subarray(0, 20)))).toMatch(/shorter than its 28-byte header/);
     expect(frameError(() => decodeFrame(good().subarray(0, 35)))).toMatch(/header announces 32 \+ 4/);
-    expect(bad((b) => (b[1] = 2))).toMatch(/unsupported protocol version 2/);
+    expect(bad((b) => (b[1] = 1))).toMatch(/unsupported protocol version 1/);
     expect(bad((b) => (b[2] = 99))).toMatch(/unknown frame kind number 99/);
     expect(bad((b) => (b[2] = 6))).toMatch(/unknown frame kind number 6/);
     expect(bad((b) => (b[7] = 1))).toMatch(/reserved/);
@@ -196,9 +196,10 @@ describe('frame decoding refuses', () => {
   });
 
   it('unknown versions', () => {
-    expect(frameError(() => decodeFrame(plain.pack({ ...base, v: 2 })))).toMatch(/unsupported protocol version/);
+    expect(frameError(() => decodeFrame(plain.pack({ ...base, v: 1 })))).toMatch(/unsupported protocol version/);
     expect(frameError(() => decodeFrame(plain.pack({ ...base, v: undefined })))).toMatch(/unsupported protocol version/);
-    expect(PROTOCOL_VERSION).toBe(1);
+    // 2 since protocol frames got their binary header: a version-1 peer is refused at Hello.
+    expect(PROTOCOL_VERSION).toBe(2);
   });
 
   it('bodies with non-plain values or nested too deep', () => {

@@ -8,7 +8,7 @@ import { CloseCode } from '../../src/net/channel.ts';
 import { backoffDelay, connect, connectClient } from '../../src/net/client.ts';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ControlKind, encodeFrame } from '../../src/net/frame.ts';
+import { ControlKind, encodeFrame, PROTOCOL_VERSION } from '../../src/net/frame.ts';
 import type { Frame } from '../../src/net/frame.ts';
 import { makeHello } from '../../src/net/hello.ts';
 import { NodeServer } from '../../src/net/server.ts';
@@ -179,11 +179,11 @@ describe('Hello', () => {
     for (const [hello, pattern] of [
       [{ ...makeHello(ident('analyst', 'a1'), []), federation: 'other' }, /federation other, we are in demo/],
       [makeHello(ident('analyst', 'a2'), []), /claims to be analyst a2 but its certificate names analyst a1/],
-      [{ ...makeHello(ident('analyst', 'a1'), []), version: 2 }, /protocol version 2, we speak 1/],
+      [{ ...makeHello(ident('analyst', 'a1'), []), version: 1 }, /protocol version 1, we speak 2/],
     ] as const) {
       const ws = await rawClient(url, setup.pki.m.a1, party('p1'));
       const end = closed(ws);
-      ws.send(encodeFrame({ v: 1, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: hello }));
+      ws.send(encodeFrame({ v: PROTOCOL_VERSION, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: hello }));
       const [code, reason] = await end;
       expect(code).toBe(CloseCode.HelloMismatch);
       expect(reason).toMatch(pattern);
