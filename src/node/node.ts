@@ -217,6 +217,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     const parties = [...job.plan.parties, ...ids.filter((p) => !job.plan.parties.includes(p))];
     const transport = mesh.jobTransport(job.id, parties);
     job.transport = transport;
+    const over = new AbortController();
     if (job.failed) transport.abort(job.failed);
     try {
       for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash });
@@ -244,7 +245,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           self: me,
           parties,
           transport,
-          prep: suite.prep(job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra),
+          prep: suite.prep(job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra, over.signal),
           rng: new Prg(randomSeed(), `input/${job.id}`),
           kernels,
         },
@@ -317,6 +318,8 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         `job ${job.id} done`,
       );
     } finally {
+      // The sources' run-ahead stops with the job, whether it finished or failed.
+      over.abort(job.failed ?? new MpcError(ErrorCode.ABORTED, `job ${job.id} is over`));
       job.dealer?.close();
       transport.dispose();
     }

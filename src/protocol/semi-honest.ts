@@ -21,6 +21,7 @@ import { MessageKind } from './transport.ts';
 import type { Session } from './session.ts';
 import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
 import { dealSemiHonest, SeededSource, semiHonestItems, type SemiHonestSource } from '../preprocessing/dealer.ts';
+import { abortedBy } from '../util/run-ahead.ts';
 import { broadcast, concat64, elementwise, gather64, pack64 } from './vectors.ts';
 import { kernelsOf } from './kernels.ts';
 
@@ -208,5 +209,5 @@ export const semiHonest: ProtocolSuite<BigUint64Array, SemiHonestSource> = {
     return acc;
   },
   deal: (plan, n, seeds) => dealSemiHonest(semiHonestItems(plan), n, seeds),
-  prep: (plan, n, self, seed, nextExtra) => new SeededSource(self, n, seed, semiHonestItems(plan), nextExtra),
+  prep: (plan, n, self, seed, nextExtra, signal) => abortedBy(signal, new SeededSource(self, n, seed, semiHonestItems(plan), nextExtra)),
 };

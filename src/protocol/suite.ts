@@ -91,6 +91,9 @@ export interface ProtocolSuite<S, P> {
   reconstructExternal(messages: readonly Uint8Array[], length: number, name: string): BigUint64Array;
   /** Dealer side: the material for one job. */
   deal(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing;
-  /** Party side: this party's preprocessing source for one job. */
-  prep(plan: Plan, n: number, self: number, seed: Uint8Array, nextExtra: NextExtra): P;
+  /**
+   * Party side: this party's preprocessing source for one job. It expands ahead of the
+   * protocol (src/util/run-ahead.ts); `signal` aborting (the job is over) stops that.
+   */
+  prep(plan: Plan, n: number, self: number, seed: Uint8Array, nextExtra: NextExtra, signal?: AbortSignal): P;
 }

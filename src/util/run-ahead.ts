@@ -170,3 +170,15 @@ export class RunAhead<T> {
     }
   }
 }
+
+/**
+ * `source`, aborted with the signal's reason once `signal` aborts: a job that is over stops
+ * its preprocessing sources' run-ahead, whether or not they wait on the dealer.
+ */
+export function abortedBy<T extends { abort(reason: Error): void }>(signal: AbortSignal | undefined, source: T): T {
+  if (signal === undefined) return source;
+  const stop = (): void => source.abort(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  return source;
+}

@@ -10,6 +10,8 @@ import { dealSemiHonest, memoryExtras, SeededSource, semiHonestItems, TRIPLE_LAB
 import { Prg } from '../../src/ring/prg.ts';
 import * as z64 from '../../src/ring/z64.ts';
 import { spdz2k } from '../../src/protocol/spdz2k/suite.ts';
+import { semiHonest } from '../../src/protocol/semi-honest.ts';
+import { MUL_CHUNK } from '../../src/compiler/plan.ts';
 import { schedule, type Item } from '../../src/protocol/spdz2k/schedule.ts';
 import type { AuthShare } from '../../src/protocol/spdz2k/share.ts';
 import { Spdz2kPrep } from '../../src/protocol/spdz2k/prep.ts';
@@ -183,5 +185,21 @@ describe('malicious source (Spdz2kPrep) run ahead', () => {
   it('a wrong-sized extra is still a PREPROCESSING error at the item that needs it', async () => {
     const p = spdz2k.prep(plan, n, 1, seeds[1], async () => new Uint8Array(5));
     await expect(ask(p, items[0])).rejects.toSatisfy((e) => isMpcError(e, ErrorCode.PREPROCESSING) && /dealer sent 5 bytes/.test((e as Error).message));
+  });
+});
+
+describe("a job's end stops its sources (suite.prep's signal)", () => {
+  it('semi-honest and malicious: once the signal aborts, a source hands out nothing more and names the reason', async () => {
+    for (const suite of [semiHonest, spdz2k] as const) {
+      const dealing = suite.deal(plan, 2, seedsFor(2, 7));
+      const over = new AbortController();
+      const source = suite.prep(plan, 2, 0, dealing.seeds[0], memoryExtras(dealing, 0), over.signal) as SeededSource | Spdz2kPrep;
+      await settle();
+      over.abort(new Error('job j1 is over'));
+      // Each suite's first item: a random integer (the comparison) or p1's input mask.
+      const it = source instanceof SeededSource ? semiHonestItems(plan)[0] : schedule(plan, 2)[0];
+      const first = source instanceof SeededSource ? source.rand((it as { bits: number }).bits, it.length) : source.inputMask((it as Item).holder!, it.length);
+      await expect(first, suite.name).rejects.toThrow(/job j1 is over/);
+    }
   });
 });
