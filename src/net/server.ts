@@ -57,6 +57,8 @@ export interface NodeServerOptions extends ChannelSettings {
    * layer apply their own role checks afterwards).
    */
   authorize?: (peer: Identity) => boolean | Promise<boolean>;
+  /** Liveness of analyst channels (default: `heartbeat`); see the node's ANALYST_HEARTBEAT. */
+  analystHeartbeat?: HeartbeatOptions | false;
 }
 
 /** Events of a {@link NodeServer}. Channels are paused: attach listeners, then `resume()`. */
@@ -187,7 +189,7 @@ export class NodeServer extends EventEmitter<NodeServerEvents> {
       socket,
       limits: limitsFor(o.maxPayload),
       highWaterMark: o.highWaterMark,
-      heartbeat: o.heartbeat,
+      heartbeat: peer.role === 'analyst' && o.analystHeartbeat !== undefined ? o.analystHeartbeat : o.heartbeat,
       log: this.#log,
     });
     this.#channels.add(ch);

@@ -68,6 +68,13 @@ interface Job {
   failed?: Error;
 }
 
+/**
+ * Liveness of an analyst's channel. An analyst compiles its circuit between Describe and
+ * JobSubmit, and a large circuit (a sorting network) keeps its process busy for seconds, deaf
+ * to pings: 5 s would drop a healthy analyst. A silent analyst only delays the abort of its
+ * own job (a closed connection is seen at once); parties keep the 5 s of issue 3.
+ */
+const ANALYST_HEARTBEAT = { intervalMs: 1000, timeoutMs: 60_000 };
 export interface RunningNode {
   port: number;
   close(): Promise<void>;
@@ -102,7 +109,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     await lanes?.close();
     await kernels.close();
   };
-  const server = new NodeServer({ tls, parties: ids, log: nlog });
+  const server = new NodeServer({ tls, parties: ids, log: nlog, analystHeartbeat: ANALYST_HEARTBEAT });
   const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog, lanes });
   const jobs = new Map<string, Job>();
   const used = new Set<string>();

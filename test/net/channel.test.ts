@@ -185,6 +185,20 @@ describe('Channel', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
+  it("holds an analyst to the server's analyst heartbeat (a busy analyst is not dropped after the parties' timeout)", async () => {
+    const s = await serve({ heartbeat: { intervalMs: 100, timeoutMs: 400 }, analystHeartbeat: { intervalMs: 100, timeoutMs: 1500 } });
+    const ws = await rawClient(s.url, setup.pki.m.a1, party('p1'), { autoPong: false });
+    cleanups.push(() => ws.terminate());
+    ws.send(encodeFrame({ v: PROTOCOL_VERSION, job: '', round: 0, kind: ControlKind.Hello, from: 'a1', seq: 0, body: makeHello(ident('analyst', 'a1'), []) }));
+    const ch = await s.channel;
+    const t0 = Date.now();
+    await sleep(800); // twice the parties' timeout
+    expect(ch.closed).toBe(false);
+    const info = await s.closes;
+    expect(info.code).toBe(CloseCode.Silent);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+  });
+
   it('does not mistake a stall of its own event loop for a silent peer', async () => {
     const s = await serve({ heartbeat: { intervalMs: 100, timeoutMs: 400 } });
     // The peer lives in another process, so it keeps pinging while this one is stuck.
