@@ -10,12 +10,11 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, isMpcError, MpcError } from '../src/errors.ts';
 import { identityFromCertificate } from '../src/security/pki.ts';
 import type { Channel } from '../src/net/channel.ts';
 import { CloseCode } from '../src/net/channel.ts';
-import { backoffDelay, connectWithHello } from '../src/net/client.ts';
+import { keepDialing } from '../src/net/client.ts';
 import { isProtocolKind } from '../src/net/frame.ts';
 import type { LaneCommand, LaneEvent, LaneWorkerData } from '../src/net/lanes.ts';
 import type { NetLog } from '../src/net/log.ts';
@@ -77,35 +76,18 @@ function attach(id: string, ch: Channel): void {
 }
 
 /** Keep a channel to `peer`'s lane at `url` up until dropped (re-dialing with backoff). */
-async function dial(peer: string, url: string): Promise<void> {
+function dial(peer: string, url: string): Promise<void> {
+  if (closing) return Promise.resolve();
   dialers.get(peer)?.abort();
   const stop = new AbortController();
   dialers.set(peer, stop);
-  let attempt = 0;
-  while (!stop.signal.aborted && !closing) {
-    try {
-      const { channel } = await connectWithHello(url, {
-        ...data.tls,
-        ...settings,
-        expected: { federation: self.federation, role: 'party', id: peer },
-        parties: data.parties,
-        signal: stop.signal,
-      });
-      if (stop.signal.aborted || closing) {
-        deliberate.add(channel);
-        channel.close(CloseCode.GoingAway, 'lane no longer wanted');
-        return;
-      }
-      attempt = 0;
-      attach(peer, channel);
-      await channel.whenClosed;
-    } catch (e) {
-      if (stop.signal.aborted || closing) return;
-      // Said once at warn (a lane port the network blocks shows up here), then quietly.
-      log(attempt === 0 ? 'warn' : 'debug', `dialing ${peer}'s lane at ${url} failed (job messages use the main channel meanwhile): ${isMpcError(e) ? e.message : String(e)}`, { peer });
-    }
-    await sleep(backoffDelay({ baseMs: 100, maxMs: 2000 }, attempt++), undefined, { signal: stop.signal }).catch(() => {});
-  }
+  const expected = { federation: self.federation, role: 'party', id: peer } as const;
+  return keepDialing(url, { ...data.tls, ...settings, expected, parties: data.parties, signal: stop.signal }, { baseMs: 100, maxMs: 2000 }, {
+    up: (channel) => attach(peer, channel),
+    // Said once at warn (a lane port the network blocks shows up here), then quietly.
+    failed: (e, attempt) =>
+      log(attempt === 0 ? 'warn' : 'debug', `dialing ${peer}'s lane at ${url} failed (job messages use the main channel meanwhile): ${isMpcError(e) ? e.message : String(e)}`, { peer }),
+  }, 'lane no longer wanted');
 }
 
 function drop(peer: string): void {

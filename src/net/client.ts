@@ -12,7 +12,7 @@ import { ErrorCode, isMpcError, MpcError } from '../errors.ts';
 import type { Identity } from '../security/identity.ts';
 import { formatIdentity } from '../security/identity.ts';
 import { identityFromCertificate } from '../security/pki.ts';
-import { Channel } from './channel.ts';
+import { Channel, CloseCode, type ChannelClose } from './channel.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS, exchangeHello, makeHello } from './hello.ts';
 import type { Hello } from './hello.ts';
 import { silentLog } from './log.ts';
@@ -80,8 +80,52 @@ export async function connect(url: string, opts: ConnectOptions): Promise<Channe
  * ch.resume();
  */
 export function connectClient(endpoint: { host: string; port: number }, opts: ConnectOptions): Promise<Channel> {
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  return connect(`wss://${host}:${endpoint.port}/`, { retry: { attempts: 6, baseMs: 100, maxMs: 2000 }, ...opts });
+  return connect(wssUrl(endpoint.host, endpoint.port), { retry: { attempts: 6, baseMs: 100, maxMs: 2000 }, ...opts });
+}
+
+/** The URL of a Tessera listener (an IPv6 host in brackets). */
+export function wssUrl(host: string, port: number): string {
+  return `wss://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+}
+
+/** What {@link keepDialing} reports. */
+export interface DialHandlers {
+  /** A new channel is up (paused): attach listeners and resume it. */
+  up(channel: Channel): void;
+  /** The channel handed to `up` has closed; dialing starts again. */
+  closed?(info: ChannelClose): void;
+  /** A dial failed; `attempt` counts the failures since the last channel (0 = the first). */
+  failed(error: unknown, attempt: number): void;
+}
+
+/**
+ * Keep a channel to `url` up until `opts.signal` aborts: dial, hand the channel to `up`, wait
+ * for it to close, dial again; with backoff (`retry`, reset by every channel). A channel that
+ * comes up after the signal aborted is closed with 1001 and `stopReason` instead.
+ */
+export async function keepDialing(
+  url: string,
+  opts: ConnectOptions & { signal: AbortSignal },
+  retry: Pick<RetryOptions, 'baseMs' | 'maxMs'>,
+  handlers: DialHandlers,
+  stopReason: string,
+): Promise<void> {
+  const { signal } = opts;
+  let attempt = 0;
+  while (!signal.aborted) {
+    try {
+      const { channel } = await connectWithHello(url, opts);
+      if (signal.aborted) return channel.close(CloseCode.GoingAway, stopReason);
+      attempt = 0;
+      handlers.up(channel);
+      const info = await channel.whenClosed;
+      handlers.closed?.(info);
+    } catch (e) {
+      if (signal.aborted) return;
+      handlers.failed(e, attempt);
+    }
+    await sleep(backoffDelay(retry, attempt++), undefined, { signal }).catch(() => {});
+  }
 }
 
 /** Like {@link connect}, also returning the peer's Hello. */

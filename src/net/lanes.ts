@@ -29,6 +29,7 @@ import { ErrorCode, MpcError } from '../errors.ts';
 import type { MessageKind } from '../protocol/transport.ts';
 import { tsxWorkerSource } from '../util/worker-loader.ts';
 import type { HeartbeatOptions, OutFrame } from './channel.ts';
+import { wssUrl } from './client.ts';
 import { PROTOCOL_VERSION, isProtocolKind } from './frame.ts';
 import type { Frame } from './frame.ts';
 import type { LogLevel, NetLog } from './log.ts';
@@ -202,9 +203,8 @@ export class Lanes extends EventEmitter<LanesEvents> {
 
   /** Connect every lane to `peer`'s lane of the same index (`ports` as it offered them) at `host`. */
   dial(peer: string, host: string, ports: readonly number[]): void {
-    const h = host.includes(':') ? `[${host}]` : host;
     const n = Math.min(this.count, ports.length);
-    for (let i = 0; i < n; i++) this.#command(i, { t: 'dial', peer, url: `wss://${h}:${ports[i]}/` });
+    for (let i = 0; i < n; i++) this.#command(i, { t: 'dial', peer, url: wssUrl(host, ports[i]) });
   }
 
   /** Close every lane's channel to `peer` and stop dialing it (its main channel is gone). */

@@ -21,14 +21,13 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, isMpcError, MpcError } from '../errors.ts';
 import type { Identity } from '../security/identity.ts';
 import { isValidId } from '../security/identity.ts';
 import { identityFromCertificate } from '../security/pki.ts';
 import type { Channel, ChannelClose, OutFrame } from './channel.ts';
 import { CloseCode } from './channel.ts';
-import { backoffDelay, connectWithHello } from './client.ts';
+import { keepDialing, wssUrl } from './client.ts';
 import { ControlKind, isControlKind, isProtocolKind } from './frame.ts';
 import { chunkOf } from '../protocol/transport.ts';
 import { LANE_MIN_BYTES, laneOf, MAX_LANES, type Lanes } from './lanes.ts';
@@ -317,44 +316,26 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     return ch.send(frame);
   }
 
-  async #dialLoop(id: string): Promise<void> {
+  #dialLoop(id: string): Promise<void> {
     const ep = this.#endpoints.get(id) as PartyEndpoint;
-    const url = `wss://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}/`;
-    const retry = this.#opts.retry ?? { baseMs: 100, maxMs: 2000 };
+    const url = wssUrl(ep.host, ep.port);
     const o = this.#opts;
-    let attempt = 0;
-    while (!this.#closed) {
-      try {
-        const { channel } = await connectWithHello(url, {
-          ...o.tls,
-          expected: { federation: this.self.federation, role: 'party', id },
-          parties: this.parties,
-          maxPayload: o.maxPayload,
-          highWaterMark: o.highWaterMark,
-          heartbeat: o.heartbeat,
-          helloTimeoutMs: o.helloTimeoutMs,
-          log: this.#log,
-          signal: this.#stop.signal,
-        });
-        if (this.#closed) {
-          channel.close(CloseCode.GoingAway, 'node shutting down');
-          return;
-        }
-        attempt = 0;
-        this.#attach(id, channel);
-        const info = await channel.whenClosed;
+    const settings = { maxPayload: o.maxPayload, highWaterMark: o.highWaterMark, heartbeat: o.heartbeat, helloTimeoutMs: o.helloTimeoutMs };
+    const expected = { federation: this.self.federation, role: 'party', id } as const;
+    return keepDialing(url, { ...o.tls, ...settings, expected, parties: this.parties, log: this.#log, signal: this.#stop.signal }, o.retry ?? { baseMs: 100, maxMs: 2000 }, {
+      up: (channel) => this.#attach(id, channel),
+      closed: (info) => {
         // The violation that ended the old channel was that channel's; the peer may well
         // reconnect cleanly, so it is remembered as a cause, not as a fatal error for ready().
         if (info.error !== undefined) this.#peerErrors.set(id, new MpcError(ErrorCode.PEER_LOST, info.error.message, { party: id, cause: info.error }));
-      } catch (e) {
-        if (this.#closed) return;
+      },
+      failed: (e) => {
         const err = isMpcError(e) ? e : new MpcError(ErrorCode.PEER_LOST, String(e), { party: id, cause: e });
         this.#peerErrors.set(id, err);
         this.#log(err.code === ErrorCode.PEER_LOST ? 'debug' : 'warn', `dialing ${id} at ${url} failed: ${err.message}`, { peer: id, code: err.code });
         this.#notifyReady();
-      }
-      await sleep(backoffDelay(retry, attempt++), undefined, { signal: this.#stop.signal }).catch(() => {});
-    }
+      },
+    }, 'node shutting down');
   }
 
   #onAccept = (ch: Channel, _hello: Hello): void => {
