@@ -339,7 +339,7 @@ export async function withLanFederation<T>(net: LanNetwork, spec: LanFederationS
   const unregister = register(killAll);
   try {
     const basePort = 7100;
-    await initFederation(dir, { parties: spec.parties, federation: 'embedded', analyst: 'local', basePort, host: '127.0.0.1', data: spec.inputs, security: 'semi-honest' });
+    await initFederation(dir, { parties: spec.parties, federation: 'embedded', analyst: 'local', basePort, host: '127.0.0.1', data: spec.inputs, security: 'semi-honest', policy: { open: true } });
     type Ep = { id: string; host: string; port: number };
     const readdress = (ep: Ep | null) => (ep ? { ...ep, host: net.address(ep.id) } : ep);
     const readdressAll = (o: Record<string, unknown>) => {

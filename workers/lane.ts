@@ -33,6 +33,8 @@ const channels = new Map<string, Channel>();
 const deliberate = new WeakSet<Channel>();
 const dialers = new Map<string, AbortController>();
 let closing = false;
+/** The material of the next dial; replaced by the main thread after a renewal. */
+let tls = data.tls;
 
 const server = new NodeServer({
   tls: data.tls,
@@ -59,9 +61,10 @@ function attach(id: string, ch: Channel): void {
       return ch.fail(new MpcError(ErrorCode.PROTOCOL, `party ${id} sent a control frame (kind ${f.kind}) on lane ${data.lane}: lanes carry job messages only`, { party: id }));
     }
     // The frame's bytes may be a view into a larger receive buffer: hand over a copy of
-    // exactly the payload, transferred (not cloned) to the main thread.
+    // exactly the payload (a padded frame's padding stays here), transferred (not cloned) to
+    // the main thread.
     const payload = new Uint8Array(f.payload!);
-    post({ t: 'frame', peer: id, job: f.job, kind: f.kind, round: f.round, seq: f.seq, payload }, [payload.buffer]);
+    post({ t: 'frame', peer: id, job: f.job, kind: f.kind, round: f.round, seq: f.seq, payload, padded: f.padded === true }, [payload.buffer]);
   });
   ch.on('close', (info) => {
     if (channels.get(id) === ch) channels.delete(id);
@@ -82,7 +85,7 @@ function dial(peer: string, url: string): Promise<void> {
   const stop = new AbortController();
   dialers.set(peer, stop);
   const expected = { federation: self.federation, role: 'party', id: peer } as const;
-  return keepDialing(url, { ...data.tls, ...settings, expected, parties: data.parties, signal: stop.signal }, { baseMs: 100, maxMs: 2000 }, {
+  return keepDialing(url, { ...data.tls, currentTls: () => tls, ...settings, expected, parties: data.parties, signal: stop.signal }, { baseMs: 100, maxMs: 2000 }, {
     up: (channel) => attach(peer, channel),
     // Said once at warn (a lane port the network blocks shows up here), then quietly.
     failed: (e, attempt) =>
@@ -105,7 +108,7 @@ function send(m: Extract<LaneCommand, { t: 'send' }>): void {
   if (ch === undefined) {
     return post({ t: 'sent', id: m.id, error: { code: ErrorCode.PEER_LOST, message: `lane ${data.lane} to party ${m.peer} is not up` } });
   }
-  ch.send({ job: m.job, round: m.round, kind: m.kind, payload: m.payload }).then(
+  ch.send({ job: m.job, round: m.round, kind: m.kind, payload: m.payload, pad: m.pad }).then(
     () => post({ t: 'sent', id: m.id }),
     (e: unknown) => post({ t: 'sent', id: m.id, error: { code: isMpcError(e) ? e.code : ErrorCode.PEER_LOST, message: e instanceof Error ? e.message : String(e) } }),
   );
@@ -132,6 +135,14 @@ port.on('message', (m: LaneCommand) => {
       return void dial(m.peer, m.url);
     case 'drop':
       return drop(m.peer);
+    case 'tls':
+      try {
+        server.updateTls(m.tls);
+        tls = m.tls;
+      } catch (e) {
+        log('error', `cannot use the new TLS material: ${(e as Error).message}`);
+      }
+      return;
     case 'close':
       return void close();
   }

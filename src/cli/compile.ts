@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MpcError, ErrorCode } from '../errors.ts';
-import { compileFile } from '../compiler/load.ts';
+import { compileFile, type Compiled } from '../compiler/load.ts';
 import { encodePlan, type Plan } from '../compiler/plan.ts';
 import { checkRawInputs, shapesOf } from '../protocol/inputs.ts';
 import { readJsonFile } from '../util/json-file.ts';
@@ -123,20 +123,35 @@ export function registerCompile(program: Command): void {
     .option('--shape <party.input=LENGTH>', 'length of a vector input (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--inputs <file>', 'take vector lengths from an inputs file (default: <circuit>.inputs.json when no --shape is given)')
     .option('--json', 'print the summary as JSON')
-    .action(async (file: string, opts: { shape: string[]; inputs?: string; json?: boolean }) => {
-      const shapes = new Map<string, number>();
-      const inputsFile = opts.inputs ?? (opts.shape.length === 0 && existsSync(exampleInputsPath(file)) ? exampleInputsPath(file) : undefined);
-      if (inputsFile) {
-        for (const [k, v] of shapesOf(checkRawInputs(readJsonFile(inputsFile, ErrorCode.INPUT), inputsFile))) shapes.set(k, v);
-      }
-      const flagged = parseShapes(opts.shape);
-      for (const [k, v] of flagged) shapes.set(k, v);
-      const { plan, hash, file: shown } = await compileFile(file, shapes);
-      const declared = new Set(plan.inputs.map((i) => `${i.party}.${i.name}`));
-      for (const k of flagged.keys()) {
-        if (!declared.has(k)) throw new MpcError(ErrorCode.INPUT, `--shape ${k}: ${shown} has no input ${k} (its inputs: ${[...declared].join(', ')})`);
-      }
+    .action(async (file: string, opts: ShapeFlags & { json?: boolean }) => {
+      const { plan, hash, file: shown } = await compileWithShapeFlags(file, opts);
       const summary = summarise(plan, hash, shown);
       process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
     });
+}
+
+/** The shape flags of `mpc compile` (and of `mpc policy`, which compiles the same way). */
+export interface ShapeFlags {
+  shape: string[];
+  inputs?: string;
+}
+
+/**
+ * Compile `file` for the shapes the flags give: the inputs file (default: the example next
+ * to the circuit when no --shape is given), then each --shape, which must name a declared input.
+ */
+export async function compileWithShapeFlags(file: string, opts: ShapeFlags): Promise<Compiled> {
+  const shapes = new Map<string, number>();
+  const inputsFile = opts.inputs ?? (opts.shape.length === 0 && existsSync(exampleInputsPath(file)) ? exampleInputsPath(file) : undefined);
+  if (inputsFile) {
+    for (const [k, v] of shapesOf(checkRawInputs(readJsonFile(inputsFile, ErrorCode.INPUT), inputsFile))) shapes.set(k, v);
+  }
+  const flagged = parseShapes(opts.shape);
+  for (const [k, v] of flagged) shapes.set(k, v);
+  const compiled = await compileFile(file, shapes);
+  const declared = new Set(compiled.plan.inputs.map((i) => `${i.party}.${i.name}`));
+  for (const k of flagged.keys()) {
+    if (!declared.has(k)) throw new MpcError(ErrorCode.INPUT, `--shape ${k}: ${compiled.file} has no input ${k} (its inputs: ${[...declared].join(', ')})`);
+  }
+  return compiled;
 }

@@ -57,6 +57,12 @@ export function registerDaemons(program: Command): void {
       const cfg = loadNodeConfig(opts.config);
       const log = createLogger({ role: 'party', id: cfg.party });
       const node = await startNode(cfg, log);
+      // SIGHUP, as for most daemons: read the policy and the (renewed) certificates again now,
+      // without waiting for the file watchers and without a restart.
+      process.on('SIGHUP', () => {
+        log.info({ event: 'reload', signal: 'SIGHUP' }, 'received SIGHUP, reloading the policy and TLS files');
+        node.reload();
+      });
       await serveUntilSignal(log, node.close);
     });
   program

@@ -9,6 +9,9 @@ import { registerCompile } from './compile.ts';
 import { registerDaemons } from './daemons.ts';
 import { registerRun } from './run.ts';
 import { registerInit } from './init.ts';
+import { registerAudit } from './audit.ts';
+import { registerCert } from './cert.ts';
+import { registerPolicy } from './policy.ts';
 
 /** Build the command tree; exported so tests can parse arguments without running anything. */
 export function buildProgram(): Command {
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
   registerRun(program);
   registerDaemons(program);
   registerInit(program);
+  registerAudit(program);
+  registerCert(program);
+  registerPolicy(program);
   return program;
 }
 

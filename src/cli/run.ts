@@ -5,6 +5,8 @@
  * @module
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadPolicy } from '../security/policy.ts';
 import type { Command } from 'commander';
 import { MpcError, ErrorCode } from '../errors.ts';
 import { compileLoaded, loadCircuit } from '../compiler/load.ts';
@@ -25,6 +27,9 @@ interface RunFlags {
   security: string;
   preprocessing: string;
   keep?: boolean;
+  policy?: string;
+  auditDir?: string;
+  pad?: boolean;
 }
 
 /** Computing parties for the embedded federation: the circuit's, plus p<k> up to a count. */
@@ -89,6 +94,9 @@ export function registerRun(program: Command): void {
     .option('--security <mode>', 'malicious (SPDZ2k MACs: any deviation aborts the job) or semi-honest (faster; trusts every party to follow the protocol)', 'malicious')
     .option('--preprocessing <mode>', 'dealer (the only mode implemented so far; ot comes with the dealer-free generator)', 'dealer')
     .option('--keep', 'keep the embedded federation folder and its logs')
+    .option('--policy <file>', "the embedded federation's nodes all apply this policy file (default: an open policy that accepts every plan)")
+    .option('--audit-dir <dir>', "keep the embedded nodes' audit logs in <dir> (<party>.audit.log); check them with mpc audit verify / compare")
+    .option('--pad', 'pad every protocol frame to a power-of-two size, so frame sizes do not reveal input lengths')
     .action(async (file: string, flags: RunFlags) => {
       if (!(SECURITY_LEVELS as readonly string[]).includes(flags.security)) {
         throw new MpcError(ErrorCode.CONFIG, `--security ${flags.security}: expected ${SECURITY_LEVELS.join(' or ')}`);
@@ -101,6 +109,7 @@ export function registerRun(program: Command): void {
       const opts: RunJobOptions = {
         security: flags.security as SecurityLevel,
         preprocessing: 'dealer',
+        pad: flags.pad ?? false,
         onProgress: progressPrinter(),
         onPlan: (plan, hash) =>
           notice(`job: ${plan.circuit}, ${plan.stats.multiplications} multiplications in ${plan.stats.rounds} rounds, plan ${hash.slice(0, 16)}…`),
@@ -109,6 +118,8 @@ export function registerRun(program: Command): void {
       if (flags.cluster) {
         if (flags.inputs) throw new MpcError(ErrorCode.CONFIG, '--inputs applies to the embedded federation; with --cluster each node reads its own datasets');
         if (flags.parties) throw new MpcError(ErrorCode.CONFIG, '--parties applies to the embedded federation; a cluster has the parties of its cluster.json');
+        if (flags.policy) throw new MpcError(ErrorCode.CONFIG, "--policy applies to the embedded federation; a cluster's nodes each apply their own policy file");
+        if (flags.auditDir) throw new MpcError(ErrorCode.CONFIG, "--audit-dir applies to the embedded federation; a cluster's nodes each keep their own audit log");
         const c = loadClusterConfig(flags.cluster);
         result = await runJob({ federation: c.federation, tls: loadTlsMaterial(c.tls), parties: c.parties }, circuit, opts);
       } else {
@@ -122,8 +133,11 @@ export function registerRun(program: Command): void {
         // Compile once before starting any process: a broken circuit fails in milliseconds.
         const { plan } = compileLoaded(circuit, shapesOf(inputs));
         if (located) checkInputsFile(located, plan);
+        // Read the policy before starting anything: a bad policy file fails at once, naming it.
+        const policy = flags.policy === undefined ? undefined : loadPolicy(flags.policy);
         notice(`trust: ${DEALER_TRUST}`);
-        result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep }, (target) =>
+        notice(flags.policy === undefined ? 'policy: open (every plan is accepted); give the nodes a policy with --policy <file>' : `policy: ${flags.policy} on every node`);
+        result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep, ...(policy ? { policyFile: resolve(flags.policy!) } : {}), ...(flags.auditDir ? { auditDir: resolve(flags.auditDir) } : {}) }, (target) =>
           runJob(target, circuit, { ...opts, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } }),
         );
       }

@@ -18,6 +18,8 @@ import { encodePlan, planHash, type Plan } from '../compiler/plan.ts';
 import { formatOutputs, type OutputValue } from '../protocol/outputs.ts';
 import { suiteFor } from '../protocol/suites.ts';
 import { ANALYST } from '../circuit/builder.ts';
+import { identityFromCertificate } from '../security/pki.ts';
+import { planRecipients, signJobRequest, type JobRequestFields, type SignedJobRequest } from '../security/request.ts';
 import {
   abortBody,
   abortError,
@@ -63,6 +65,13 @@ export interface JobResult {
 export interface RunJobOptions {
   security: SecurityLevel;
   preprocessing: 'dealer' | 'ot';
+  /** Pad every protocol frame of the job to a power-of-two size, so sizes do not show input lengths. */
+  pad?: boolean;
+  /**
+   * How the job request is signed: by default with the analyst's own certificate key, valid
+   * for 2 minutes. Tests replace it to send expired, replayed or altered requests.
+   */
+  signRequest?: (fields: JobRequestFields, tls: TlsMaterial) => SignedJobRequest;
   onProgress?: (p: JobProgressBody & { seconds: number }) => void;
   /** Called with the compiled plan before submission. */
   onPlan?: (plan: Plan, hash: string) => void;
@@ -155,8 +164,24 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
     const hash = planHash(bytes);
     opts.onPlan?.(plan, hash);
     const started = performance.now();
+    // One signed request for every node: each checks it against the plan it received, so no
+    // node can be shown a different plan, recipient list or option under the same signature.
+    const pad = opts.pad ?? false;
+    const fields: JobRequestFields = {
+      federation: target.federation,
+      analyst: identityFromCertificate(target.tls.cert).id,
+      jobId,
+      planHash: hash,
+      recipients: planRecipients(plan),
+      security: opts.security,
+      preprocessing: opts.preprocessing,
+      pad,
+    };
+    const request = (opts.signRequest ?? ((f, tls) => signJobRequest(f, tls)))(fields, target.tls);
     await Promise.all(
-      nodes.map((s) => s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobSubmit, body: { plan: bytes, planHash: hash, security: opts.security, preprocessing: opts.preprocessing } })),
+      nodes.map((s) =>
+        s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobSubmit, body: { plan: bytes, planHash: hash, security: opts.security, preprocessing: opts.preprocessing, pad, request } }),
+      ),
     );
     // 3. Follow every node until it is done; any refusal or abort ends the job everywhere.
     const wantShares = plan.outputs.some((o) => o.to.includes(ANALYST));

@@ -31,6 +31,17 @@ export interface EmbeddedOptions {
   keep?: boolean;
   /** Extra environment for the node and dealer processes (e.g. `MPC_THREADS`). */
   env?: Record<string, string>;
+  /**
+   * A policy file every node applies (absolute path; the nodes watch it, so an edit takes
+   * effect in the running federation). Absent: an open policy that accepts every plan.
+   */
+  policyFile?: string;
+  /**
+   * Where the nodes keep their audit logs (`<party>.audit.log`); it outlives the federation.
+   * Absent: in the federation's temp folder, removed with it. `false`: no audit log (the
+   * bench's row that measures what the audit costs).
+   */
+  auditDir?: string | false;
 }
 
 /** Whether `port` is free on 127.0.0.1 right now. */
@@ -92,8 +103,11 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
   try {
     const base = await freePortRange(opts.parties.length + 1);
     await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1', data: opts.inputs,
-      // The analyst owns this federation and picks the security of each job.
-      security: 'semi-honest' });
+      // The analyst owns this federation and picks the security of each job, and, unless
+      // told otherwise, what its nodes may compute: the data is the analyst's own.
+      security: 'semi-honest',
+      policy: opts.policyFile === undefined ? { open: true } : { file: opts.policyFile },
+      ...(opts.auditDir === undefined ? {} : { auditDir: opts.auditDir }) });
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');

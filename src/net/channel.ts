@@ -19,7 +19,7 @@ import type { TransportStats } from '../protocol/transport.ts';
 import { emptyStats } from '../protocol/transport.ts';
 import type { Identity } from '../security/identity.ts';
 import { formatIdentity } from '../security/identity.ts';
-import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrameParts, joinFrame, PROTOCOL_VERSION } from './frame.ts';
+import { ControlKind, decodeFrame, DEFAULT_FRAME_LIMITS, encodeFrameParts, joinFrame, PROTOCOL_VERSION, zeroBytes } from './frame.ts';
 import type { EncodedFrame, Frame, FrameKind, FrameLimits } from './frame.ts';
 import type { NetLog } from './log.ts';
 import { silentLog } from './log.ts';
@@ -58,6 +58,8 @@ export interface OutFrame {
   kind: FrameKind;
   payload?: Uint8Array;
   body?: unknown;
+  /** Pad the payload to its power-of-two bucket (frame.ts). Protocol frames only. */
+  pad?: boolean;
 }
 
 /** Why a channel ended. `error` is set unless this side closed it on purpose. */
@@ -82,8 +84,9 @@ export interface ChannelOptions {
   /** The peer's identity, as authenticated by its certificate. */
   peer: Identity;
   /**
-   * The socket under the WebSocket. A frame's header and payload are sent as two fragments of
-   * one WebSocket message; corking the socket around them makes them one write.
+   * The socket under the WebSocket. A frame's header and payload (and a padded frame's tail)
+   * are sent as fragments of one WebSocket message; corking the socket around them makes them
+   * one write, which TLS encrypts as one.
    */
   socket: CorkableSocket;
   limits?: FrameLimits;
@@ -113,8 +116,15 @@ export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = Object.freeze({ int
  * than a second fragment, which the receiver has to reassemble (a copy of its own).
  */
 const COPY_PAYLOAD_MAX = 4096;
+/**
+ * 64 KiB: the shortest WebSocket frame whose length takes ws's 8-byte form (RFC 6455 §5.2).
+ * Padded payloads up to this bucket are copied into one WebSocket frame; above it, the tail
+ * fragment of a padded frame is at least this long (see #writePadded).
+ */
+const PAD_SPLIT = 65536;
 const WHOLE = { binary: true } as const;
 const FIRST_FRAGMENT = { binary: true, fin: false } as const;
+const MORE_FRAGMENT = { binary: true, fin: false } as const;
 const LAST_FRAGMENT = { binary: true, fin: true } as const;
 // If the peer does not complete the closing handshake, drop the socket after this long
 // (ws itself would wait 30 s).
@@ -217,6 +227,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
         seq: this.#sendSeq,
         payload: out.payload,
         body: out.body,
+        padded: out.pad === true,
       });
     } catch (e) {
       return Promise.reject(e);
@@ -377,11 +388,48 @@ export class Channel extends EventEmitter<ChannelEvents> {
   /** One WebSocket message whose bytes are `head` then `payload`; the payload is not copied when large. */
   #write(frame: EncodedFrame): void {
     const { head, payload } = frame;
+    if (frame.padded) return this.#writePadded(frame);
     if (payload === undefined || payload.length <= COPY_PAYLOAD_MAX) return this.#ws.send(joinFrame(frame), WHOLE, this.#onWritten);
     this.#socket.cork();
     try {
       this.#ws.send(head, FIRST_FRAGMENT);
       this.#ws.send(payload, LAST_FRAGMENT, this.#onWritten);
+    } finally {
+      this.#socket.uncork();
+    }
+  }
+
+  /**
+   * A padded frame, sent so that what an observer of the TLS stream can count — the total of
+   * WebSocket frame headers and data, which Node's TLS cuts into records by length only (a
+   * corked write is encrypted as one) — depends on the bucket Q and the header only, never on
+   * the payload length P within the bucket. A WebSocket header is 2, 4 or 10 bytes (+4 mask)
+   * depending on its fragment's length, so fragments are cut by Q:
+   * - Q ≤ 64 KiB: one WebSocket frame, the payload copied behind the header (≤ 64 KiB copied);
+   * - Q ≥ 128 KiB: three fragments — the header; the payload but for a tail; and at least
+   *   64 KiB of tail: the padding alone when it is that long (a slice of the shared zeros),
+   *   else the payload's last 64 KiB − padding bytes, copied, followed by the padding. Both
+   *   the middle fragment (Q − 64 KiB, or P > Q/2) and the last are then at least 64 KiB
+   *   long: 10-byte headers for every P in the bucket. At most 64 KiB is copied.
+   */
+  #writePadded(frame: EncodedFrame): void {
+    const { head, padding } = frame;
+    const payload = frame.payload as Uint8Array; // protocol frames only
+    if (payload.length + padding <= PAD_SPLIT) return this.#ws.send(joinFrame(frame), WHOLE, this.#onWritten);
+    const copied = padding >= PAD_SPLIT ? 0 : PAD_SPLIT - padding;
+    const cut = payload.length - copied;
+    let tail: Uint8Array;
+    if (copied === 0) {
+      tail = zeroBytes(padding);
+    } else {
+      tail = new Uint8Array(PAD_SPLIT); // zero-filled: the padding follows the copied bytes
+      tail.set(payload.subarray(cut));
+    }
+    this.#socket.cork();
+    try {
+      this.#ws.send(head, FIRST_FRAGMENT);
+      this.#ws.send(payload.subarray(0, cut), MORE_FRAGMENT);
+      this.#ws.send(tail, LAST_FRAGMENT, this.#onWritten);
     } finally {
       this.#socket.uncork();
     }

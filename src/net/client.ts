@@ -16,7 +16,7 @@ import { Channel, CloseCode, type ChannelClose } from './channel.ts';
 import { DEFAULT_HELLO_TIMEOUT_MS, exchangeHello, makeHello } from './hello.ts';
 import type { Hello } from './hello.ts';
 import { silentLog } from './log.ts';
-import { limitsFor } from './server.ts';
+import { limitsFor, reportPeerCertificate } from './server.ts';
 import type { ChannelSettings } from './server.ts';
 import { checkExpected, clientTlsOptions, peerIdentity } from './tls.ts';
 import type { TlsMaterial } from './tls.ts';
@@ -98,6 +98,16 @@ export interface DialHandlers {
   failed(error: unknown, attempt: number): void;
 }
 
+/** Options of {@link keepDialing}. */
+export interface DialOptions extends ConnectOptions {
+  signal: AbortSignal;
+  /**
+   * The TLS material to dial with, asked before every dial; overrides `ca`, `cert` and `key`.
+   * With it a renewed certificate is used from the next dial on (src/node/tls-reload.ts).
+   */
+  currentTls?: () => TlsMaterial;
+}
+
 /**
  * Keep a channel to `url` up until `opts.signal` aborts: dial, hand the channel to `up`, wait
  * for it to close, dial again; with backoff (`retry`, reset by every channel). A channel that
@@ -105,7 +115,7 @@ export interface DialHandlers {
  */
 export async function keepDialing(
   url: string,
-  opts: ConnectOptions & { signal: AbortSignal },
+  opts: DialOptions,
   retry: Pick<RetryOptions, 'baseMs' | 'maxMs'>,
   handlers: DialHandlers,
   stopReason: string,
@@ -114,7 +124,7 @@ export async function keepDialing(
   let attempt = 0;
   while (!signal.aborted) {
     try {
-      const { channel } = await connectWithHello(url, opts);
+      const { channel } = await connectWithHello(url, opts.currentTls === undefined ? opts : { ...opts, ...opts.currentTls() });
       if (signal.aborted) return channel.close(CloseCode.GoingAway, stopReason);
       attempt = 0;
       handlers.up(channel);
@@ -192,8 +202,9 @@ function openWebSocket(url: string, opts: ConnectOptions): Promise<{ ws: WebSock
       try {
         checkExpected(peerIdentity(socket), peer);
       } catch (e) {
-        fail(e);
+        return fail(e);
       }
+      reportPeerCertificate(opts, peer, socket);
     });
     ws.on('unexpected-response', (_req, res) => {
       fail(new MpcError(

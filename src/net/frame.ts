@@ -19,13 +19,25 @@
  * | 2      | 1    | `kind`: a {@link MessageKind}                                          |
  * | 3      | 1    | byte length F of `from` (UTF-8), 1..255                                |
  * | 4      | 2    | byte length J of `job` (UTF-8)                                         |
- * | 6      | 2    | zero                                                                   |
+ * | 6      | 2    | flags: bit 0 {@link FrameFlag.Padded}; every other bit zero            |
  * | 8      | 4    | byte length P of `payload`                                             |
  * | 12     | 8    | `round`: a safe integer, as low then high 32-bit word                  |
  * | 20     | 8    | `seq`: likewise                                                        |
  * | 28     | J+F  | `job`, then `from`                                                     |
  * | 28+J+F | 0..7 | zeros up to H = the next multiple of 8                                 |
- * | H      | P    | `payload`; the frame is exactly H + P bytes                            |
+ * | H      | P    | `payload`; the frame is exactly H + P bytes, unless padded:            |
+ * | H+P    | Q−P  | (padded only) zeros up to Q = {@link paddedLength}(P); H + Q bytes     |
+ *
+ * Padding (a job's `pad` option, a node policy's `requirePadding`): the payload is followed
+ * by zeros up to the next power of two, at least {@link MIN_PADDED_PAYLOAD} bytes, so a
+ * frame's size on the wire says only which bucket its payload falls into. What is bucketed is
+ * the payload, not the whole frame: H depends on the job id and the sender only — public, and
+ * the same for every frame of a job from that sender — while a wide layer's full chunks have
+ * payloads of exactly a power of two (16 or 32 bytes × 2^18), which padding the whole frame
+ * would double. The decoder accepts a padded frame only at exactly H + Q bytes with all-zero
+ * padding (the padding must not become a channel of its own) and returns the payload without
+ * it. How the channel puts a padded frame on the wire without the WebSocket framing telling
+ * the payload length again is in channel.ts.
  *
  * Control frame (msgpack map, keys in this order, optional keys omitted when absent):
  *
@@ -47,8 +59,8 @@
  * msgpack map, or a control kind in the binary form, is refused.
  *
  * Decoding never trusts the peer: the bytes are bounded; a binary frame must match its
- * header exactly (lengths, zero fields and padding, valid UTF-8); a msgpack frame must be a
- * single map with exactly these keys and types, and `body` may only hold plain data (no
+ * header exactly (lengths, known flags only, zero padding, valid UTF-8); a msgpack frame must
+ * be a single map with exactly these keys and types, and `body` may only hold plain data (no
  * Error/RegExp/Set/Date extension objects, bounded depth).
  * @module
  */
@@ -56,8 +68,27 @@ import { Packr, Unpackr } from 'msgpackr';
 import { ErrorCode, MpcError } from '../errors.ts';
 import { MessageKind } from '../protocol/transport.ts';
 
-/** Version of the envelope and handshake. Bump on any incompatible change. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * Version of the envelope and handshake. Bump on any incompatible change. 3: header bytes
+ * 6–7 became flags (padding); a version-2 decoder would refuse a padded frame mid-job as
+ * "nonzero reserved header bytes", so a version-2 peer is refused at Hello instead.
+ */
+export const PROTOCOL_VERSION = 3;
+
+/** Bits of a binary frame's flags (header bytes 6–7). Values are part of the wire format. */
+export const FrameFlag = {
+  /** The payload is followed by zeros up to {@link paddedLength} of its length. */
+  Padded: 0x0001,
+} as const;
+const KNOWN_FLAGS = FrameFlag.Padded;
+
+/**
+ * Smallest padded payload: 256 bytes. Every fixed-size or few-element message of a job (a
+ * commitment, a MAC-check opening, the openings of a layer of up to 16 semi-honest or 8
+ * malicious multiplications) lands in this one bucket, and such a frame (about 300 bytes)
+ * still travels in one packet, so a deep circuit's many small rounds cost bytes, not latency.
+ */
+export const MIN_PADDED_PAYLOAD = 256;
 
 /**
  * Control kinds: messages between processes that are not part of a protocol transcript.
@@ -111,6 +142,13 @@ export const ControlKind = {
    * counting as one) the dealer may have sent on this job so far; never decreases.
    */
   DealerCredit: 32,
+  /** Auditor → node: send me your audit log. No body; `job` is a request id. */
+  AuditRead: 33,
+  /**
+   * Node → auditor: one piece of the audit log. Body `{ offset, total }` (bytes of the log
+   * file as it was when the read began); `payload`: the bytes. The last piece ends at `total`.
+   */
+  AuditChunk: 34,
 } as const;
 export type ControlKind = (typeof ControlKind)[keyof typeof ControlKind];
 
@@ -140,6 +178,11 @@ export interface Frame {
   seq: number;
   payload?: Uint8Array;
   body?: unknown;
+  /**
+   * Protocol frames only: padded on the wire (see the module comment). Set by the decoder on
+   * a padded frame only (absent otherwise); on encoding, asks for padding.
+   */
+  padded?: boolean;
 }
 
 /** Bounds applied when decoding a frame from a peer. */
@@ -185,14 +228,44 @@ const MAX_JOB_BYTES = 0xffff;
 const MAX_PAYLOAD_BYTES = 0xffffffff;
 
 /**
- * A frame as it goes on the wire: `head`, then `payload` when present. The receiver must see
- * their concatenation as one message. `payload` is the caller's array itself, not a copy.
+ * A frame as it goes on the wire: `head`, then `payload` when present, then `padding` zero
+ * bytes. The receiver must see their concatenation as one message. `payload` is the caller's
+ * array itself, not a copy.
  */
 export interface EncodedFrame {
   head: Uint8Array;
   payload: Uint8Array | undefined;
-  /** head.length + payload.length. */
+  /** A padded protocol frame (its layout on the wire must not depend on the payload length). */
+  padded: boolean;
+  /** Zero bytes after the payload: paddedLength(payload.length) − payload.length, 0 unless padded. */
+  padding: number;
+  /** head.length + payload.length + padding. */
   byteLength: number;
+}
+
+/**
+ * The length a payload of `payloadBytes` bytes is padded to: the next power of two, at least
+ * {@link MIN_PADDED_PAYLOAD}. On average a random length grows by 2·ln 2 ≈ 1.39×, at worst
+ * by just under 2×; a power of two (a wide layer's full chunk) does not grow.
+ */
+export function paddedLength(payloadBytes: number): number {
+  if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) throw new RangeError(`expected a payload length >= 0, got ${String(payloadBytes)}`);
+  let q = MIN_PADDED_PAYLOAD;
+  while (q < payloadBytes) q *= 2;
+  return q;
+}
+
+/**
+ * One all-zero buffer per thread, grown (by doubling) to the largest padding asked for so
+ * far, bounded by the frame limit. Never written to: the WebSocket layer only reads what it
+ * sends (a client's masking writes into a copy, as ws does for every caller-owned buffer).
+ */
+let zeros = new Uint8Array(0);
+
+/** `n` zero bytes, as a view of a shared all-zero buffer: read it, never write into it. */
+export function zeroBytes(n: number): Uint8Array {
+  if (n > zeros.length) zeros = new Uint8Array(Math.max(n, 2 * zeros.length, 4096));
+  return zeros.subarray(0, n);
 }
 
 /**
@@ -212,16 +285,20 @@ export function encodeFrameParts(f: Frame): EncodedFrame {
   if (isProtocolKind(f.kind)) {
     if (f.payload === undefined) throw new TypeError(`protocol frame (kind ${f.kind}) needs a payload`);
     if (f.body !== undefined) throw new TypeError(`protocol frame (kind ${f.kind}) must not carry a body`);
-    const head = encodeBinaryHead(f.kind, f.job, f.from, f.round, f.seq, f.payload.length);
-    return { head, payload: f.payload, byteLength: head.length + f.payload.length };
+    const padded = f.padded === true;
+    const head = encodeBinaryHead(f.kind, f.job, f.from, f.round, f.seq, f.payload.length, padded);
+    const padding = padded ? paddedLength(f.payload.length) - f.payload.length : 0;
+    return { head, payload: f.payload, padded, padding, byteLength: head.length + f.payload.length + padding };
   }
   if (!isControlKind(f.kind)) throw new RangeError(`unknown frame kind ${f.kind}`);
+  // Control frames are msgpack maps, which have no room for padding.
+  if (f.padded === true) throw new TypeError(`control frame (kind ${f.kind}) cannot be padded; only protocol frames are`);
   // Build the map explicitly so the key order (and thus the bytes) is fixed.
   const m: Record<string, unknown> = { v: f.v, job: f.job, round: f.round, kind: f.kind, from: f.from, seq: f.seq };
   if (f.payload !== undefined) m.payload = f.payload;
   if (f.body !== undefined) m.body = f.body;
   const head = packr.pack(m);
-  return { head, payload: undefined, byteLength: head.length };
+  return { head, payload: undefined, padded: false, padding: 0, byteLength: head.length };
 }
 
 /**
@@ -235,13 +312,13 @@ export function encodeFrame(f: Frame): Uint8Array {
 /** The bytes of an encoded frame as one buffer (`head` itself when there is no payload). */
 export function joinFrame({ head, payload, byteLength }: EncodedFrame): Uint8Array {
   if (payload === undefined) return head;
-  const bytes = new Uint8Array(byteLength);
+  const bytes = new Uint8Array(byteLength); // zero-filled: the padding, if any
   bytes.set(head);
   bytes.set(payload, head.length);
   return bytes;
 }
 
-function encodeBinaryHead(kind: number, job: string, from: string, round: number, seq: number, payloadBytes: number): Uint8Array {
+function encodeBinaryHead(kind: number, job: string, from: string, round: number, seq: number, payloadBytes: number, padded: boolean): Uint8Array {
   const jobBytes = Buffer.byteLength(job, 'utf8');
   const fromBytes = Buffer.byteLength(from, 'utf8');
   if (fromBytes === 0 || fromBytes > MAX_FROM_BYTES) throw new RangeError(`expected frame.from to have 1..${MAX_FROM_BYTES} UTF-8 bytes, got ${fromBytes}`);
@@ -256,7 +333,7 @@ function encodeBinaryHead(kind: number, job: string, from: string, round: number
   h[2] = kind;
   h[3] = fromBytes;
   h.writeUInt16LE(jobBytes, 4);
-  h.writeUInt16LE(0, 6);
+  h.writeUInt16LE(padded ? FrameFlag.Padded : 0, 6);
   h.writeUInt32LE(payloadBytes, 8);
   writeSafeUint(h, 12, round);
   writeSafeUint(h, 20, seq);
@@ -269,8 +346,9 @@ function encodeBinaryHead(kind: number, job: string, from: string, round: number
 /**
  * Decode and validate a frame received from a peer. Any problem — not a frame of either form,
  * trailing or missing bytes, unknown or missing keys, wrong types, unknown version or kind, a
- * kind in the wrong form, too large, body with non-plain values — throws MpcError FRAME. A
- * protocol frame's payload is a view into `bytes`, not a copy.
+ * kind in the wrong form, unknown flags, padding of the wrong length or not zero, too large,
+ * body with non-plain values — throws MpcError FRAME. A protocol frame's payload is a view
+ * into `bytes` (without the padding of a padded frame), not a copy.
  */
 export function decodeFrame(bytes: Uint8Array, limits: FrameLimits = DEFAULT_FRAME_LIMITS): Frame {
   if (!(bytes instanceof Uint8Array)) throw frameError('expected bytes');
@@ -317,21 +395,33 @@ function decodeBinary(b: Uint8Array, limits: FrameLimits): Frame {
   }
   const fromBytes = b[3];
   const jobBytes = b[4] | (b[5] << 8);
-  if ((b[6] | b[7]) !== 0) throw frameError('nonzero reserved header bytes');
+  const flags = b[6] | (b[7] << 8);
+  if ((flags & ~KNOWN_FLAGS) !== 0) throw frameError(`unknown header flags 0x${flags.toString(16).padStart(4, '0')}`);
+  const padded = (flags & FrameFlag.Padded) !== 0;
   const payloadBytes = readUint32(b, 8);
   const round = readSafeUint(b, 12, 'round');
   const seq = readSafeUint(b, 20, 'seq');
   const strings = FIXED_HEAD + jobBytes + fromBytes;
   const headBytes = align8(strings);
-  if (b.length !== headBytes + payloadBytes) {
+  const end = headBytes + payloadBytes;
+  if (!padded && b.length !== end) {
     throw frameError(`binary frame of ${b.length} bytes, its header announces ${headBytes} + ${payloadBytes}`);
+  }
+  if (padded) {
+    const wire = headBytes + paddedLength(payloadBytes);
+    if (b.length !== wire) {
+      throw frameError(`padded binary frame of ${b.length} bytes, its header announces ${headBytes} + ${payloadBytes} padded to ${wire - headBytes}`);
+    }
+    if (Buffer.compare(b.subarray(end), zeroBytes(b.length - end)) !== 0) throw frameError('nonzero payload padding');
   }
   for (let i = strings; i < headBytes; i++) if (b[i] !== 0) throw frameError('nonzero header padding');
   const job = utf8Field(b, FIXED_HEAD, jobBytes, 'job');
   const from = utf8Field(b, FIXED_HEAD + jobBytes, fromBytes, 'from');
   if (job.length > limits.maxStringLength) throw frameError(`expected job to be a string, got ${describe(job)}`);
   if (from.length === 0 || from.length > limits.maxStringLength) throw frameError(`expected from to be a non-empty string, got ${describe(from)}`);
-  return { v: PROTOCOL_VERSION, job, round, kind, from, seq, payload: b.subarray(headBytes) };
+  const f: Frame = { v: PROTOCOL_VERSION, job, round, kind, from, seq, payload: b.subarray(headBytes, end) };
+  if (padded) f.padded = true;
+  return f;
 }
 
 function utf8Field(b: Uint8Array, at: number, length: number, name: string): string {

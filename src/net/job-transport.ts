@@ -9,7 +9,10 @@
  * - messages that arrive before they are asked for are buffered, up to a byte cap per job
  *   (a peer running far ahead, or flooding, aborts the job with PROTOCOL);
  * - when a party of the job is lost, every pending and future `recv` rejects with PEER_LOST
- *   naming it; after `abort(reason)`, with `reason`.
+ *   naming it; after `abort(reason)`, with `reason`;
+ * - a padded job (`pad`) sends every message padded to its size bucket (frame.ts), and a
+ *   message that arrives unpadded aborts the job with PROTOCOL naming the sender: a peer that
+ *   ignores the padding the parties agreed on shows the network the sizes padding hides.
  * @module
  */
 import { ErrorCode, MpcError } from '../errors.ts';
@@ -43,6 +46,12 @@ export interface JobTransportOptions {
    * part must not stall the job forever. Default 120 s, far above any honest gap.
    */
   recvTimeoutMs?: number;
+  /**
+   * Pad every message of the job to its size bucket (frame.ts), and require the peers' to be
+   * padded too (the job option `pad`, which a node policy's `requirePadding` insists on).
+   * Default false: messages go unpadded, and padded ones are accepted all the same.
+   */
+  pad?: boolean;
 }
 
 interface Waiter {
@@ -62,6 +71,8 @@ export class JobTransport implements Transport {
   readonly n: number;
   readonly jobId: string;
   readonly parties: readonly string[];
+  /** Messages are sent padded, and must arrive padded. */
+  readonly pad: boolean;
   readonly #link: JobLink;
   readonly #maxBuffered: number;
   readonly #index: ReadonlyMap<string, number>;
@@ -90,6 +101,7 @@ export class JobTransport implements Transport {
     this.#link = opts.link;
     this.#maxBuffered = opts.maxBufferedBytes;
     this.#recvTimeoutMs = opts.recvTimeoutMs ?? DEFAULT_RECV_TIMEOUT_MS;
+    this.pad = opts.pad === true;
   }
 
   /** The abort reason, once aborted. */
@@ -102,7 +114,7 @@ export class JobTransport implements Transport {
     if (this.#aborted !== undefined) throw this.#aborted;
     if (!isProtocolKind(kind)) throw new RangeError(`expected a protocol message kind, got ${kind}`);
     if (!(payload instanceof Uint8Array)) throw new TypeError('expected payload to be a Uint8Array');
-    await this.#link.send(this.parties[to], { job: this.jobId, round, kind, payload });
+    await this.#link.send(this.parties[to], { job: this.jobId, round, kind, payload, pad: this.pad });
     this.#stats.bytesSent += payload.length;
     this.#stats.messagesSent++;
   }
@@ -172,6 +184,9 @@ export class JobTransport implements Transport {
     const from = this.#index.get(peerId);
     if (from === undefined || from === this.self) {
       return this.#violation(peerId, `${peerId} is not a party of job ${this.jobId}`);
+    }
+    if (this.pad && f.padded !== true) {
+      return this.#violation(peerId, `party ${peerId} sent an unpadded message in job ${this.jobId}, whose messages must be padded (kind ${f.kind}, round ${f.round})`);
     }
     const payload = f.payload as Uint8Array; // decodeFrame guarantees it for protocol kinds
     const k = key(from, f.kind, f.round);

@@ -61,7 +61,8 @@ export interface LaneWorkerData {
 export type LaneCommand =
   | { t: 'dial'; peer: string; url: string }
   | { t: 'drop'; peer: string }
-  | { t: 'send'; id: number; peer: string; job: string; kind: MessageKind; round: number; payload: Uint8Array }
+  | { t: 'tls'; tls: TlsMaterial }
+  | { t: 'send'; id: number; peer: string; job: string; kind: MessageKind; round: number; payload: Uint8Array; pad: boolean }
   | { t: 'close' };
 
 /** Lane → main thread. */
@@ -69,7 +70,7 @@ export type LaneEvent =
   | { t: 'listening'; port: number }
   | { t: 'up'; peer: string }
   | { t: 'lost'; peer: string; code: ErrorCode; message: string; local: boolean }
-  | { t: 'frame'; peer: string; job: string; kind: MessageKind; round: number; seq: number; payload: Uint8Array }
+  | { t: 'frame'; peer: string; job: string; kind: MessageKind; round: number; seq: number; payload: Uint8Array; padded: boolean }
   | { t: 'sent'; id: number; error?: { code: ErrorCode; message: string } }
   | { t: 'log'; level: LogLevel; msg: string; fields?: Record<string, unknown> }
   | { t: 'closed' };
@@ -192,7 +193,7 @@ export class Lanes extends EventEmitter<LanesEvents> {
     // lane takes over (transferred, not cloned), so the caller's array stays usable.
     const shared = frame.payload.buffer instanceof SharedArrayBuffer;
     const payload = shared ? frame.payload : new Uint8Array(frame.payload);
-    const cmd: LaneCommand = { t: 'send', id, peer, job: frame.job, kind: frame.kind, round: frame.round, payload };
+    const cmd: LaneCommand = { t: 'send', id, peer, job: frame.job, kind: frame.kind, round: frame.round, payload, pad: frame.pad === true };
     l.stats.framesSent++;
     l.stats.bytesSent += payload.byteLength;
     return new Promise((resolve, reject) => {
@@ -213,6 +214,15 @@ export class Lanes extends EventEmitter<LanesEvents> {
       this.#lanes[i].up.delete(peer);
       this.#command(i, { t: 'drop', peer });
     }
+  }
+
+  /**
+   * Use `tls` (a renewed certificate, checked by the caller) in every lane from now on: for
+   * the lanes' servers' new connections and for their next dials. Lane channels already up
+   * are untouched, so running jobs go on.
+   */
+  updateTls(tls: TlsMaterial): void {
+    for (let i = 0; i < this.count; i++) this.#command(i, { t: 'tls', tls });
   }
 
   /** Close every channel and stop the lane threads. */
@@ -259,7 +269,8 @@ export class Lanes extends EventEmitter<LanesEvents> {
       case 'frame':
         l.stats.framesReceived++;
         l.stats.bytesReceived += m.payload.byteLength;
-        this.emit('frame', m.peer, { v: PROTOCOL_VERSION, job: m.job, round: m.round, kind: m.kind, from: m.peer, seq: m.seq, payload: m.payload });
+        // `padded` crosses the thread boundary with the frame: a padded job checks it (job-transport.ts).
+        this.emit('frame', m.peer, { v: PROTOCOL_VERSION, job: m.job, round: m.round, kind: m.kind, from: m.peer, seq: m.seq, payload: m.payload, ...(m.padded ? { padded: true } : {}) });
         return;
       case 'sent': {
         const p = this.#pending.get(m.id);

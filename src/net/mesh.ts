@@ -18,12 +18,20 @@
  * - Lanes (optional, src/net/lanes.ts): with a node's lanes, a job's big frames travel on the
  *   lane of their chunk when that lane to the peer is up, else on the main channel; frames
  *   received on lanes are routed exactly like those of the main channel.
+ * - Audit (optional, `audit`, src/security/audit.ts): every job frame — protocol frames and
+ *   control frames with a job id — is recorded with its metadata and payload digest. A frame
+ *   goes out only once its `frame-sent` entry is on disk (the frames sent in one event-loop
+ *   turn share one sync); a received frame is noted on arrival and is durable with the next
+ *   commit, which comes before anything this node sends next (the argument is in audit.ts).
+ *   Channels coming up or ending are noted too, so `mpc audit compare` can tell frames lost
+ *   with a connection from frames someone removed. Without `audit` nothing is hashed or awaited.
  * @module
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode, isMpcError, MpcError } from '../errors.ts';
+import type { FrameAudit } from '../security/audit.ts';
 import type { Identity } from '../security/identity.ts';
-import { isValidId } from '../security/identity.ts';
+import { formatIdentity, isValidId, sameIdentity } from '../security/identity.ts';
 import { identityFromCertificate } from '../security/pki.ts';
 import type { Channel, ChannelClose, OutFrame } from './channel.ts';
 import { CloseCode } from './channel.ts';
@@ -67,6 +75,8 @@ export interface PeerMeshOptions extends ChannelSettings {
   earlyTtlMs?: number;
   /** The node's lanes, if it runs any (started and closed by the node). */
   lanes?: Lanes;
+  /** The node's frame audit (see the module comment); none: frames are not audited. */
+  audit?: FrameAudit;
 }
 
 /** Events of a {@link PeerMesh}. */
@@ -117,6 +127,8 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
   readonly parties: readonly string[];
 
   readonly #opts: PeerMeshOptions;
+  /** The TLS material of the next dial (see {@link updateTls}). */
+  #tls: TlsMaterial;
   readonly #log: NetLog;
   readonly #endpoints: ReadonlyMap<string, PartyEndpoint>;
   readonly #channels = new Map<string, Channel>();
@@ -144,6 +156,7 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
   constructor(opts: PeerMeshOptions) {
     super();
     this.#opts = opts;
+    this.#tls = opts.tls;
     this.#log = opts.log ?? silentLog;
     this.self = identityFromCertificate(opts.tls.cert);
     this.parties = opts.parties.map((p) => p.id);
@@ -217,6 +230,18 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     });
   }
 
+  /**
+   * Dial with `tls` (a renewed certificate, checked by the caller) from the next dial on;
+   * channels already up are untouched, so running jobs go on. Our identity must not change.
+   */
+  updateTls(tls: TlsMaterial): void {
+    const id = identityFromCertificate(tls.cert);
+    if (!sameIdentity(id, this.self)) {
+      throw new MpcError(ErrorCode.CONFIG, `the new certificate names ${formatIdentity(id)}, but the mesh runs as ${formatIdentity(this.self)}`);
+    }
+    this.#tls = tls;
+  }
+
   /** True when a channel to party `id` is up. */
   isConnected(id: string): boolean {
     return this.#channels.has(id);
@@ -232,9 +257,9 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
    * protocol's indices); each must be a party of the federation, ours included. A party that
    * is not connected right now makes the transport start aborted with PEER_LOST. Throws
    * PROTOCOL when the job id is running or was used before, CONFIG on a bad party list.
-   * Call `dispose()` on the transport when the job is over.
+   * Call `dispose()` on the transport when the job is over. `pad`: see JobTransportOptions.pad.
    */
-  jobTransport(jobId: string, parties: readonly string[]): JobTransport {
+  jobTransport(jobId: string, parties: readonly string[], options: { pad?: boolean } = {}): JobTransport {
     if (this.#closed) throw new MpcError(ErrorCode.ABORTED, 'mesh closed');
     if (typeof jobId !== 'string' || jobId.length === 0 || jobId.length > 256) throw new RangeError(`expected a job id of 1..256 characters, got ${JSON.stringify(jobId)}`);
     if (this.#jobs.has(jobId)) throw new MpcError(ErrorCode.PROTOCOL, `job ${jobId} is already running`);
@@ -245,7 +270,7 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     }
     let t: JobTransport;
     try {
-      t = new JobTransport({ jobId, parties, selfId: this.self.id, link: this.#link, maxBufferedBytes: this.#opts.maxJobBufferBytes ?? DEFAULT_JOB_BUFFER_BYTES, recvTimeoutMs: this.#opts.recvTimeoutMs });
+      t = new JobTransport({ jobId, parties, selfId: this.self.id, link: this.#link, maxBufferedBytes: this.#opts.maxJobBufferBytes ?? DEFAULT_JOB_BUFFER_BYTES, recvTimeoutMs: this.#opts.recvTimeoutMs, pad: options.pad });
     } catch (e) {
       throw new MpcError(ErrorCode.CONFIG, (e as Error).message, { cause: e });
     }
@@ -287,7 +312,12 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     this.#opts.server.off('hello-failed', this.#onHelloFailed);
     this.#opts.lanes?.off('frame', this.#onLaneFrame);
     this.#opts.lanes?.off('lost', this.#onLaneLost);
-    for (const id of this.#channels.keys()) this.#opts.lanes?.drop(id);
+    for (const id of this.#channels.keys()) {
+      this.#opts.lanes?.drop(id);
+      // Frames in flight now are lost with the links; the audit says so (close the mesh
+      // before the audit log).
+      this.#opts.audit?.link(id, 'main', 'node shutting down');
+    }
     for (const job of this.#jobs.values()) job.abort(new MpcError(ErrorCode.ABORTED, `job ${job.jobId} aborted: this node is shutting down`));
     this.#jobs.clear();
     for (const [job, e] of this.#early) this.#dropEarly(job, e);
@@ -308,21 +338,45 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
   #send(peerId: string, frame: OutFrame): Promise<void> {
     const ch = this.#channels.get(peerId);
     if (ch === undefined) return Promise.reject(new MpcError(ErrorCode.PEER_LOST, `party ${peerId} is not connected`, { party: peerId }));
+    const lane = this.#laneFor(peerId, frame);
+    const audit = this.#opts.audit;
+    if (audit !== undefined && frame.job !== '') return this.#sendAudited(audit, peerId, frame, lane);
+    return lane === undefined ? ch.send(frame) : (this.#opts.lanes as Lanes).send(lane, peerId, frame);
+  }
+
+  /** The lane a frame to `peerId` travels on now, or undefined for the main channel. */
+  #laneFor(peerId: string, frame: OutFrame): number | undefined {
     const lanes = this.#opts.lanes;
-    if (lanes !== undefined && isProtocolKind(frame.kind) && (frame.payload?.byteLength ?? 0) >= LANE_MIN_BYTES) {
-      const lane = laneOf(chunkOf(frame.round), lanes.count);
-      if (lanes.isUp(lane, peerId)) return lanes.send(lane, peerId, frame);
+    if (lanes === undefined || !isProtocolKind(frame.kind) || (frame.payload?.byteLength ?? 0) < LANE_MIN_BYTES) return undefined;
+    const lane = laneOf(chunkOf(frame.round), lanes.count);
+    return lanes.isUp(lane, peerId) ? lane : undefined;
+  }
+
+  /**
+   * Send once the frame's entry is durable. The path is chosen before the entry is written
+   * (the entry names it); frames recorded in order are sent in order, since commits complete
+   * in order. A lane lost meanwhile fails the send (and the jobs with that peer, as always).
+   */
+  async #sendAudited(audit: FrameAudit, peerId: string, frame: OutFrame, lane: number | undefined): Promise<void> {
+    const entry = await audit.sending(peerId, frame, lane === undefined ? 'main' : `lane${lane}`);
+    try {
+      if (lane !== undefined) return await (this.#opts.lanes as Lanes).send(lane, peerId, frame);
+      const ch = this.#channels.get(peerId);
+      if (ch === undefined) throw new MpcError(ErrorCode.PEER_LOST, `party ${peerId} is not connected`, { party: peerId });
+      return await ch.send(frame);
+    } catch (e) {
+      audit.sendFailed(peerId, entry, e as Error);
+      throw e;
     }
-    return ch.send(frame);
   }
 
   #dialLoop(id: string): Promise<void> {
     const ep = this.#endpoints.get(id) as PartyEndpoint;
     const url = wssUrl(ep.host, ep.port);
     const o = this.#opts;
-    const settings = { maxPayload: o.maxPayload, highWaterMark: o.highWaterMark, heartbeat: o.heartbeat, helloTimeoutMs: o.helloTimeoutMs };
+    const settings = { maxPayload: o.maxPayload, highWaterMark: o.highWaterMark, heartbeat: o.heartbeat, helloTimeoutMs: o.helloTimeoutMs, onPeerCertificate: o.onPeerCertificate };
     const expected = { federation: this.self.federation, role: 'party', id } as const;
-    return keepDialing(url, { ...o.tls, ...settings, expected, parties: this.parties, log: this.#log, signal: this.#stop.signal }, o.retry ?? { baseMs: 100, maxMs: 2000 }, {
+    return keepDialing(url, { ...o.tls, currentTls: () => this.#tls, ...settings, expected, parties: this.parties, log: this.#log, signal: this.#stop.signal }, o.retry ?? { baseMs: 100, maxMs: 2000 }, {
       up: (channel) => this.#attach(id, channel),
       closed: (info) => {
         // The violation that ended the old channel was that channel's; the peer may well
@@ -361,9 +415,11 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
   #attach(id: string, ch: Channel): void {
     if (ch.closed) return;
     const old = this.#channels.get(id);
-    // Close the old channel first, so its jobs are aborted before the new one is visible.
+    // Close the old channel first, so its jobs are aborted before the new one is visible
+    // ('close' is emitted synchronously: its link-lost is audited before the new link-up).
     if (old !== undefined) old.close(CloseCode.Replaced, 'replaced by a new connection');
     this.#channels.set(id, ch);
+    if (!this.#closed) this.#opts.audit?.link(id, 'main');
     this.#peerErrors.delete(id);
     ch.on('frame', (f) => this.#onFrame(id, ch, f));
     ch.on('close', (info) => this.#onChannelClose(id, ch, info));
@@ -386,6 +442,8 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     // The peer's lanes go with its main channel: a restarted peer offers new ports.
     if (current) this.#opts.lanes?.drop(id);
     const why = info.error?.message ?? (info.reason || `code ${info.code}`);
+    // The main channel's loss ends the lanes to that peer too.
+    if (current) this.#opts.audit?.link(id, 'main', why);
     const lost = new MpcError(ErrorCode.PEER_LOST, `party ${id} lost: ${why}`, { party: id, cause: info.error });
     // A channel this side closed over a violation keeps the violation's code (FRAME,
     // PROTOCOL, …) for the jobs it ends; otherwise the peer is simply lost.
@@ -411,18 +469,25 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
     }
   }
 
-  #onLaneFrame = (id: string, f: Frame): void => {
+  /** `lane`: the lane's index, when the lanes report it (the receiving side's path in the audit). */
+  #onLaneFrame = (id: string, f: Frame, lane?: number): void => {
     // Frames of a peer whose main channel is down belong to jobs already aborted.
-    if (this.#channels.has(id)) this.#onProtocolFrame(id, f);
+    if (this.#channels.has(id)) this.#onProtocolFrame(id, f, lane ?? -1);
   };
 
   #onLaneLost = (id: string, lane: number, e: MpcError, local: boolean): void => {
     if (this.#closed) return;
+    this.#opts.audit?.link(id, `lane${lane}`, e.message);
     this.#log('warn', e.message, { event: 'lane-lost', peer: id, lane, code: e.code });
     this.#abortJobsWith(id, local ? e.code : ErrorCode.PEER_LOST, e.message, e);
   };
 
-  #onProtocolFrame(id: string, f: Frame): void {
+  /** `lane`: undefined for the main channel, the lane's index, or -1 for a lane not named. */
+  #onProtocolFrame(id: string, f: Frame, lane?: number): void {
+    // Audited on arrival, whatever becomes of the frame (routed, held early, or dropped for a
+    // finished job): the log says what the peer delivered, not what the job used.
+    const audit = this.#opts.audit;
+    if (audit !== undefined) audit.received(id, f, lane === undefined ? 'main' : lane < 0 ? 'lane' : `lane${lane}`);
     const job = this.#jobs.get(f.job);
     if (job !== undefined) return this.#deliver(job, id, f);
     if (this.#retired.has(f.job)) {
@@ -452,6 +517,7 @@ export class PeerMesh extends EventEmitter<PeerMeshEvents> {
       return ch.fail(new MpcError(ErrorCode.PROTOCOL, `${id} sent a second Hello`, { party: id }));
     }
     if (f.kind === ControlKind.LaneOffer) return this.#onLaneOffer(id, ch, f.body);
+    if (f.job !== '') this.#opts.audit?.received(id, f, 'main');
     if (this.listenerCount('control') === 0) {
       this.#log('debug', `no handler for control frame kind ${f.kind} from ${id}`, { peer: id, job: f.job });
       return;

@@ -20,7 +20,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { ErrorCode, isMpcError, MpcError } from '../errors.ts';
 import type { Identity } from '../security/identity.ts';
-import { formatIdentity } from '../security/identity.ts';
+import { formatIdentity, sameIdentity } from '../security/identity.ts';
 import { identityFromCertificate } from '../security/pki.ts';
 import { Channel, CloseCode } from './channel.ts';
 import type { HeartbeatOptions } from './channel.ts';
@@ -30,7 +30,7 @@ import { DEFAULT_HELLO_TIMEOUT_MS, exchangeHello, makeHello } from './hello.ts';
 import type { Hello } from './hello.ts';
 import type { NetLog } from './log.ts';
 import { silentLog } from './log.ts';
-import { peerIdentity, serverTlsOptions } from './tls.ts';
+import { peerCertificateExpiry, peerIdentity, serverTlsOptions } from './tls.ts';
 import type { TlsMaterial } from './tls.ts';
 
 /** Channel settings shared by server, client and mesh. */
@@ -44,6 +44,24 @@ export interface ChannelSettings {
   /** Time allowed for the peer's Hello. Default 10 s. */
   helloTimeoutMs?: number;
   log?: NetLog;
+  /**
+   * Called with each authenticated peer's identity and the end of its certificate's validity,
+   * as the connection is set up, so the node can warn before a peer's certificate expires.
+   * Must not throw (a throw is logged and ignored).
+   */
+  onPeerCertificate?: (peer: Identity, validTo: Date) => void;
+}
+
+/** Call `settings.onPeerCertificate` for the peer on `socket`, if both are there. */
+export function reportPeerCertificate(settings: ChannelSettings, peer: Identity, socket: TLSSocket): void {
+  const hook = settings.onPeerCertificate;
+  const validTo = hook === undefined ? undefined : peerCertificateExpiry(socket);
+  if (hook === undefined || validTo === undefined) return;
+  try {
+    hook(peer, validTo);
+  } catch (e) {
+    (settings.log ?? silentLog)('error', `onPeerCertificate threw for ${formatIdentity(peer)}: ${String(e)}`, { peer: peer.id });
+  }
 }
 
 /** Options of {@link NodeServer}. */
@@ -142,6 +160,21 @@ export class NodeServer extends EventEmitter<NodeServerEvents> {
     });
   }
 
+  /**
+   * Present `tls` (a renewed certificate, key and CA) from now on: connections made after this
+   * call get the new material; channels already up keep theirs, so running jobs go on. Throws
+   * MpcError CONFIG when the certificate names another principal than this server's (a
+   * process's identity does not change while it runs). Validate the files before calling this
+   * (certs.ts checkTlsMaterial); node:tls throws on a key that does not parse.
+   */
+  updateTls(tls: TlsMaterial): void {
+    const id = identityFromCertificate(tls.cert);
+    if (!sameIdentity(id, this.self)) {
+      throw new MpcError(ErrorCode.CONFIG, `the new certificate names ${formatIdentity(id)}, but this server runs as ${formatIdentity(this.self)}`);
+    }
+    this.#https.setSecureContext(serverTlsOptions(tls));
+  }
+
   /** The bound port (after `listen`). */
   get port(): number {
     return (this.#https.address() as AddressInfo).port;
@@ -178,6 +211,7 @@ export class NodeServer extends EventEmitter<NodeServerEvents> {
       ok = false;
     }
     if (!ok) return this.#refuse(socket, remote, peer, 'not authorized');
+    reportPeerCertificate(this.#opts, peer, socket);
     this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#onWebSocket(ws, socket, peer, remote));
   }
 

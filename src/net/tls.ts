@@ -74,6 +74,17 @@ export function peerIdentity(socket: TLSSocket): Identity {
   return identityFromCertificate(cert);
 }
 
+/**
+ * When the peer's certificate on `socket` stops being valid (its notAfter), for expiry
+ * warnings about peers (src/node/tls-reload.ts); undefined when there is no certificate or
+ * node's date text does not parse.
+ */
+export function peerCertificateExpiry(socket: TLSSocket): Date | undefined {
+  const cert = socket.getPeerCertificate();
+  const t = cert !== null && typeof cert === 'object' && typeof cert.valid_to === 'string' ? Date.parse(cert.valid_to) : Number.NaN;
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
 /** Throw MpcError PEER_AUTH naming both identities unless `actual` is `expected`. */
 export function checkExpected(actual: Identity, expected: Identity): void {
   if (!sameIdentity(actual, expected)) {

@@ -5,7 +5,8 @@
  *
  * Job flow (analyst A, nodes N_i, dealer D):
  *   A → N_i  Describe                 N_i → A  DescribeReply { party, inputs }
- *   A → N_i  JobSubmit { plan, … }    N_i → A  JobAccept | JobReject
+ *   A → N_i  JobSubmit { plan, …, request }  N_i → A  JobAccept | JobReject (role, signed request
+ *                                     and the node's policy are checked first: src/node/governance.ts)
  *   N_i → N_j JobAccept { planHash }  (every node waits for all peers: same plan, all in)
  *   N_i → D  DealerRequest            D → N_i  DealerSeeds (+ DealerCorrections to the last party)
  *   N_i → D  DealerCredit { granted } (flow control of the DealerCorrections: see below)
@@ -23,6 +24,13 @@ export interface JobSubmitBody {
   planHash: string;
   security: SecurityLevel;
   preprocessing: 'dealer' | 'ot';
+  /** Pad every protocol frame of the job to a power-of-two size (src/net/frame.ts). */
+  pad: boolean;
+  /**
+   * The analyst's signed request (src/security/request.ts), checked by the node against the
+   * plan it received; parsed there, since its shape check belongs with its verification.
+   */
+  request: unknown;
 }
 export interface JobAcceptBody {
   planHash: string;
@@ -125,7 +133,9 @@ function parse<T>(kind: string, body: unknown, from: string, fields: Record<stri
 }
 
 export const parseJobSubmit = (b: unknown, from: string): JobSubmitBody =>
-  parse('JobSubmit', b, from, { plan: bytes, planHash: str, security: oneOf('semi-honest', 'malicious'), preprocessing: oneOf('dealer', 'ot') });
+  parse('JobSubmit', b, from, {
+    plan: bytes, planHash: str, security: oneOf('semi-honest', 'malicious'), preprocessing: oneOf('dealer', 'ot'), pad: (x) => typeof x === 'boolean', request: (x) => typeof x === 'object' && x !== null,
+  });
 export const parseJobAccept = (b: unknown, from: string): JobAcceptBody => parse('JobAccept', b, from, { planHash: str });
 export const parseJobAbort = (b: unknown, from: string): JobAbortBody =>
   parse('JobAbort', b, from, { code: str, reason: str, party: opt(str), by: opt(str) });

@@ -5,6 +5,7 @@
  * is aborted on every node and reported; the node keeps serving the others.
  * @module
  */
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { MpcError, ErrorCode } from '../errors.ts';
 import type { NodeConfig } from '../security/config.ts';
@@ -26,9 +27,13 @@ import { formatOutputs } from '../protocol/outputs.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
 import { loadDatasets } from './datasets.ts';
+import { Governance } from './governance.ts';
+import { createFrameAudit, payloadDigest } from '../security/audit.ts';
+import { ALERT_EVENTS, type RequestKind } from '../security/roles.ts';
 import { openDealerLink, type DealerLink } from './dealer-link.ts';
 import { netLog, type Logger } from './log.ts';
 import { startKernels } from './pool.ts';
+import { watchExpiry, watchTlsFiles } from './tls-reload.ts';
 import {
   abortBody,
   abortError,
@@ -59,6 +64,7 @@ interface Job {
   plan: Plan;
   planBytes: Uint8Array;
   security: SecurityLevel;
+  pad: boolean;
   hash: string;
   analyst: Channel;
   transport?: JobTransport;
@@ -77,16 +83,27 @@ interface Job {
 const ANALYST_HEARTBEAT = { intervalMs: 1000, timeoutMs: 60_000 };
 export interface RunningNode {
   port: number;
+  /** Read the policy file and the TLS files again now (SIGHUP). */
+  reload(): void;
   close(): Promise<void>;
 }
 
+/** The request each analyst or auditor frame kind makes, for the role check. */
+const CLIENT_REQUESTS: ReadonlyMap<number, RequestKind> = new Map([
+  [ControlKind.JobSubmit, 'submit-job'],
+  [ControlKind.JobAbort, 'cancel-job'],
+  [ControlKind.Describe, 'describe'],
+]);
+
 export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNode> {
-  const tls = loadTlsMaterial(cfg.tls);
+  // `let`: renewed certificate files replace it (below); every later dial reads the current one.
+  let tls = loadTlsMaterial(cfg.tls);
   const self = cfg.party;
   const ids = cfg.parties.map((p) => p.id);
   const datasets = loadDatasets(cfg.datasets, self);
   const shapes: Record<string, number | null> = {};
   for (const [name, v] of Object.entries(datasets)) shapes[name] = Array.isArray(v) ? v.length : null;
+  const gov = await Governance.open(cfg, log, () => tls.ca);
 
   // One kernel pool per node process, shared by its jobs (issue 5; src/node/pool.ts).
   const kernels = await startKernels({ threads: cfg.threads }, (reason) =>
@@ -105,12 +122,34 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       log.warn({ event: 'lanes-unavailable', reason: (e as Error).message }, `lanes could not start (${(e as Error).message}); job messages use the main channels`);
     }
   }
+  // Warns days before this node's certificate, the CA's or a connected peer's expires.
+  const expiry = watchExpiry({ ownCertPem: tls.cert, caPem: tls.ca, log: nlog });
+  const server = new NodeServer({ tls, parties: ids, log: nlog, analystHeartbeat: ANALYST_HEARTBEAT, onPeerCertificate: expiry.peer });
+  const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog, lanes, onPeerCertificate: expiry.peer, ...(gov.audit ? { audit: createFrameAudit(gov.audit) } : {}) });
+  // Renewed certificate files (mpc cert renew) take effect without a restart: new connections
+  // and dials use them, open channels and their jobs carry on with the old ones.
+  const tlsWatch = watchTlsFiles(
+    cfg.tls,
+    (m, c) => {
+      server.updateTls(m);
+      mesh.updateTls(m);
+      lanes?.updateTls(m);
+      // A CA bundle (old and new CA during a move) is one PEM text to node:tls and X509Certificate.
+      tls = { ...m, ca: Array.isArray(m.ca) ? m.ca.join('\n') : m.ca };
+      expiry.setOwn(m.cert, tls.ca);
+      log.info({ event: 'tls-reloaded', fingerprint: c.fingerprint, notAfter: c.notAfter.toISOString() }, 'renewed certificate in use; open connections keep theirs');
+      gov.note('tls-reloaded', { fingerprint: c.fingerprint, notAfter: c.notAfter.toISOString() });
+    },
+    (e) => log.error({ event: 'tls-reload-refused', code: e.code, reason: e.message }, e.message),
+    { current: tls },
+  );
   const closeThreads = async (): Promise<void> => {
+    tlsWatch.close();
+    expiry.close();
     await lanes?.close();
     await kernels.close();
+    await gov.close();
   };
-  const server = new NodeServer({ tls, parties: ids, log: nlog, analystHeartbeat: ANALYST_HEARTBEAT });
-  const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog, lanes });
   const jobs = new Map<string, Job>();
   const used = new Set<string>();
   /**
@@ -152,6 +191,8 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     job.failed = e instanceof Error ? e : new Error(String(e));
     const body = abortBody(e, self);
     log.error({ event: 'job-aborted', job: job.id, code: body.code, party: body.party, reason: body.reason }, `job ${job.id} aborted: ${body.reason}`);
+    gov.note('job-aborted', { job: job.id, code: body.code, reason: body.reason, ...(body.party ? { party: body.party } : {}) });
+    if (body.code === ErrorCode.MAC_CHECK) gov.note('mac-check', { job: job.id, result: 'fail', reason: body.reason });
     job.transport?.abort(job.failed);
     job.onPeerNote?.();
     void send(job.analyst, ControlKind.JobAbort, job.id, body);
@@ -159,6 +200,14 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   }
 
   mesh.on('control', (peer, f) => {
+    // A party's certificate may only carry party traffic: a job submission or a Describe on a
+    // party channel is outside its role, refused and raised as an alert.
+    const asked = CLIENT_REQUESTS.get(f.kind);
+    if (asked !== undefined && f.kind !== ControlKind.JobAbort) {
+      const refused = gov.authorize({ federation: cfg.federation, role: 'party', id: peer }, asked, f.job);
+      if (refused) void mesh.sendControl(peer, ControlKind.JobReject, f.job, abortBody(refused, self)).catch(() => {});
+      return;
+    }
     try {
       const n = notesFor(f.job);
       if (f.kind === ControlKind.JobAccept) n.accepts.set(peer, parseJobAccept(f.body, peer).planHash);
@@ -222,13 +271,14 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     // the federation's other parties: every node derives the same order from the plan, and
     // suites can map a plan party to a session index without a table.
     const parties = [...job.plan.parties, ...ids.filter((p) => !job.plan.parties.includes(p))];
-    const transport = mesh.jobTransport(job.id, parties);
+    const transport = mesh.jobTransport(job.id, parties, { pad: job.pad });
     job.transport = transport;
     const over = new AbortController();
     if (job.failed) transport.abort(job.failed);
     try {
       for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash });
       await allAccepted(job);
+      await gov.record('job-started', { job: job.id, planHash: job.hash, parties });
       const suite = suiteFor(job.security);
       const me = parties.indexOf(self);
       job.dealer = await openDealerLink({
@@ -272,6 +322,11 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         },
       );
       if (job.failed) throw job.failed;
+      // The suite's output step checks every MAC before anything leaves (src/protocol/spdz2k).
+      if (job.security === 'malicious') gov.note('mac-check', { job: job.id, result: 'pass' });
+      for (const o of job.plan.outputs) {
+        for (const r of o.to) if (r !== ANALYST && r !== self) gov.note('output-delivered', { job: job.id, output: o.name, recipient: r });
+      }
       const toAnalyst = job.plan.outputs.filter((o) => o.to.includes(ANALYST));
       if (toAnalyst.length > 0) {
         const parts = toAnalyst.map((o) => result.external[o.name]);
@@ -281,6 +336,14 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           payload.set(v, off);
           off += v.byteLength;
         }
+        await gov.record('output-delivered', {
+          job: job.id,
+          recipient: ANALYST,
+          analyst: job.analyst.peer.id,
+          outputs: toAnalyst.map((o) => o.name),
+          bytes: payload.byteLength,
+          digest: payloadDigest(payload),
+        });
         // In chunks, so outputs of any length stay under the frame limit.
         for (let offset = 0; offset === 0 || offset < payload.byteLength; offset += OUTPUT_CHUNK_BYTES) {
           await job.analyst.send({
@@ -298,6 +361,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         log.info({ event: 'output', job: job.id, outputs: formatOutputs(job.plan, result.values, self) }, `outputs for ${self}`);
       }
       const st = transport.stats();
+      await gov.record('job-done', { job: job.id, bytesSent: st.bytesSent, bytesReceived: st.bytesReceived });
       await job.analyst.send({
         job: job.id,
         round: 0,
@@ -321,7 +385,15 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       completed.set(job.id, job.analyst.peer.id);
       if (completed.size > MAX_COMPLETED) completed.delete(completed.keys().next().value as string);
       log.info(
-        { event: 'job-done', job: job.id, seconds: (performance.now() - started) / 1000, bytesSent: st.bytesSent, kernels: kernels.stats(), ...(lanes ? { lanes: lanes.stats() } : {}) },
+        {
+          event: 'job-done',
+          job: job.id,
+          seconds: (performance.now() - started) / 1000,
+          bytesSent: st.bytesSent,
+          kernels: kernels.stats(),
+          ...(lanes ? { lanes: lanes.stats() } : {}),
+          ...(gov.alerts.snapshot().total > 0 ? { alerts: gov.alerts.snapshot() } : {}),
+        },
         `job ${job.id} done`,
       );
     } finally {
@@ -332,18 +404,31 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     }
   }
 
-  function submit(ch: Channel, f: Frame): void {
+  async function submit(ch: Channel, f: Frame): Promise<void> {
     const jobId = f.job;
     const reject = (e: MpcError): void => {
       log.warn({ event: 'job-rejected', job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message }, `refused job ${jobId}: ${e.message}`);
-      void send(ch, ControlKind.JobReject, jobId, abortBody(e, self));
+      gov.note('job-rejected', { job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message });
+      const body = abortBody(e, self);
+      void send(ch, ControlKind.JobReject, jobId, body);
+      // Every node fails the job, naming this one and its reason, even if the analyst goes
+      // away instead of cancelling it: they wait for this node's JobAccept, which never comes.
+      if (e.code === ErrorCode.FORBIDDEN) {
+        for (const p of ids) if (p !== self && mesh.isConnected(p)) void mesh.sendControl(p, ControlKind.JobAbort, jobId, body).catch(() => {});
+      }
     };
     let body: JobSubmitBody;
     let plan: Plan;
     let mine: Map<number, BigUint64Array>;
     try {
       body = parseJobSubmit(f.body, ch.peer.id);
-      if (jobs.has(jobId) || used.has(jobId) || jobId.length < 8) throw new MpcError(ErrorCode.PROTOCOL, `job id ${JSON.stringify(jobId)} is in use or was used before; job ids must be fresh`);
+      if (jobId.length < 8) throw new MpcError(ErrorCode.PROTOCOL, `job id ${JSON.stringify(jobId)} is too short; job ids must be fresh random strings`);
+      if (jobs.has(jobId) || used.has(jobId)) {
+        // The signature of a replayed submission is valid; only the job id tells it apart.
+        gov.alert(ALERT_EVENTS.request, ch.peer, { job: jobId, reason: 'replayed' }, `refused a second submission of job ${jobId} from ${formatIdentity(ch.peer)}`);
+        throw new MpcError(ErrorCode.FORBIDDEN, `replayed: job ${jobId} was submitted before; job ids must be fresh`);
+      }
+      used.add(jobId);
       suiteFor(body.security);
       if (cfg.security === 'malicious' && body.security !== 'malicious') {
         throw new MpcError(ErrorCode.FORBIDDEN, `this node requires malicious security; the job asked for ${body.security}`);
@@ -357,6 +442,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       for (const o of plan.outputs) {
         for (const r of o.to) if (r !== ANALYST && !ids.includes(r)) throw new MpcError(ErrorCode.CONFIG, `output ${o.name} is addressed to unknown party ${r}`);
       }
+      // The signed request and the data owner's policy decide before this node's data is
+      // read for the job (the request and the decision are on disk in the audit log first).
+      const admitted = await gov.admit({ peer: ch.peer, jobId, body, plan });
+      await gov.record('job-accepted', { job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, pad: body.pad, rule: admitted.rule });
       const wanted = Object.fromEntries(plan.inputs.filter((i) => i.party === self).map((i) => [i.name, datasets[i.name]]));
       mine = encodePartyInputs(plan, self, Object.fromEntries(Object.entries(wanted).filter(([, v]) => v !== undefined)), `datasets of ${self}`);
     } catch (e) {
@@ -364,8 +453,8 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       reject(e instanceof MpcError ? e : new MpcError(ErrorCode.PROTOCOL, (e as Error).message));
       return;
     }
-    used.add(jobId);
-    const job: Job = { id: jobId, plan, planBytes: body.plan, security: body.security, hash: body.planHash, analyst: ch, accepts: new Map() };
+    if (ch.closed) return reject(new MpcError(ErrorCode.ABORTED, `the analyst ${ch.peer.id} disconnected`));
+    const job: Job = { id: jobId, plan, planBytes: body.plan, security: body.security, pad: body.pad, hash: body.planHash, analyst: ch, accepts: new Map() };
     jobs.set(jobId, job);
     log.info({ event: 'job-accepted', job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, trust: DEALER_TRUST }, `accepted job ${jobId} (${plan.circuit})`);
     void send(ch, ControlKind.JobAccept, jobId, { planHash: body.planHash });
@@ -376,6 +465,28 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         jobs.delete(jobId);
         notes.delete(jobId);
       });
+  }
+
+  /**
+   * An auditor's read of this node's audit log: the whole file as it stands once every entry
+   * so far is on disk, in pieces under the frame limit. The read itself is an entry.
+   */
+  async function readAudit(ch: Channel, f: Frame): Promise<void> {
+    const audit = gov.audit;
+    if (audit === undefined) {
+      return void send(ch, ControlKind.JobReject, f.job, abortBody(new MpcError(ErrorCode.UNSUPPORTED, `party ${self} keeps no audit log ("audit" is not set in its node config)`), self));
+    }
+    try {
+      await audit.record('audit-read', { auditor: ch.peer.id, request: f.job });
+      const bytes = await readFile(audit.file);
+      for (let offset = 0; offset === 0 || offset < bytes.byteLength; offset += OUTPUT_CHUNK_BYTES) {
+        await ch.send({ job: f.job, round: 0, kind: ControlKind.AuditChunk, body: { offset, total: bytes.byteLength }, payload: bytes.subarray(offset, offset + OUTPUT_CHUNK_BYTES) });
+        if (bytes.byteLength === 0) break;
+      }
+    } catch (e) {
+      log.warn({ event: 'audit-read-failed', auditor: ch.peer.id, err: (e as Error).message }, `could not send the audit log to ${ch.peer.id}`);
+      void send(ch, ControlKind.JobReject, f.job, abortBody(e, self));
+    }
   }
 
   /**
@@ -396,15 +507,26 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   }
 
   server.on('client', (ch, hello) => {
-    if (ch.peer.role !== 'analyst' || !cfg.analysts.includes(ch.peer.id)) {
-      log.warn({ event: 'client-refused', peer: formatIdentity(ch.peer) }, `refused ${formatIdentity(ch.peer)}: not an analyst of this node`);
-      ch.close(4003, 'not an authorised analyst of this node');
+    // Analysts connect to submit jobs, auditors to read the audit log; each only if this
+    // node's config names it. Any other principal (a dealer, an unknown analyst) is refused.
+    const admitted = ch.peer.role === 'analyst' ? cfg.analysts.includes(ch.peer.id) : ch.peer.role === 'auditor' ? cfg.auditors.includes(ch.peer.id) : false;
+    if (!admitted) {
+      const why = ch.peer.role === 'analyst' || ch.peer.role === 'auditor' ? `not an ${ch.peer.role} of this node` : `a ${ch.peer.role} certificate may not connect as a client`;
+      log.warn({ event: 'client-refused', peer: formatIdentity(ch.peer) }, `refused ${formatIdentity(ch.peer)}: ${why}`);
+      gov.alert(ALERT_EVENTS.auth, ch.peer, { role: ch.peer.role }, `refused ${formatIdentity(ch.peer)}: ${why}`);
+      ch.close(4003, why);
       return;
     }
     void hello;
     ch.on('frame', (f) => {
+      const asked = CLIENT_REQUESTS.get(f.kind) ?? (f.kind === ControlKind.AuditRead ? 'read-audit' : undefined);
+      if (asked !== undefined) {
+        const refused = gov.authorize(ch.peer, asked, f.job);
+        if (refused) return void send(ch, ControlKind.JobReject, f.job, abortBody(refused, self));
+      }
       if (f.kind === ControlKind.Describe) void send(ch, ControlKind.DescribeReply, f.job, { party: self, inputs: shapes });
-      else if (f.kind === ControlKind.JobSubmit) submit(ch, f);
+      else if (f.kind === ControlKind.JobSubmit) void submit(ch, f);
+      else if (f.kind === ControlKind.AuditRead) void readAudit(ch, f);
       else if (f.kind === ControlKind.JobAbort) {
         const job = jobs.get(f.job);
         if (job && job.analyst === ch) fail(job, cancelled(ch.peer.id, f.body));
@@ -435,6 +557,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   );
   return {
     port,
+    reload: () => {
+      gov.reload();
+      tlsWatch.reload();
+    },
     close: async () => {
       for (const n of notes.values()) clearTimeout(n.timer);
       try {

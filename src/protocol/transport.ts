@@ -21,6 +21,8 @@ export const MessageKind = {
   MacCheck: 4,
   /** Hash of received broadcasts, compared to detect inconsistent broadcasts. */
   BroadcastCheck: 5,
+  /** Oblivious transfer (base OT, OT extension, OT-based multiplication); rounds per `otRound` in src/preprocessing/ot. */
+  Ot: 6,
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 

@@ -82,6 +82,8 @@ export interface NodeConfig {
   dealer: Endpoint | null;
   /** Analyst ids allowed to submit jobs. */
   analysts: string[];
+  /** Auditor ids allowed to read this node's audit log. */
+  auditors: string[];
   /** Input name → local data source. */
   datasets: Record<string, DatasetConfig>;
   security: SecurityMode;
@@ -92,6 +94,14 @@ export interface NodeConfig {
    * fastest setting measured on a 2-core host running every party; README "Performance").
    */
   threads?: number;
+  /**
+   * The data owner's policy file (src/security/policy.ts), checked against every plan before
+   * any share moves and reloaded when it changes. Absent: every plan is accepted (the node
+   * says so at start-up); `mpc init` always writes one.
+   */
+  policy?: string;
+  /** The node's append-only, hash-chained audit log (src/security/audit.ts). Absent: no audit. */
+  audit?: string;
 }
 
 /** Most kernel threads a node config may ask for. */
@@ -114,6 +124,25 @@ export interface ClusterConfig {
   analyst: string;
   parties: Endpoint[];
   dealer: Endpoint | null;
+}
+
+/** The auditor's view of a federation (`auditor.json`, for `mpc audit fetch`). */
+export interface AuditorConfig {
+  federation: string;
+  /** The auditor's own certificate and key, and the federation CA. */
+  tls: TlsPaths;
+  auditor: string;
+  parties: Endpoint[];
+}
+
+/** Read, parse, validate and resolve an auditor file; also checks that its TLS files exist. */
+export function loadAuditorConfig(path: string): AuditorConfig {
+  const { obj, file } = readJson(path);
+  const v = new Validator(file, dirname(file));
+  const o = v.object(obj, '', ['federation', 'tls', 'auditor', 'parties']);
+  const cfg: AuditorConfig = { federation: v.id(o.federation, 'federation'), tls: v.tls(o.tls, 'tls'), auditor: v.id(o.auditor, 'auditor'), parties: v.parties(o.parties, 'parties') };
+  checkTlsFiles(cfg.tls, file);
+  return cfg;
 }
 
 /** Read, parse, validate and resolve a node config; also checks that its TLS files exist. */
@@ -147,7 +176,7 @@ export function loadClusterConfig(path: string): ClusterConfig {
 export function parseNodeConfig(obj: unknown, file: string, baseDir: string): NodeConfig {
   const v = new Validator(file, baseDir);
   const o = v.object(obj, '', [
-    'federation', 'party', 'listen', 'tls', 'parties', 'dealer', 'analysts', 'datasets', 'security', 'preprocessing', 'threads',
+    'federation', 'party', 'listen', 'tls', 'parties', 'dealer', 'analysts', 'auditors', 'datasets', 'security', 'preprocessing', 'threads', 'policy', 'audit',
   ]);
   const federation = v.id(o.federation, 'federation');
   const party = v.id(o.party, 'party');
@@ -169,6 +198,7 @@ export function parseNodeConfig(obj: unknown, file: string, baseDir: string): No
     parties,
     dealer,
     analysts: o.analysts === undefined ? [] : v.uniqueIds(o.analysts, 'analysts'),
+    auditors: o.auditors === undefined ? [] : v.uniqueIds(o.auditors, 'auditors'),
     datasets: o.datasets === undefined ? {} : v.datasets(o.datasets, 'datasets'),
     // The weakest security mode this node accepts; malicious unless weaker jobs are allowed
     // explicitly (ARCHITECTURE.md §1).
@@ -176,6 +206,8 @@ export function parseNodeConfig(obj: unknown, file: string, baseDir: string): No
     preprocessing,
   };
   if (o.threads !== undefined) cfg.threads = v.integer(o.threads, 'threads', 1, MAX_NODE_THREADS);
+  if (o.policy !== undefined) cfg.policy = v.path(o.policy, 'policy');
+  if (o.audit !== undefined) cfg.audit = v.path(o.audit, 'audit');
   return cfg;
 }
 
@@ -215,7 +247,8 @@ export function loadTlsMaterial(tls: TlsPaths): TlsMaterial {
 
 // ---------------------------------------------------------------------------------------------
 
-function readJson(path: string): { obj: unknown; file: string } {
+/** Read and parse a JSON file an operator edits; errors are CONFIG with the file and line:column. */
+export function readJson(path: string): { obj: unknown; file: string } {
   const file = resolve(path);
   let text: string;
   try {
@@ -260,8 +293,11 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Typed readers that know the file and report the JSON path of whatever they reject. */
-class Validator {
+/**
+ * Typed readers that know the file and report the JSON path of whatever they reject. Exported
+ * so every JSON file an operator edits (configs, policies) reports its errors the same way.
+ */
+export class Validator {
   constructor(
     readonly file: string,
     readonly baseDir: string,
@@ -398,12 +434,13 @@ class Validator {
 }
 
 /** JSON path segment: `a.b`, or `a["odd key"]` when the key is not a plain identifier. */
-function join(path: string, key: string): string {
+export function join(path: string, key: string): string {
   if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) return path === '' ? key : `${path}.${key}`;
   return `${path}[${JSON.stringify(key)}]`;
 }
 
-function show(v: unknown): string {
+/** A short rendering of an offending value for an error message. */
+export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   const s = JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;

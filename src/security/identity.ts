@@ -7,11 +7,15 @@
  */
 import { ErrorCode, MpcError } from '../errors.ts';
 
-/** The three kinds of principal (ARCHITECTURE.md §1). */
-export type Role = 'party' | 'analyst' | 'dealer';
+/**
+ * The kinds of principal (ARCHITECTURE.md §1). An auditor reads nodes' audit logs and does
+ * nothing else: a data owner's compliance officer needs the record without being able to run
+ * jobs on the data.
+ */
+export type Role = 'party' | 'analyst' | 'dealer' | 'auditor';
 
 /** All roles, in a fixed order, for validation and help texts. */
-export const ROLES: readonly Role[] = ['party', 'analyst', 'dealer'];
+export const ROLES: readonly Role[] = ['party', 'analyst', 'dealer', 'auditor'];
 
 /** A principal of a federation. */
 export interface Identity {
@@ -31,7 +35,7 @@ export function isValidId(s: unknown): s is string {
   return typeof s === 'string' && ID_PATTERN.test(s);
 }
 
-/** True when `s` names one of the three roles. */
+/** True when `s` names one of the roles. */
 export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
 }
@@ -63,7 +67,7 @@ export function parseIdentityUri(uri: string): Identity {
   if (m === null || !isValidId(m[1]) || !isRole(m[2]) || !isValidId(m[3])) {
     throw new MpcError(
       ErrorCode.PEER_AUTH,
-      `invalid identity URI ${JSON.stringify(uri)}: expected spiffe://<federation>/<party|analyst|dealer>/<id>`,
+      `invalid identity URI ${JSON.stringify(uri)}: expected spiffe://<federation>/<party|analyst|dealer|auditor>/<id>`,
     );
   }
   return { federation: m[1], role: m[2], id: m[3] };

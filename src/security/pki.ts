@@ -160,6 +160,22 @@ export function identityFromCertificate(
   return parseIdentityUri(uris[0]);
 }
 
+/**
+ * The DNS and IP SANs of a certificate, in certificate order (IPv6 as node prints them, which
+ * `isIP` accepts): what a renewed certificate must carry again so peers keep reaching the
+ * process under the same names. A quoted value (see {@link parseSubjectAltName}) is never
+ * one we issued, so it is refused rather than carried over.
+ */
+export function certificateHosts(certPem: string): string[] {
+  const hosts: string[] = [];
+  for (const [kind, value] of parseSubjectAltName(parseNodeCertificate(certPem).subjectAltName ?? '')) {
+    if (kind !== 'DNS' && kind !== 'IP Address') continue;
+    if (value.startsWith('"')) throw new MpcError(ErrorCode.CONFIG, `certificate carries an unusual ${kind} SAN ${value}`);
+    hosts.push(value);
+  }
+  return hosts;
+}
+
 /** SHA-256 of the certificate's DER, lowercase hex: a stable handle for logs and audits. */
 export function fingerprint(certPem: string): string {
   return createHash('sha256').update(parseNodeCertificate(certPem).raw).digest('hex');

@@ -114,10 +114,10 @@ describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (security) => {
   it('the shipped example inputs give the documented answers', async () => {
     const { readFileSync } = await import('node:fs');
     const ex = (name: string) => JSON.parse(readFileSync(`circuits/${name}.inputs.json`, 'utf8')) as RawInputs;
-    expect(await run('circuits/sum.ts', ex('sum'))).toEqual({ total: '9007199254741109' });
+    expect(await run('circuits/sum.ts', ex('sum'))).toEqual({ total: '9007199254741149' });
     expect(await run('circuits/inner-product.ts', ex('inner-product'))).toEqual({ dot: 150 });
     const m = await run('circuits/moments.ts', ex('moments'));
-    expect(m).toMatchObject({ count: 9, sum: 402, sumOfSquares: 18826 });
+    expect(m).toMatchObject({ count: 15, sum: 679, sumOfSquares: 32429 });
     expect(await run('circuits/power.ts', ex('power'))).toEqual({ y: [0, 1, 1, 0, json(signed(3n ** 1024n & M64))] });
   });
 

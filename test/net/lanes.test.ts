@@ -6,83 +6,20 @@ import { ErrorCode } from '../../src/errors.ts';
 import { CloseCode } from '../../src/net/channel.ts';
 import { connectWithHello } from '../../src/net/client.ts';
 import { ControlKind } from '../../src/net/frame.ts';
-import { startLanes, type Lanes } from '../../src/net/lanes.ts';
-import { PeerMesh, type PartyEndpoint } from '../../src/net/mesh.ts';
-import { NodeServer } from '../../src/net/server.ts';
 import { MUL_CHUNK } from '../../src/compiler/plan.ts';
-import { runLocal } from '../../src/protocol/local.ts';
-import { suiteFor, type SecurityLevel } from '../../src/protocol/suites.ts';
+import type { SecurityLevel } from '../../src/protocol/suites.ts';
 import { chunkOf, type Transport } from '../../src/protocol/transport.ts';
 import { compileInline, M64 } from '../helpers.ts';
-import { collectLog, party, rejectionOf, netTestSetup } from './helpers.ts';
+import { federation as laneFederation, product, productInputs, runOnMesh, type Fed } from './federation.ts';
+import { party, rejectionOf, netTestSetup } from './helpers.ts';
 
 const setup = netTestSetup();
 const { cleanups } = setup;
 
-interface Fed {
-  ids: string[];
-  mesh: Record<string, PeerMesh>;
-  lanes: Record<string, Lanes | undefined>;
-  logs: Record<string, ReturnType<typeof collectLog>>;
-}
-
-/** A federation whose party `id` runs `laneCounts[id]` lanes (0: none). */
-async function federation(laneCounts: Record<string, number>): Promise<Fed> {
-  const ids = Object.keys(laneCounts);
-  const fed: Fed = { ids, mesh: {}, lanes: {}, logs: {} };
-  const servers: Record<string, NodeServer> = {};
-  const endpoints: PartyEndpoint[] = [];
-  for (const id of ids) {
-    fed.logs[id] = collectLog();
-    const tls = setup.pki.m[id];
-    servers[id] = new NodeServer({ tls, parties: ids, log: fed.logs[id].log });
-    const { port } = await servers[id].listen(0, '127.0.0.1');
-    endpoints.push({ id, host: '127.0.0.1', port });
-    cleanups.push(() => servers[id].close());
-    if (laneCounts[id] > 0) {
-      const lanes = await startLanes({ count: laneCounts[id], tls, parties: ids, host: '127.0.0.1', log: fed.logs[id].log });
-      fed.lanes[id] = lanes;
-      cleanups.push(() => lanes.close());
-    }
-  }
-  for (const id of ids) {
-    fed.mesh[id] = new PeerMesh({ tls: setup.pki.m[id], parties: endpoints, server: servers[id], log: fed.logs[id].log, lanes: fed.lanes[id] });
-    cleanups.push(() => fed.mesh[id].close());
-  }
-  await Promise.all(ids.map((id) => fed.mesh[id].ready(5000)));
-  // Lanes come up after the main channels: wait until every pair has the lanes both sides run.
-  const want = (a: string, b: string) => Math.min(laneCounts[a], laneCounts[b]);
-  const t0 = Date.now();
-  while (!ids.every((a) => ids.every((b) => a === b || (fed.lanes[a]?.upTo(b) ?? 0) === want(a, b)))) {
-    if (Date.now() - t0 > 10_000) throw new Error('lanes did not come up within 10 s');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return fed;
-}
-
-/** x·y elementwise over `width` elements, revealed to the analyst. */
-function product(ids: string[], width: number) {
-  return compileInline(ids, (c) => c.reveal('z', c.vector(ids[0], 'x').mul(c.vector(ids[1], 'y'))), { [`${ids[0]}.x`]: width, [`${ids[1]}.y`]: width });
-}
-
-let jobs = 0;
-/** Run `plan` over the federation's meshes; `wrap` may interpose on a party's transport. */
-function run(fed: Fed, plan: ReturnType<typeof product>['plan'], inputs: Record<string, Record<string, number[]>>, security: SecurityLevel, wrap?: (t: Transport, id: string) => Transport) {
-  const jobId = `lanes-${jobs++}`;
-  return runLocal(plan, inputs, {
-    suite: suiteFor(security),
-    wrapTransport: (_memory, i) => {
-      const t = fed.mesh[plan.parties[i]].jobTransport(jobId, plan.parties);
-      cleanups.push(() => t.dispose());
-      return wrap?.(t, plan.parties[i]) ?? t;
-    },
-  });
-}
-
-function inputs(ids: string[], width: number): { data: Record<string, Record<string, number[]>>; expected: bigint[] } {
-  const x = Array.from({ length: width }, (_, i) => (i * 7919) % 100_003);
-  const y = Array.from({ length: width }, (_, i) => (i * 104_729) % 65_537);
-  return { data: { [ids[0]]: { x }, [ids[1]]: { y } }, expected: x.map((v, i) => (BigInt(v) * BigInt(y[i])) & M64) };
+const federation = (laneCounts: Record<string, number>) => laneFederation(setup, laneCounts);
+const inputs = productInputs;
+function run(fed: Fed, plan: ReturnType<typeof product>['plan'], data: Record<string, Record<string, number[]>>, security: SecurityLevel, wrap?: (t: Transport, id: string) => Transport) {
+  return runOnMesh(setup, fed, plan, data, security, { wrap });
 }
 
 const WIDE = 2 * MUL_CHUNK + 3; // three chunks: lanes 0, 1, 0

@@ -179,7 +179,7 @@ describe('Hello', () => {
     for (const [hello, pattern] of [
       [{ ...makeHello(ident('analyst', 'a1'), []), federation: 'other' }, /federation other, we are in demo/],
       [makeHello(ident('analyst', 'a2'), []), /claims to be analyst a2 but its certificate names analyst a1/],
-      [{ ...makeHello(ident('analyst', 'a1'), []), version: 1 }, /protocol version 1, we speak 2/],
+      [{ ...makeHello(ident('analyst', 'a1'), []), version: 2 }, /protocol version 2, we speak 3/],
     ] as const) {
       const ws = await rawClient(url, setup.pki.m.a1, party('p1'));
       const end = closed(ws);

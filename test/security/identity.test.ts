@@ -2,12 +2,13 @@
 // look-alike name.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isMpcError } from '../../src/errors.ts';
-import { formatIdentity, identityUri, parseIdentityUri, sameIdentity } from '../../src/security/identity.ts';
+import { formatIdentity, identityUri, parseIdentityUri, ROLES, sameIdentity } from '../../src/security/identity.ts';
 import type { Identity } from '../../src/security/identity.ts';
 
 describe('identity URIs', () => {
   it('round-trips every role', () => {
-    for (const role of ['party', 'analyst', 'dealer'] as const) {
+    expect(ROLES).toEqual(['party', 'analyst', 'dealer', 'auditor']);
+    for (const role of ROLES) {
       const i: Identity = { federation: 'demo-fed.1', role, id: 'p_1' };
       const uri = identityUri(i);
       expect(uri).toBe(`spiffe://demo-fed.1/${role}/p_1`);
@@ -29,6 +30,8 @@ describe('identity URIs', () => {
     'spiffe://fed/party/p1/',
     'spiffe://fed/party/p1/extra',
     'spiffe://fed/admin/p1',
+    'spiffe://fed/auditors/a1',
+    'spiffe://fed/Auditor/a1',
     'spiffe://fed/Party/p1',
     'SPIFFE://fed/party/p1',
     'spiffe://fed:443/party/p1',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isMpcError } from '../../src/errors.ts';
 import type { Identity } from '../../src/security/identity.ts';
 import {
+  certificateHosts,
   createCA,
   fingerprint,
   identityFromCertificate,
@@ -76,6 +77,22 @@ describe('CA and leaf issuance', () => {
     await expect(issueCertificate(leaf, P2)).rejects.toThrow(/not a CA/);
     const t = new Date();
     await expect(issueCertificate(ca, P2, { notBefore: t, notAfter: t })).rejects.toThrow(RangeError);
+  });
+
+  it('issues auditor certificates like any other principal', async () => {
+    const auditor: Identity = { federation: FED, role: 'auditor', id: 'olga' };
+    const leaf = await issueCertificate(ca, auditor);
+    expect(identityFromCertificate(leaf.certPem)).toEqual(auditor);
+    expect(new X509Certificate(leaf.certPem).subjectAltName).toMatch(/^URI:spiffe:\/\/demo\/auditor\/olga, /);
+  });
+
+  it('reads back the host SANs a renewal must keep', async () => {
+    const leaf = await issueCertificate(ca, P1, { hosts: ['localhost', 'node1.example', '192.0.2.7', '::1'] });
+    expect(certificateHosts(leaf.certPem)).toEqual(['localhost', 'node1.example', '192.0.2.7', '0:0:0:0:0:0:0:1']);
+    // Those values are accepted again as hosts: a renewed certificate names the same hosts.
+    const again = await issueCertificate(ca, P1, { hosts: certificateHosts(leaf.certPem) });
+    expect(new X509Certificate(again.certPem).subjectAltName).toBe(new X509Certificate(leaf.certPem).subjectAltName);
+    expect(certificateHosts(ca.certPem)).toEqual([]);
   });
 
   it('fingerprints the DER with SHA-256', () => {
