@@ -20,7 +20,7 @@
  * Masny–Rindal (CCS 2019) for attacks on OT extension with non-tweakable hashes.
  *
  * Batches go through OpenSSL's AES-128-ECB (`node:crypto`, AES-NI, 8-block pipelining) in
- * pieces of 1 MB, so there is no per-block call from JavaScript; the XORs around π are
+ * pieces of 256 KB, so there is no per-block call from JavaScript; the XORs around π are
  * done over 64-bit words.
  * @module
  */
@@ -40,8 +40,8 @@ export function fixedKey(): Uint8Array {
   return sha256(new TextEncoder().encode('tessera/ot/fixed-key-aes/v1')).slice(0, 16);
 }
 
-/** ECB is processed in pieces of this many bytes: large enough for AES-NI pipelining, small enough for L2. */
-const PIECE = 1 << 20;
+/** ECB is processed in pieces of this many bytes (256 KB): large enough for AES-NI pipelining, small enough for L2. */
+const PIECE = 1 << 18;
 
 function describeKind(v: unknown): string {
   if (v === null) return 'null';
@@ -82,7 +82,7 @@ export class FixedKeyAes {
   }
 
   /**
-   * π(x) for the blocks of `piece` (at most 1 MB), as the fresh buffer OpenSSL returns — no
+   * π(x) for the blocks of `piece` (at most a few hundred KB), as the fresh buffer OpenSSL returns — no
    * copy. For the hash loops below, which work piece by piece anyway.
    */
   encryptPiece(piece: Uint8Array): Uint8Array {
@@ -162,12 +162,12 @@ export function tcrHash(aes: FixedKeyAes, x: Uint8Array, tweak0: bigint, mask?: 
 
 /**
  * The low 64 bits of crHash(x, mask) for every block, as ring elements of Z_2^64: what Gilboa
- * multiplication over Z_2^64 needs. Works piece by piece (1 MB), so the masked input and π's
- * output never exist in full.
+ * multiplication over Z_2^64 needs. Works piece by piece, so the masked input and π's output
+ * never exist in full. Writes into `out` (one word per block) when given.
  */
-export function crHash64(aes: FixedKeyAes, x: Uint8Array, mask?: Uint8Array): BigUint64Array {
+export function crHash64(aes: FixedKeyAes, x: Uint8Array, mask?: Uint8Array, out: BigUint64Array = new BigUint64Array(x.length >>> 4)): BigUint64Array {
   checkBlocks('crHash64: x', x);
-  const out = new BigUint64Array(x.length >>> 4);
+  checkOut('crHash64', out, x.length >>> 4);
   const xw = words(x);
   const mw = mask === undefined ? undefined : words(masked(new Uint8Array(16), mask));
   const scratch = mw === undefined ? undefined : new BigUint64Array(Math.min(x.length, PIECE) >>> 3);
@@ -192,11 +192,11 @@ function lowXor(out: BigUint64Array, k0: number, e: BigUint64Array, x: BigUint64
 }
 
 /** The low 64 bits of tcrHash(x, tweak0, mask) for every block (see `crHash64`). */
-export function tcrHash64(aes: FixedKeyAes, x: Uint8Array, tweak0: bigint, mask?: Uint8Array): BigUint64Array {
+export function tcrHash64(aes: FixedKeyAes, x: Uint8Array, tweak0: bigint, mask?: Uint8Array, out: BigUint64Array = new BigUint64Array(x.length >>> 4)): BigUint64Array {
   checkBlocks('tcrHash64: x', x);
   const m = x.length >>> 4;
   checkTweak('tcrHash64', tweak0, m);
-  const out = new BigUint64Array(m);
+  checkOut('tcrHash64', out, m);
   const xw = words(x);
   const mw = mask === undefined ? undefined : words(masked(new Uint8Array(16), mask));
   const scratch = mw === undefined ? undefined : new BigUint64Array(Math.min(x.length, PIECE) >>> 3);
@@ -227,6 +227,10 @@ function xorTweaks(z: BigUint64Array, from: number, n: number, t0: bigint): void
     z[2 * k] = BigInt.asUintN(64, z[2 * k] ^ ctr[0]);
     ctr[0] = BigInt.asUintN(64, ctr[0] + 1n);
   }
+}
+
+function checkOut(fn: string, out: unknown, m: number): void {
+  if (!(out instanceof BigUint64Array) || out.length !== m) throw new RangeError(`${fn}: out: expected a BigUint64Array of length ${m}`);
 }
 
 function checkTweak(fn: string, tweak0: unknown, count: number): void {

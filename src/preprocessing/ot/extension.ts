@@ -48,7 +48,7 @@ import { MessageKind, type Transport } from '../../protocol/transport.ts';
 import { Prg } from '../../ring/prg.ts';
 import { baseOtReceive, baseOtSend, systemRandom, type BaseOtOptions, type RandomBytes } from './base-ot.ts';
 import { crHash, crHash64, tcrHash, tcrHash64, type FixedKeyAes } from './aes.ts';
-import { Transposer } from './transpose.ts';
+import { Transposer, type Columns } from './transpose.ts';
 
 /** Computational security parameter κ: the number of base OTs and the width of Δ. */
 export const KAPPA = 128;
@@ -260,9 +260,10 @@ export function gf128Mul(a: Uint8Array, b: Uint8Array): Uint8Array {
  * rows, a table of the 256 XOR-combinations of their χ's, then one lookup per column.
  * `cols` is 128 columns of `rows` bits; `chi` is `rows` × 16 bytes.
  */
-export function chiCombineColumns(cols: Uint8Array, chi: Uint8Array, rows: number): Uint8Array {
+export function chiCombineColumns(cols: Columns, chi: Uint8Array, rows: number): Uint8Array {
   const bytes = rows >>> 3;
-  if (rows % 8 !== 0 || cols.length !== 128 * bytes || chi.length !== 16 * rows) throw new RangeError('chiCombineColumns: inconsistent sizes');
+  const colArr = cols instanceof Uint8Array ? Array.from({ length: 128 }, (_, j) => cols.subarray(j * bytes, (j + 1) * bytes)) : cols;
+  if (rows % 8 !== 0 || colArr.length !== 128 || colArr.some((c) => c.length !== bytes) || chi.length !== 16 * rows) throw new RangeError('chiCombineColumns: inconsistent sizes');
   const c32 = chi.byteOffset % 4 === 0 ? new Int32Array(chi.buffer, chi.byteOffset, 4 * rows) : new Int32Array(chi.slice().buffer);
   const y = new Int32Array(128 * 4);
   const tab = new Int32Array(256 * 4);
@@ -279,7 +280,7 @@ export function chiCombineColumns(cols: Uint8Array, chi: Uint8Array, rows: numbe
       tab[d + 3] = tab[prev + 3] ^ c32[cx + 3];
     }
     for (let b = 0; b < 128; b++) {
-      const t = cols[b * bytes + g] << 2;
+      const t = colArr[b][g] << 2;
       const o = b << 2;
       y[o] ^= tab[t];
       y[o + 1] ^= tab[t + 1];
@@ -337,9 +338,9 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 // 64-bit code (several GB/s), which it does not do for the same loop inlined in a large
 // async function (measured: ~10x slower).
 
-/** dst[off + k] ^= src[off + k] for k < w. */
+/** dst[k] ^= src[off + k] for k < w. */
 function xorInto(dst: BigUint64Array, src: BigUint64Array, off: number, w: number): void {
-  for (let k = off; k < off + w; k++) dst[k] = BigInt.asUintN(64, dst[k] ^ src[k]);
+  for (let k = 0; k < w; k++) dst[k] = BigInt.asUintN(64, dst[k] ^ src[off + k]);
 }
 
 /** out[off + k] = a[k] ⊕ b[k] ⊕ r[k] for k < w. */
@@ -347,9 +348,14 @@ function xor3(out: BigUint64Array, off: number, a: BigUint64Array, b: BigUint64A
   for (let k = 0; k < w; k++) out[off + k] = BigInt.asUintN(64, BigInt.asUintN(64, a[k] ^ b[k]) ^ r[k]);
 }
 
-/** The next column (`bytes` bytes) of a seed's PRG stream, as 64-bit words. */
-function expandColumn(prg: Prg, bytes: number): BigUint64Array {
-  return words(prg.bytes(bytes));
+/**
+ * The next column (`bytes` bytes) of a seed's PRG stream, in a buffer this module owns (the
+ * PRG returns a fresh one) and that is 8-byte aligned, so it can be modified in place and
+ * viewed as 64-bit words.
+ */
+function ownedColumn(prg: Prg, bytes: number): Uint8Array {
+  const c = prg.bytes(bytes);
+  return c.byteOffset % 8 === 0 ? c : c.slice();
 }
 
 // --- Batches -------------------------------------------------------------------------------
@@ -366,7 +372,7 @@ export interface SenderBatch {
   readonly hash: 'cr' | 'tcr';
 }
 
-/** The receiver's side of one extension batch: rows t_i = q_i ⊕ r_i·Δ and the choice bits r. */
+/** The receiver's side of one extension batch: rows t_i = q_i ⊕ r_i·Δ and the choice bits r (bits beyond m zero). */
 export interface ReceiverBatch {
   readonly m: number;
   readonly batch: number;
@@ -417,6 +423,14 @@ abstract class OtSessionBase {
   }
 }
 
+/** What a finished batch leaves behind before its rows are read: the columns, and where it sits in the session. */
+interface Finished {
+  cols: Uint8Array[];
+  rows: number;
+  batch: number;
+  tweak0: bigint;
+}
+
 /**
  * The extension sender of one ordered pair (this party → `peer`). Holds Δ and one PRG stream
  * per base OT.
@@ -461,20 +475,53 @@ export class OtExtSender extends OtSessionBase {
    * @throws MpcError MAC_CHECK when the KOS check fails; PROTOCOL for malformed messages.
    */
   async extend(m: number): Promise<SenderBatch> {
-    checkCount('OtExtSender.extend', m);
+    const f = await this.#run('OtExtSender.extend', m);
+    const q = new Uint8Array(16 * m);
+    this.transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
+      if (row0 < m) q.set(rows.subarray(0, 16 * Math.min(count, m - row0)), 16 * row0);
+    });
+    return { m, batch: f.batch, tweak0: f.tweak0, q, delta: this.#delta, hash: this.resolved.malicious ? 'tcr' : 'cr' };
+  }
+
+  /**
+   * Extends `m` random OTs over Z_2^64: `extend` followed by `rotSenderKeys64`, but hashing each
+   * chunk of rows straight out of the transposer, so the rows are never materialised.
+   */
+  async extendRot64(m: number, aes: FixedKeyAes): Promise<{ batch: number; m0: BigUint64Array; m1: BigUint64Array }> {
+    const f = await this.#run('OtExtSender.extendRot64', m);
+    const m0 = new BigUint64Array(m);
+    const m1 = new BigUint64Array(m);
+    const tcr = this.resolved.malicious;
+    const delta = this.#delta;
+    this.transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
+      const k = Math.min(count, m - row0);
+      if (k <= 0) return;
+      const x = rows.subarray(0, 16 * k);
+      if (tcr) {
+        tcrHash64(aes, x, f.tweak0 + BigInt(row0), undefined, m0.subarray(row0, row0 + k));
+        tcrHash64(aes, x, f.tweak0 + BigInt(row0), delta, m1.subarray(row0, row0 + k));
+      } else {
+        crHash64(aes, x, undefined, m0.subarray(row0, row0 + k));
+        crHash64(aes, x, delta, m1.subarray(row0, row0 + k));
+      }
+    });
+    return { batch: f.batch, m0, m1 };
+  }
+
+  async #run(fn: string, m: number): Promise<Finished> {
+    checkCount(fn, m);
     const r = this.resolved;
     const { rows, bytes, tweakStride } = geometry(m, r.malicious);
     const { batch, tweak0 } = this.next(tweakStride);
     const w = bytes >>> 3; // words per column (rows is a multiple of 128, so bytes of 16)
-    const q = new Uint8Array(128 * bytes);
-    const q64 = new BigUint64Array(q.buffer);
-    for (let j = 0; j < KAPPA; j++) q64.set(expandColumn(this.#prgs[j], bytes), j * w);
+    // G(k_{Δ_j}) for every column, before the first await (keeps concurrent batches in order).
+    const cols = this.#prgs.map((prg) => ownedColumn(prg, bytes));
 
     const msg = await r.transport.recv(r.peer, MessageKind.Ot, this.round(batch, OtStep.Extend));
     expect(msg, 128 * bytes + (r.malicious ? 32 : 0), r.peer, `the OT-extension matrix of batch ${batch}`);
     const u64 = words(msg.subarray(0, 128 * bytes));
-    // q_j = G(k_{Δ_j}) ⊕ Δ_j·u_j  [IKNP03 §3]
-    for (let j = 0; j < KAPPA; j++) if (bitOf(this.#delta, j)) xorInto(q64, u64, j * w, w);
+    // q_j = G(k_{Δ_j}) ⊕ Δ_j·u_j  [IKNP03 §3], in place in the column buffers.
+    for (let j = 0; j < KAPPA; j++) if (bitOf(this.#delta, j)) xorInto(new BigUint64Array(cols[j].buffer, cols[j].byteOffset, w), u64, j * w, w);
 
     if (r.malicious) {
       const com = msg.slice(128 * bytes);
@@ -486,7 +533,7 @@ export class OtExtSender extends OtSessionBase {
         throw new MpcError(ErrorCode.PROTOCOL, `OT extension: party ${r.peer} opened a coin seed that does not match its commitment (batch ${batch})`, { party: String(r.peer) });
       }
       const chi = chiFor(r.sid, batch, seedS, seedR, rows);
-      const qSum = chiCombineColumns(q, chi, rows);
+      const qSum = chiCombineColumns(cols, chi, rows);
       const x = open.subarray(32, 48);
       const t = open.subarray(48, 64);
       const expected = gf128Mul(x, this.#delta);
@@ -499,8 +546,7 @@ export class OtExtSender extends OtSessionBase {
         );
       }
     }
-    const rowsOut = this.transposer.transpose(q, rows);
-    return { m, batch, tweak0, q: rowsOut.subarray(0, 16 * m), delta: this.#delta, hash: r.malicious ? 'tcr' : 'cr' };
+    return { cols, rows, batch, tweak0 };
   }
 }
 
@@ -535,9 +581,35 @@ export class OtExtReceiver extends OtSessionBase {
    * takes part in the KOS check, and returns the rows t_i.
    */
   async extend(choices: Uint8Array, m: number): Promise<ReceiverBatch> {
-    checkCount('OtExtReceiver.extend', m);
+    const f = await this.#run('OtExtReceiver.extend', choices, m);
+    const t = new Uint8Array(16 * m);
+    this.transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
+      if (row0 < m) t.set(rows.subarray(0, 16 * Math.min(count, m - row0)), 16 * row0);
+    });
+    const used = f.choices.slice(0, Math.ceil(m / 8));
+    if (m % 8 !== 0) used[used.length - 1] &= (1 << (m % 8)) - 1; // bits beyond m were padding
+    return { m, batch: f.batch, tweak0: f.tweak0, t, choices: used, hash: this.resolved.malicious ? 'tcr' : 'cr' };
+  }
+
+  /** Extends `m` random OTs over Z_2^64: `extend` followed by `rotReceiverKeys64`, hashing chunk by chunk. */
+  async extendRot64(choices: Uint8Array, m: number, aes: FixedKeyAes): Promise<{ batch: number; h: BigUint64Array }> {
+    const f = await this.#run('OtExtReceiver.extendRot64', choices, m);
+    const h = new BigUint64Array(m);
+    const tcr = this.resolved.malicious;
+    this.transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
+      const k = Math.min(count, m - row0);
+      if (k <= 0) return;
+      const x = rows.subarray(0, 16 * k);
+      if (tcr) tcrHash64(aes, x, f.tweak0 + BigInt(row0), undefined, h.subarray(row0, row0 + k));
+      else crHash64(aes, x, undefined, h.subarray(row0, row0 + k));
+    });
+    return { batch: f.batch, h };
+  }
+
+  async #run(fn: string, choices: Uint8Array, m: number): Promise<Finished & { choices: Uint8Array }> {
+    checkCount(fn, m);
     if (!(choices instanceof Uint8Array) || choices.length !== Math.ceil(m / 8)) {
-      throw new RangeError(`OtExtReceiver.extend: choices: expected ${Math.ceil(m / 8)} bytes for ${m} bits, got ${choices instanceof Uint8Array ? choices.length : typeof choices}`);
+      throw new RangeError(`${fn}: choices: expected ${Math.ceil(m / 8)} bytes for ${m} bits, got ${choices instanceof Uint8Array ? choices.length : typeof choices}`);
     }
     const r = this.resolved;
     const { rows, bytes, tweakStride } = geometry(m, r.malicious);
@@ -551,16 +623,15 @@ export class OtExtReceiver extends OtSessionBase {
       rExt[m >>> 3] = (choices[m >>> 3] & keep) | (rExt[m >>> 3] & ~keep);
     }
     const r64 = words(rExt);
-    const tm = new Uint8Array(128 * bytes);
-    const t64 = new BigUint64Array(tm.buffer);
     const msg = new Uint8Array(128 * bytes + (r.malicious ? 32 : 0));
     const u64 = new BigUint64Array(msg.buffer, 0, 128 * w);
+    const cols = new Array<Uint8Array>(KAPPA);
     for (let j = 0; j < KAPPA; j++) {
       // t_j = G(k0_j), u_j = G(k0_j) ⊕ G(k1_j) ⊕ r  [IKNP03 §3]
-      const a = expandColumn(this.#prg0[j], bytes);
-      const b = expandColumn(this.#prg1[j], bytes);
-      t64.set(a, j * w);
-      xor3(u64, j * w, a, b, r64, w);
+      const a = ownedColumn(this.#prg0[j], bytes);
+      const b = ownedColumn(this.#prg1[j], bytes);
+      cols[j] = a;
+      xor3(u64, j * w, words(a), words(b), r64, w);
     }
     let seedR: Uint8Array | undefined;
     if (r.malicious) {
@@ -573,11 +644,10 @@ export class OtExtReceiver extends OtSessionBase {
       const seedS = expect(await r.transport.recv(r.peer, MessageKind.Ot, this.round(batch, OtStep.Coin)), 32, r.peer, `the coin seed of batch ${batch}`);
       const chi = chiFor(r.sid, batch, seedS, seedR, rows);
       const x = chiCombineBits(rExt, chi, rows);
-      const t = chiCombineColumns(tm, chi, rows);
+      const t = chiCombineColumns(cols, chi, rows);
       await r.transport.send(r.peer, MessageKind.Ot, this.round(batch, OtStep.Check), concat([seedR, x, t]));
     }
-    const rowsOut = this.transposer.transpose(tm, rows);
-    return { m, batch, tweak0, t: rowsOut.subarray(0, 16 * m), choices: rExt.subarray(0, Math.ceil(m / 8)), hash: r.malicious ? 'tcr' : 'cr' };
+    return { cols, rows, batch, tweak0, choices: rExt };
   }
 }
 

@@ -223,7 +223,34 @@ function kernelModule(): object | null {
 }
 
 /** Rows per kernel call: bounds the instance's memory (2 MB) whatever the batch size. */
-const CHUNK_ROWS = 1 << 16;
+export const CHUNK_ROWS = 1 << 16;
+
+/**
+ * The column form of a matrix: either one buffer of 128 consecutive columns, or 128 separate
+ * column buffers (as the OT extension's PRG streams produce them, which saves a copy).
+ */
+export type Columns = Uint8Array | readonly Uint8Array[];
+
+function checkColumns(fn: string, cols: unknown, n: number): void {
+  if (Array.isArray(cols)) {
+    if (cols.length !== 128) throw new RangeError(`${fn}: cols: expected 128 columns, got ${cols.length}`);
+    for (let j = 0; j < 128; j++) checkBytes(fn, `cols[${j}]`, cols[j], n >>> 3);
+  } else {
+    checkBytes(fn, 'cols', cols, 16 * n);
+  }
+}
+
+/** Bytes [from, to) of column j. */
+function columnPart(cols: Columns, j: number, colBytes: number, from: number, to: number): Uint8Array {
+  return cols instanceof Uint8Array ? cols.subarray(j * colBytes + from, j * colBytes + to) : cols[j].subarray(from, to);
+}
+
+function contiguous(cols: Columns, n: number): Uint8Array {
+  if (cols instanceof Uint8Array) return cols;
+  const out = new Uint8Array(16 * n);
+  for (let j = 0; j < 128; j++) out.set(cols[j], j * (n >>> 3));
+  return out;
+}
 
 /**
  * A reusable transposer: owns one WebAssembly instance and its 2 MB of memory, so sessions
@@ -252,13 +279,19 @@ export class Transposer {
     return this.#run !== null;
   }
 
-  /** Column form → row form, as `transpose128`. */
-  transpose(cols: Uint8Array, n: number, out?: Uint8Array): Uint8Array {
-    if (this.#run === null || this.#mem === null || n % 128 !== 0) return transpose128Js(cols, n, out);
-    checkN('Transposer.transpose', n);
-    checkBytes('Transposer.transpose', 'cols', cols, 16 * n);
-    const o = out ?? new Uint8Array(16 * n);
-    checkBytes('Transposer.transpose', 'out', o, 16 * n);
+  /**
+   * Transposes `cols` (128 columns of `n` bits) chunk by chunk and calls
+   * `visit(rows, row0, count)` with the row form of rows [row0, row0 + count). The view is only
+   * valid during the call (its memory is reused for the next chunk), which lets a caller hash
+   * rows while they are still in cache instead of materialising the whole row form.
+   */
+  forEachRows(cols: Columns, n: number, visit: (rows: Uint8Array, row0: number, count: number) => void): void {
+    checkN('Transposer.forEachRows', n);
+    checkColumns('Transposer.forEachRows', cols, n);
+    if (this.#run === null || this.#mem === null || n % 128 !== 0) {
+      visit(transpose128Js(contiguous(cols, n), n), 0, n);
+      return;
+    }
     const mem = this.#mem;
     const colBytes = n >>> 3;
     const dst = 16 * CHUNK_ROWS;
@@ -266,10 +299,17 @@ export class Transposer {
       const rows = Math.min(CHUNK_ROWS, n - r0);
       const rb = rows >>> 3;
       // Gather this chunk of every column into contiguous columns of rb bytes.
-      for (let j = 0; j < 128; j++) mem.set(cols.subarray(j * colBytes + (r0 >>> 3), j * colBytes + (r0 >>> 3) + rb), j * rb);
+      for (let j = 0; j < 128; j++) mem.set(columnPart(cols, j, colBytes, r0 >>> 3, (r0 >>> 3) + rb), j * rb);
       this.#run(0, dst, rb, rows >>> 7);
-      o.set(mem.subarray(dst, dst + 16 * rows), 16 * r0);
+      visit(mem.subarray(dst, dst + 16 * rows), r0, rows);
     }
+  }
+
+  /** Column form → row form, as `transpose128`. */
+  transpose(cols: Columns, n: number, out?: Uint8Array): Uint8Array {
+    const o = out ?? new Uint8Array(16 * n);
+    checkBytes('Transposer.transpose', 'out', o, 16 * n);
+    this.forEachRows(cols, n, (rows, row0) => o.set(rows, 16 * row0));
     return o;
   }
 }
