@@ -15,7 +15,7 @@
  * Kernel threads: the 2-party rows at 10^5 and 10^6 are also run with 2 kernel threads per
  * node (a worker pool, src/node/pool.ts), on a federation of their own.
  *
- * Flags: `--quick` (small sizes, under a minute), `--only network|kernels`, `--json <file>`
+ * Flags: `--quick` (small sizes, under a minute), `--only network|kernels|analytics|governance`, `--json <file>`
  * (default bench/results/latest[-<net>].json; the chart goes to the same name with `.svg`),
  * `--net loopback|lan|lan10g` (comma-separated for several; default loopback): `lan` and
  * `lan10g` run the 2-party rows on an emulated LAN (bench/netns.ts: a network namespace per
@@ -37,7 +37,7 @@ import { suiteFor, type SecurityLevel } from '../src/protocol/suites.ts';
 import { formatRows, runKernelBench, type Row as KernelRow } from './kernels.ts';
 import { measureTlsBaseline, measureTlsBaselineInNetns, type Baseline } from './baseline.ts';
 import { formatAnalyticsRows, runAnalyticsBench, type AnalyticsRow } from './analytics.ts';
-import { fmtCount, loopback, runNetworkBench, type BenchRowKey, type NetConfig, type NetTarget, type NetworkRow } from './network.ts';
+import { fmtCount, governanceLabel, loopback, runNetworkBench, type BenchRowKey, type NetConfig, type NetTarget, type NetworkRow } from './network.ts';
 import { renderChart, type ChartSeries } from './chart.ts';
 import { isNetName, lanPreflight, NET_PROFILES, setUpLan, withLanFederation, type NetName, type Preflight } from './netns.ts';
 
@@ -112,10 +112,10 @@ const us = (s: number): string => (s < 0.01 ? `${(s * 1e6).toFixed(0)} µs` : s 
 const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
 
 function networkTable(rows: NetworkRow[]): string {
-  const head = ['net', 'parties', 'security', 'thr', 'layers × width', 'mults', 'online s', 'mult/s', 'B/mult online', 'B/mult job', 'rounds', 'time/round', 'CPU s/party', 'peak RSS MiB', 'link %'];
+  const head = ['net', 'parties', 'security', 'thr', 'governance', 'layers × width', 'mults', 'online s', 'mult/s', 'B/mult online', 'B/mult job', 'rounds', 'time/round', 'CPU s/party', 'peak RSS MiB', 'link %'];
   const body = rows.map((r) => {
     const shape = `${fmtCount(r.layers)} × ${fmtCount(r.batch)}`;
-    const cfg = [r.net, String(r.parties), r.security, String(r.threads), shape, fmtCount(r.multiplications)];
+    const cfg = [r.net, String(r.parties), r.security, String(r.threads), governanceLabel(r), shape, fmtCount(r.multiplications)];
     if (r.error !== undefined) return [...cfg, `ERROR: ${r.error}`];
     return [
       ...cfg,
@@ -131,8 +131,8 @@ function networkTable(rows: NetworkRow[]): string {
     ];
   });
   // An error row has the configuration cells, then its message in place of the figures.
-  const cfgCols = 6;
-  const leftCols = new Set([0, 2, 4]);
+  const cfgCols = 7;
+  const leftCols = new Set([0, 2, 4, 5]);
   const w = head.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length === head.length || i < cfgCols).map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= w.length || (cells.length < head.length && i === cells.length - 1) ? c : leftCols.has(i) ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...body.map(line)].join('\n');
@@ -141,7 +141,7 @@ function networkTable(rows: NetworkRow[]): string {
 /** Our matching rows next to MP-SPDZ's figures. */
 function comparison(rows: NetworkRow[], quick: boolean): string {
   // MP-SPDZ was measured on 127.0.0.1 with one thread per party.
-  const ok = rows.filter((r) => r.error === undefined && r.parties === 2 && r.net === 'loopback' && r.threadsRequested === 1);
+  const ok = rows.filter((r) => r.error === undefined && plain(r) && r.parties === 2 && r.net === 'loopback' && r.threadsRequested === 1);
   const wide = ok.filter((r) => r.layers === 1);
   const width = wide.some((r) => r.batch === 1_000_000) ? 1_000_000 : Math.max(0, ...wide.map((r) => r.batch));
   const deep = ok.filter((r) => r.layers > 1 && r.security === 'semi-honest').sort((a, b) => b.layers - a.layers)[0];
@@ -175,8 +175,8 @@ function chartFor(rows: NetworkRow[], machine: string, nets: string[]): string {
   const partyCounts = [...new Set(rows.map((r) => r.parties))];
   for (const k of keys) {
     const [net, p, sec, thr] = k.split('|');
-    const pts = rows.filter((r) => key(r) === k && r.layers === 1 && r.error === undefined);
-    const failedWidths = rows.filter((r) => key(r) === k && r.layers === 1 && r.error !== undefined).map((r) => r.batch);
+    const pts = rows.filter((r) => key(r) === k && r.layers === 1 && r.error === undefined && plain(r));
+    const failedWidths = rows.filter((r) => key(r) === k && r.layers === 1 && r.error !== undefined && plain(r)).map((r) => r.batch);
     if (pts.length === 0 && failedWidths.length === 0) continue;
     const parts = [...(oneNet ? [] : [net]), ...(partyCounts.length > 1 ? [`${p} parties`] : []), sec, ...(thr === '1' ? [] : [`${thr} threads`])];
     series.push({ label: parts.join(', '), dashed: sec === 'malicious', failedWidths, points: pts.map((r) => ({ width: r.batch, gatesPerSecond: r.gatesPerSecond! })) });
@@ -239,7 +239,55 @@ function loopbackConfigs(quick: boolean, securities: SecurityLevel[]): NetConfig
       configs.push({ parties, security, threads: 1, width: deep.width, layers: deep.layers, runs: 3 });
     }
   }
+  if (securities.includes('semi-honest')) configs.push(...governanceConfigs(quick).filter((c) => c.audit !== undefined || c.pad));
   return configs;
+}
+
+/**
+ * What governance costs (issue 11): the 2-party semi-honest 10^6 layer and the deep circuit
+ * with the audit on (the default), off, with frame entries synced with the decisions only,
+ * and with padded frames (`--only governance` runs just these).
+ */
+function governanceConfigs(quick: boolean): NetConfig[] {
+  const width = quick ? 100_000 : 1_000_000;
+  const deep = quick ? { layers: 100, width: 100 } : { layers: 1000, width: 1000 };
+  const row = { parties: 2, security: 'semi-honest' as const, threads: 1, runs: 3 };
+  return [
+    { ...row, width, layers: 1 },
+    { ...row, width, layers: 1, audit: 'off' },
+    { ...row, width, layers: 1, pad: true },
+    { ...row, width: deep.width, layers: deep.layers },
+    { ...row, width: deep.width, layers: deep.layers, audit: 'off' },
+    { ...row, width: deep.width, layers: deep.layers, audit: 'decisions' },
+  ];
+}
+
+/** Rows with the default governance (audit on, no padding): what the other tables compare. */
+const plain = (r: NetworkRow): boolean => r.audit === 'every-frame' && !r.pad;
+
+/** The audit's and the padding's cost: each governance row beside the default row of the same shape. */
+function governanceTable(rows: NetworkRow[]): string {
+  const body: string[][] = [];
+  for (const g of rows.filter((r) => !plain(r) && r.error === undefined)) {
+    const same = (r: NetworkRow) => r.error === undefined && r.net === g.net && r.parties === g.parties && r.security === g.security && r.threadsRequested === g.threadsRequested && r.batch === g.batch && r.layers === g.layers;
+    const base = rows.find((r) => plain(r) && same(r));
+    const off = rows.find((r) => r.audit === 'off' && !r.pad && same(r));
+    // An audit-off row is the "without" of the audit; a "decisions" row is compared with the
+    // audit off too; a padded row is the "with" of padding.
+    const [without, withIt, feature] =
+      g.pad ? [base, g, 'padding (audit on in both)'] : g.audit === 'off' ? [g, base, 'audit log (every frame synced)'] : [off, g, 'audit log (decisions synced, frames within 100 ms)'];
+    if (without === undefined || withIt === undefined) continue;
+    body.push([
+      `${g.net}, ${g.parties} parties, ${g.security}, ${fmtCount(g.layers)} × ${fmtCount(g.batch)}`,
+      feature,
+      `${mps(without.gatesPerSecond!)} mult/s`,
+      `${mps(withIt.gatesPerSecond!)} mult/s`,
+      `${((1 - withIt.gatesPerSecond! / without.gatesPerSecond!) * 100).toFixed(1)} %`,
+      `${(withIt.bytesPerGate! / without.bytesPerGate!).toFixed(3)}×`,
+    ]);
+  }
+  if (body.length === 0) return '';
+  return '\nGovernance cost (issue 11: audit target < 10 % of throughput at 1 × 10^6):\n' + table(['row', 'feature', 'without', 'with', 'throughput cost', 'bytes with / without'], body, 2);
 }
 
 /** Emulated LAN: 2 parties, 1 thread, 10^4…10^6 and the deep circuit. */
@@ -282,8 +330,8 @@ async function main(): Promise<void> {
   });
   const quick = values.quick === true;
   const only = values.only;
-  if (only !== undefined && only !== 'network' && only !== 'kernels' && only !== 'analytics') {
-    throw new UsageError(`--only: expected network, kernels or analytics, got ${JSON.stringify(only)}`);
+  if (only !== undefined && only !== 'network' && only !== 'kernels' && only !== 'analytics' && only !== 'governance') {
+    throw new UsageError(`--only: expected network, kernels, analytics or governance, got ${JSON.stringify(only)}`);
   }
   const nets = [...new Set(values.net!.split(',').map((n) => n.trim()).filter(Boolean))];
   const badNet = nets.find((n) => !isNetName(n));
@@ -291,7 +339,7 @@ async function main(): Promise<void> {
   const netNames = nets as NetName[];
   const lanNames = netNames.filter((n) => n !== 'loopback');
   // The kernel rows do not depend on the network: a LAN-only run skips them.
-  const doKernels = only === 'kernels' || (only !== 'network' && netNames.includes('loopback'));
+  const doKernels = only === 'kernels' || (only !== 'network' && only !== 'governance' && netNames.includes('loopback'));
   const doNetwork = only !== 'kernels' && only !== 'analytics';
   // Issue 6's rows (comparisons per second, the canonical analytics circuits) run on loopback.
   const doAnalytics = (only === undefined || only === 'analytics') && netNames.includes('loopback');
@@ -353,7 +401,7 @@ async function main(): Promise<void> {
         const baseline = await measureBaseline(`127.0.0.1 (${bytes / 2 ** 20} MiB in 1 MiB writes)`, () => measureTlsBaseline({ bytes, chunkBytes: 2 ** 20 }));
         if (baseline.error !== undefined) failed = true;
         netRecords.push({ name, label: loopback.label, transport: loopback.transport, delayEmulated: null, qdisc: null, baseline });
-        rows.push(...(await bench(loopbackConfigs(quick, securities), loopback, baseline)));
+        rows.push(...(await bench(only === 'governance' ? governanceConfigs(quick) : loopbackConfigs(quick, securities), loopback, baseline)));
         continue;
       }
       preflight ??= lanPreflight();
@@ -405,6 +453,7 @@ async function main(): Promise<void> {
           "link % = p1's layer bytes per online second / the raw TLS baseline of the row's net.\n",
       );
       console.log(comparison(rows, quick));
+      console.log(governanceTable(rows));
 
       mkdirSync(dirname(svgFile), { recursive: true });
       writeFileSync(svgFile, chartFor(rows, machineLine, netRecords.filter((x) => x.skipped === undefined).map((x) => x.label)));

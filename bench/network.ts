@@ -29,6 +29,9 @@ import { withEmbeddedFederation } from '../src/coordinator/embedded.ts';
 import type { SecurityLevel } from '../src/protocol/suites.ts';
 import type { RawInputs } from '../src/protocol/inputs.ts';
 
+export type BenchAudit = 'every-frame' | 'decisions' | 'off';
+export const BENCH_AUDITS: readonly BenchAudit[] = ['every-frame', 'decisions', 'off'];
+
 export interface NetConfig {
   parties: number;
   security: SecurityLevel;
@@ -41,11 +44,12 @@ export interface NetConfig {
   /** Timed runs (the best is kept). */
   runs: number;
   /**
-   * Whether the nodes keep their audit log (default true, as every node `mpc init` writes
-   * does); one federation per value. The audit's cost is a row with it off beside the same
-   * row with it on.
+   * The nodes' audit log (one federation per value): `every-frame` (the default of every node
+   * `mpc init` writes: each frame's entry fsync'd before it is sent), `decisions` (frame
+   * entries written first, synced within 100 ms) or `off`. The audit's cost is a row with it
+   * off beside the same row with it on.
    */
-  audit?: boolean;
+  audit?: BenchAudit;
   /** Whether the job pads its frames to power-of-two sizes (`mpc run --pad`). */
   pad?: boolean;
 }
@@ -74,8 +78,8 @@ export interface BenchRowKey {
 /** One configuration's result (ARCHITECTURE.md §6); the figures are null when it failed. */
 export interface NetworkRow extends BenchRowKey {
   security: SecurityLevel;
-  /** Whether the nodes kept their audit log (frame digests, fsync per layer). */
-  audit: boolean;
+  /** The nodes' audit log (see {@link NetConfig.audit}). */
+  audit: BenchAudit;
   /** Whether the job padded its frames to power-of-two sizes. */
   pad: boolean;
   /** The network profile: `loopback`, `lan 1G`, `lan 10G` (bench/netns.ts). */
@@ -120,8 +124,8 @@ export interface FederationSpec {
   parties: string[];
   inputs: RawInputs;
   threads: number;
-  /** Nodes keep audit logs. */
-  audit: boolean;
+  /** The nodes' audit log. */
+  audit: BenchAudit;
 }
 
 /** Starts a federation, runs `fn` on it and tears it down (loopback: `withEmbeddedFederation`). */
@@ -142,7 +146,7 @@ export const loopback: NetTarget = {
   transport: 'wss (mTLS 1.3), 127.0.0.1, one process per party',
   launch: (spec, fn) =>
     // MPC_THREADS always set, so that a value in the bench's own environment does not leak in.
-    withEmbeddedFederation({ parties: spec.parties, inputs: spec.inputs, env: { MPC_THREADS: String(spec.threads) }, ...(spec.audit ? {} : { auditDir: false as const }) }, fn),
+    withEmbeddedFederation({ parties: spec.parties, inputs: spec.inputs, env: { MPC_THREADS: String(spec.threads) }, ...(spec.audit === 'off' ? { auditDir: false as const } : { auditSync: spec.audit }) }, fn),
 };
 
 export interface NetworkBenchOptions {
@@ -203,9 +207,9 @@ export function benchCircuit(parties: number, width: number, layers: number): Lo
 export const configLabel = (c: NetConfig): string =>
   `${c.parties} parties, ${c.security}, ${c.threads} thread${c.threads > 1 ? 's' : ''}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}${governanceLabel(c) === 'audit' ? '' : `, ${governanceLabel(c)}`}`;
 
-/** The governance features of a row: `audit` (the default), `no audit`, `audit + pad`, … */
+/** The governance features of a row: `audit` (the default), `no audit`, `audit (decisions)`, `audit + pad`, … */
 export const governanceLabel = (c: Pick<NetConfig, 'audit' | 'pad'>): string =>
-  `${c.audit === false ? 'no audit' : 'audit'}${c.pad ? ' + pad' : ''}`;
+  `${c.audit === 'off' ? 'no audit' : c.audit === 'decisions' ? 'audit (decisions)' : 'audit'}${c.pad ? ' + pad' : ''}`;
 
 export function fmtCount(n: number): string {
   const e = Math.log10(n);
@@ -305,7 +309,7 @@ function emptyRow(c: NetConfig, net: NetTarget): NetworkRow {
   return {
     protocol: protocolName(c.security),
     security: c.security,
-    audit: c.audit ?? true,
+    audit: c.audit ?? 'every-frame',
     pad: c.pad ?? false,
     net: net.label,
     preprocessing: 'dealer',
@@ -385,7 +389,7 @@ function federationInputs(widths: number[]): Record<string, Record<string, numbe
  * if it breaks: a node that dies takes its federation with it, and the rows after it get a
  * fresh one).
  */
-async function runGroup(parties: number, threads: number, audit: boolean, configs: NetConfig[], opts: NetworkBenchOptions): Promise<Map<NetConfig, NetworkRow>> {
+async function runGroup(parties: number, threads: number, audit: BenchAudit, configs: NetConfig[], opts: NetworkBenchOptions): Promise<Map<NetConfig, NetworkRow>> {
   const results = new Map<NetConfig, NetworkRow>();
   const queue = [...configs];
   const widths = [...new Set([opts.warmupWidth, ...configs.map((c) => c.width)])].sort((a, b) => a - b);
@@ -395,7 +399,7 @@ async function runGroup(parties: number, threads: number, audit: boolean, config
     const gen = { alive: true };
     try {
       const t0 = performance.now();
-      opts.progress(`federation (${opts.net.label}): starting ${parties} nodes with ${threads} kernel thread${threads > 1 ? 's' : ''} each${audit ? '' : ', no audit log'} and a dealer (datasets of widths ${widths.map(fmtCount).join(', ')})${attempt > 1 ? `, attempt ${attempt}` : ''}`);
+      opts.progress(`federation (${opts.net.label}): starting ${parties} nodes with ${threads} kernel thread${threads > 1 ? 's' : ''} each${audit === 'every-frame' ? '' : audit === 'off' ? ', no audit log' : `, audit sync ${audit}`} and a dealer (datasets of widths ${widths.map(fmtCount).join(', ')})${attempt > 1 ? `, attempt ${attempt}` : ''}`);
       await opts.net.launch({ parties: partyIds(parties), inputs, threads, audit }, async (target, fed) => {
         await waitListening(fed.dir, ['dealer', ...partyIds(parties)], opts.progress, 15 * 60_000);
         const up = performance.now();
@@ -454,16 +458,17 @@ async function runGroup(parties: number, threads: number, audit: boolean, config
 
 /** Every configuration, one federation per party count and thread count; rows in the order of `configs`. */
 export async function runNetworkBench(opts: NetworkBenchOptions): Promise<NetworkRow[]> {
-  const groups = [...new Set(opts.configs.map((c) => `${c.parties}/${c.threads}/${c.audit === false ? 0 : 1}`))].map((k) => k.split('/').map(Number));
-  groups.sort((a, b) => a[0] - b[0] || a[1] - b[1] || b[2] - a[2]);
+  const auditOf = (c: NetConfig): number => BENCH_AUDITS.indexOf(c.audit ?? 'every-frame');
+  const groups = [...new Set(opts.configs.map((c) => `${c.parties}/${c.threads}/${auditOf(c)}`))].map((k) => k.split('/').map(Number));
+  groups.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
   const all = new Map<NetConfig, NetworkRow>();
   for (const [n, t, a] of groups) {
     // Narrowest first: each node's peak RSS is a high-water mark since its start, so a row's
     // figure is its own only if no wider job ran before it on the same nodes.
     const rank = (c: NetConfig) => (c.security === 'semi-honest' ? 0 : 1);
-    const audit = a === 1;
+    const audit = BENCH_AUDITS[a];
     const mine = opts.configs
-      .filter((c) => c.parties === n && c.threads === t && (c.audit !== false) === audit)
+      .filter((c) => c.parties === n && c.threads === t && auditOf(c) === a)
       .sort((a, b) => a.width - b.width || a.layers - b.layers || rank(a) - rank(b));
     for (const [c, r] of await runGroup(n, t, audit, mine, opts)) all.set(c, r);
   }

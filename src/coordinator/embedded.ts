@@ -17,6 +17,7 @@ import { initFederation } from '../security/init.ts';
 import { loadClusterConfig, loadTlsMaterial } from '../security/config.ts';
 import type { RawInputs } from '../protocol/inputs.ts';
 import type { ClusterTarget } from './client.ts';
+import type { AuditSync } from '../security/audit.ts';
 
 const MPC_BIN = fileURLToPath(new URL('../../bin/mpc.js', import.meta.url));
 
@@ -42,6 +43,8 @@ export interface EmbeddedOptions {
    * bench's row that measures what the audit costs).
    */
   auditDir?: string | false;
+  /** The nodes' `auditSync` (default: every frame's entry fsync'd before the frame leaves). */
+  auditSync?: AuditSync;
 }
 
 /** Whether `port` is free on 127.0.0.1 right now. */
@@ -107,7 +110,8 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
       // told otherwise, what its nodes may compute: the data is the analyst's own.
       security: 'semi-honest',
       policy: opts.policyFile === undefined ? { open: true } : { file: opts.policyFile },
-      ...(opts.auditDir === undefined ? {} : { auditDir: opts.auditDir }) });
+      ...(opts.auditDir === undefined ? {} : { auditDir: opts.auditDir }),
+      ...(opts.auditSync === undefined ? {} : { auditSync: opts.auditSync }) });
     const start = (name: string, args: string[]): Proc => {
       const log = join(dir, `${name}.log`);
       const fd = openSync(log, 'a');

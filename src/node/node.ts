@@ -125,7 +125,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   // Warns days before this node's certificate, the CA's or a connected peer's expires.
   const expiry = watchExpiry({ ownCertPem: tls.cert, caPem: tls.ca, log: nlog });
   const server = new NodeServer({ tls, parties: ids, log: nlog, analystHeartbeat: ANALYST_HEARTBEAT, onPeerCertificate: expiry.peer });
-  const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog, lanes, onPeerCertificate: expiry.peer, ...(gov.audit ? { audit: createFrameAudit(gov.audit) } : {}) });
+  const mesh = new PeerMesh({ tls, parties: cfg.parties, server, log: nlog, lanes, onPeerCertificate: expiry.peer, ...(gov.audit ? { audit: createFrameAudit(gov.audit, { sync: cfg.auditSync }) } : {}) });
   // Renewed certificate files (mpc cert renew) take effect without a restart: new connections
   // and dials use them, open channels and their jobs carry on with the old ones.
   const tlsWatch = watchTlsFiles(
@@ -406,6 +406,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
 
   async function submit(ch: Channel, f: Frame): Promise<void> {
     const jobId = f.job;
+    // A refusal of a job no node runs yet is told to the peers too; a replayed submission of a
+    // running job must not abort that job.
+    let known = false;
     const reject = (e: MpcError): void => {
       log.warn({ event: 'job-rejected', job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message }, `refused job ${jobId}: ${e.message}`);
       gov.note('job-rejected', { job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message });
@@ -413,7 +416,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       void send(ch, ControlKind.JobReject, jobId, body);
       // Every node fails the job, naming this one and its reason, even if the analyst goes
       // away instead of cancelling it: they wait for this node's JobAccept, which never comes.
-      if (e.code === ErrorCode.FORBIDDEN) {
+      if (e.code === ErrorCode.FORBIDDEN && !known) {
         for (const p of ids) if (p !== self && mesh.isConnected(p)) void mesh.sendControl(p, ControlKind.JobAbort, jobId, body).catch(() => {});
       }
     };
@@ -424,6 +427,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       body = parseJobSubmit(f.body, ch.peer.id);
       if (jobId.length < 8) throw new MpcError(ErrorCode.PROTOCOL, `job id ${JSON.stringify(jobId)} is too short; job ids must be fresh random strings`);
       if (jobs.has(jobId) || used.has(jobId)) {
+        known = true;
         // The signature of a replayed submission is valid; only the job id tells it apart.
         gov.alert(ALERT_EVENTS.request, ch.peer, { job: jobId, reason: 'replayed' }, `refused a second submission of job ${jobId} from ${formatIdentity(ch.peer)}`);
         throw new MpcError(ErrorCode.FORBIDDEN, `replayed: job ${jobId} was submitted before; job ids must be fresh`);
@@ -512,7 +516,6 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     const admitted = ch.peer.role === 'analyst' ? cfg.analysts.includes(ch.peer.id) : ch.peer.role === 'auditor' ? cfg.auditors.includes(ch.peer.id) : false;
     if (!admitted) {
       const why = ch.peer.role === 'analyst' || ch.peer.role === 'auditor' ? `not an ${ch.peer.role} of this node` : `a ${ch.peer.role} certificate may not connect as a client`;
-      log.warn({ event: 'client-refused', peer: formatIdentity(ch.peer) }, `refused ${formatIdentity(ch.peer)}: ${why}`);
       gov.alert(ALERT_EVENTS.auth, ch.peer, { role: ch.peer.role }, `refused ${formatIdentity(ch.peer)}: ${why}`);
       ch.close(4003, why);
       return;

@@ -34,8 +34,11 @@
  * commit). Entries appended in the same event-loop turn, or while an earlier write + sync is
  * in flight, go out together in ONE write and ONE fdatasync. So a layer that sends its chunks
  * to every peer pays one sync, not one per frame, and a slow disk makes batches bigger rather
- * than the job slower per frame. The file API is asynchronous, so other jobs keep running
- * while a sync is in flight.
+ * than the job slower per frame. Notes alone do not start a commit at once: they wait for the
+ * next `record`/`flush`, or at most {@link NOTE_DELAY_MS}. Otherwise the receipt of a round's
+ * message would start a sync of its own, and the next round's send would wait for that one
+ * and then for its own — two syncs per round instead of one. The file API is asynchronous, so
+ * other jobs keep running while a sync is in flight.
  *
  * **Failures.** A write or sync that fails breaks the log for good (a partial line may be on
  * disk): every later `record` and `flush` rejects with that error, naming the file, so the
@@ -52,6 +55,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, MpcError } from '../errors.ts';
@@ -96,6 +100,10 @@ const EVENT_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 const HASH_SUFFIX = /,"hash":"([0-9a-f]{64})"\}$/;
 /** Bytes read at a time when looking for the last line of an existing log. */
 const TAIL_BLOCK = 64 * 1024;
+/** Longest a noted entry waits in memory for a commit that something awaits. */
+export const NOTE_DELAY_MS = 50;
+/** Longest entries stay written but not synced (frame entries under `auditSync: "decisions"`). */
+export const SYNC_DELAY_MS = 100;
 
 /** SHA-256 (hex) of an entry's canonical text. */
 export function entryHash(canonical: string): string {
@@ -144,6 +152,8 @@ export interface AuditStats {
 }
 
 interface Batch {
+  /** Whether the commit of this batch ends with an fdatasync. */
+  sync: boolean;
   promise: Promise<void>;
   resolve: () => void;
   reject: (e: Error) => void;
@@ -159,7 +169,7 @@ function newBatch(): Batch {
   // Entries that were only noted have nobody awaiting their batch; its failure is reported
   // to the next record/flush instead of as an unhandled rejection.
   promise.catch(() => {});
-  return { promise, resolve, reject };
+  return { sync: false, promise, resolve, reject };
 }
 
 /**
@@ -185,6 +195,14 @@ export class AuditLog {
   /** The batch being written and synced right now. */
   #inflight: Batch | undefined;
   #scheduled: NodeJS.Immediate | undefined;
+  /** The deadline commit of entries that were only noted. */
+  #lazy: NodeJS.Timeout | undefined;
+  /** Someone awaits the pending batch: commit it as soon as the disk is free. */
+  #urgent = false;
+  /** Bytes written since the last fdatasync. */
+  #unsynced = false;
+  /** The deadline sync of entries that were written but not synced. */
+  #syncTimer: NodeJS.Timeout | undefined;
   #failed: MpcError | undefined;
   #closed = false;
   readonly #stats: AuditStats = { entries: 0, commits: 0, bytes: 0 };
@@ -242,7 +260,7 @@ export class AuditLog {
 
   /**
    * Append an entry without waiting for it to be durable; returns its index. It is written
-   * with the next commit, at the latest in the next event-loop turn. Throws TypeError for
+   * with the next commit, at the latest after {@link NOTE_DELAY_MS}. Throws TypeError for
    * fields that are not JSON data, RangeError for a bad event name or a reserved field name,
    * MpcError once the log is closed. After a write failure it still appends, and the next
    * `record`/`flush` reports the failure.
@@ -261,7 +279,8 @@ export class AuditLog {
     this.#next = i + 1;
     this.#prev = hash;
     this.#stats.entries++;
-    this.#schedule();
+    if (this.#urgent) this.#schedule();
+    else this.#scheduleLazy();
     return i;
   }
 
@@ -278,6 +297,27 @@ export class AuditLog {
   /** Resolves once every entry appended so far is durable; rejects if the log has failed. */
   flush(): Promise<void> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    // Entries written without a sync (or being written so) need a commit that syncs.
+    if (this.#batch === undefined && (this.#unsynced || (this.#inflight !== undefined && !this.#inflight.sync))) this.#batch = newBatch();
+    if (this.#batch !== undefined) {
+      this.#batch.sync = true;
+      this.#urgent = true;
+      this.#schedule();
+    }
+    return (this.#batch ?? this.#inflight)?.promise ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once every entry appended so far is written to the file, synced or not (a crash
+   * of the node keeps it; a crash of the host may lose the last {@link SYNC_DELAY_MS}): what
+   * the frame audit waits for under `auditSync: "decisions"`. A sync follows within that delay.
+   */
+  written(): Promise<void> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    if (this.#batch !== undefined) {
+      this.#urgent = true;
+      this.#schedule();
+    }
     return (this.#batch ?? this.#inflight)?.promise ?? Promise.resolve();
   }
 
@@ -286,13 +326,14 @@ export class AuditLog {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (this.#scheduled !== undefined) {
-        clearImmediate(this.#scheduled);
-        this.#scheduled = undefined;
+      if (this.#scheduled !== undefined || this.#lazy !== undefined) {
+        this.#clearTimers();
         this.#startWrite();
       }
       await this.flush();
     } finally {
+      if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
       await this.#fh.close();
     }
   }
@@ -300,24 +341,57 @@ export class AuditLog {
   #schedule(): void {
     // While a commit is in flight, new entries wait for it and then go out as one batch.
     if (this.#scheduled !== undefined || this.#inflight !== undefined) return;
+    if (this.#lazy !== undefined) {
+      clearTimeout(this.#lazy);
+      this.#lazy = undefined;
+    }
     this.#scheduled = setImmediate(() => {
       this.#scheduled = undefined;
       this.#startWrite();
     });
   }
 
+  #scheduleLazy(): void {
+    if (this.#scheduled !== undefined || this.#inflight !== undefined || this.#lazy !== undefined) return;
+    this.#lazy = setTimeout(() => {
+      this.#lazy = undefined;
+      this.#startWrite();
+    }, NOTE_DELAY_MS);
+  }
+
+  #clearTimers(): void {
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    if (this.#lazy !== undefined) clearTimeout(this.#lazy);
+    this.#scheduled = undefined;
+    this.#lazy = undefined;
+  }
+
   #startWrite(): void {
-    if (this.#inflight !== undefined || this.#queue.length === 0) return;
-    const batch = this.#batch as Batch;
+    if (this.#inflight !== undefined || this.#batch === undefined || (this.#queue.length === 0 && !this.#batch.sync)) return;
+    this.#clearTimers();
+    this.#urgent = false;
+    const batch = this.#batch;
     const bytes = Buffer.from(this.#queue.join(''), 'utf8');
     this.#queue = [];
     this.#batch = undefined;
     this.#inflight = batch;
     if (this.#failed !== undefined) return this.#settle(batch, this.#failed);
-    writeAndSync(this.#fh, bytes).then(
+    if (batch.sync && this.#syncTimer !== undefined) {
+      clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
+    }
+    writeAndSync(this.#fh, bytes, batch.sync).then(
       () => {
         this.#stats.commits++;
         this.#stats.bytes += bytes.length;
+        if (batch.sync) this.#unsynced = false;
+        else if (bytes.length > 0) {
+          this.#unsynced = true;
+          this.#syncTimer ??= setTimeout(() => {
+            this.#syncTimer = undefined;
+            this.flush().catch(() => {});
+          }, SYNC_DELAY_MS);
+        }
         this.#settle(batch, undefined);
       },
       (e: NodeJS.ErrnoException) => {
@@ -331,12 +405,20 @@ export class AuditLog {
     this.#inflight = undefined;
     if (error === undefined) batch.resolve();
     else batch.reject(error);
-    // Whatever was appended during the commit goes out now, as one batch.
-    this.#startWrite();
+    // What was appended during the commit goes out now, as one batch, if someone awaits it;
+    // entries that were only noted wait for the next record (or the deadline).
+    if (this.#urgent) this.#startWrite();
+    else if (this.#queue.length > 0) this.#scheduleLazy();
   }
 }
 
-async function writeAndSync(fh: FileHandle, bytes: Buffer): Promise<void> {
+async function writeAndSync(fh: FileHandle, bytes: Buffer, sync: boolean): Promise<void> {
+  if (!sync) {
+    // A write without a sync costs microseconds: done in place, it spares a round of the
+    // frames it precedes two thread-pool hops (a deep circuit pays them every round).
+    for (let off = 0; off < bytes.length; ) off += writeSync(fh.fd, bytes, off, bytes.length - off);
+    return;
+  }
   for (let off = 0; off < bytes.length; ) {
     const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
     off += bytesWritten;
@@ -392,6 +474,15 @@ async function readTail(fh: FileHandle, file: string): Promise<{ next: number; p
 // ---------------------------------------------------------------------------------------
 // Frame audit: what the peer mesh records per frame.
 
+/**
+ * How a node's frame entries reach the disk before their frames leave: `"every-frame"` (the
+ * default) fsyncs them first, one sync per layer; `"decisions"` only writes them first and
+ * syncs within {@link SYNC_DELAY_MS}, which spares deep circuits a sync per round. Decisions,
+ * job lifecycle and output deliveries are synced first either way.
+ */
+export type AuditSync = 'every-frame' | 'decisions';
+export const AUDIT_SYNC_MODES: readonly AuditSync[] = ['every-frame', 'decisions'];
+
 /** The parts of a frame the audit reads (a mesh `OutFrame` or a decoded `Frame`). */
 export interface AuditedFrame {
   job: string;
@@ -439,7 +530,9 @@ export function payloadDigest(payload: Uint8Array): string {
  * that fails (the log closed under a running mesh) is kept, and every later `sending`
  * rejects with it, so the jobs fail at their next send instead of the process crashing.
  */
-export function createFrameAudit(log: AuditLog): FrameAudit {
+export function createFrameAudit(log: AuditLog, opts: { sync?: AuditSync } = {}): FrameAudit {
+  // Under "decisions", a frame's entry is written (not synced) before the frame is sent.
+  const durable = opts.sync === 'decisions' ? () => log.written() : () => log.flush();
   const counters = new Map<string, number>();
   let broken: Error | undefined;
   const noteSafely = (event: string, fields: () => AuditFields): void => {
@@ -476,7 +569,7 @@ export function createFrameAudit(log: AuditLog): FrameAudit {
       } catch (e) {
         return Promise.reject(e);
       }
-      return log.flush().then(() => i);
+      return durable().then(() => i);
     },
     sendFailed(peer, of, error) {
       noteSafely(AuditEvent.FrameSendFailed, () => ({ peer, of, error: error.message }));

@@ -14,6 +14,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ErrorCode, MpcError } from '../errors.ts';
 import { ID_PATTERN, isValidId } from './identity.ts';
+import { AUDIT_SYNC_MODES, type AuditSync } from './audit.ts';
 
 /** How a node runs jobs: honest-but-curious peers, or detect any deviation (SPDZ2k). */
 export type SecurityMode = 'semi-honest' | 'malicious';
@@ -102,6 +103,12 @@ export interface NodeConfig {
   policy?: string;
   /** The node's append-only, hash-chained audit log (src/security/audit.ts). Absent: no audit. */
   audit?: string;
+  /**
+   * Whether each frame's audit entry is fsync'd before the frame is sent (`"every-frame"`, the
+   * default) or only written, and synced within 100 ms (`"decisions"`: decisions, lifecycle and
+   * outputs are still synced first). See `AuditSync` in src/security/audit.ts.
+   */
+  auditSync?: AuditSync;
 }
 
 /** Most kernel threads a node config may ask for. */
@@ -176,7 +183,7 @@ export function loadClusterConfig(path: string): ClusterConfig {
 export function parseNodeConfig(obj: unknown, file: string, baseDir: string): NodeConfig {
   const v = new Validator(file, baseDir);
   const o = v.object(obj, '', [
-    'federation', 'party', 'listen', 'tls', 'parties', 'dealer', 'analysts', 'auditors', 'datasets', 'security', 'preprocessing', 'threads', 'policy', 'audit',
+    'federation', 'party', 'listen', 'tls', 'parties', 'dealer', 'analysts', 'auditors', 'datasets', 'security', 'preprocessing', 'threads', 'policy', 'audit', 'auditSync',
   ]);
   const federation = v.id(o.federation, 'federation');
   const party = v.id(o.party, 'party');
@@ -208,6 +215,7 @@ export function parseNodeConfig(obj: unknown, file: string, baseDir: string): No
   if (o.threads !== undefined) cfg.threads = v.integer(o.threads, 'threads', 1, MAX_NODE_THREADS);
   if (o.policy !== undefined) cfg.policy = v.path(o.policy, 'policy');
   if (o.audit !== undefined) cfg.audit = v.path(o.audit, 'audit');
+  if (o.auditSync !== undefined) cfg.auditSync = v.oneOf(o.auditSync, 'auditSync', AUDIT_SYNC_MODES);
   return cfg;
 }
 

@@ -39,6 +39,7 @@ import { keyBelongsTo } from './certs.ts';
 import { certificateHosts, createCA, identityFromCertificate, issueCertificate } from './pki.ts';
 import type { KeyPairPem } from './pki.ts';
 import { defaultPolicy } from './policy.ts';
+import type { AuditSync } from './audit.ts';
 import { SECURITY_MODES } from './config.ts';
 import type { Endpoint, SecurityMode } from './config.ts';
 
@@ -77,6 +78,8 @@ export interface InitOptions {
    * party's `<party>/audit.log`. `false`: no audit log.
    */
   auditDir?: string | false;
+  /** Written as each node config's `auditSync` when given (src/security/audit.ts `AuditSync`). */
+  auditSync?: AuditSync;
   /**
    * Example data: party → input name → value(s), the inputs-file format. Each party's part
    * is written to `<party>/data.json` (0600) and bound as its datasets, so a demo federation
@@ -164,6 +167,7 @@ export async function initFederation(dir: string, opts: InitOptions): Promise<{ 
         preprocessing: o.dealer ? 'dealer' : 'ot',
         ...(policy === undefined ? {} : { policy }),
         ...(audit === undefined ? {} : { audit }),
+        ...(audit !== undefined && opts.auditSync !== undefined ? { auditSync: opts.auditSync } : {}),
       }),
     });
   });

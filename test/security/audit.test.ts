@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
 import { ControlKind } from '../../src/net/frame.ts';
 import { chunkRound, MessageKind } from '../../src/protocol/transport.ts';
-import { AuditLog, createFrameAudit, GENESIS, splitEntryLine, entryHash } from '../../src/security/audit.ts';
+import { AuditLog, createFrameAudit, GENESIS, splitEntryLine, entryHash, SYNC_DELAY_MS } from '../../src/security/audit.ts';
 import { verifyAuditLog } from '../../src/security/audit-check.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-audit-'));
@@ -153,6 +153,37 @@ describe('AuditLog', () => {
     expect(writes.mock.calls.length - before.writes).toBe(1);
     expect(syncs.mock.calls.length - before.syncs).toBe(1);
     expect(log.stats().commits - before.commits).toBe(1);
+    await log.close();
+  });
+
+  it('notes alone do not start a sync: a received frame rides on the next send\'s commit', async () => {
+    const proto = await fileHandleProto();
+    const syncs = vi.spyOn(proto, 'datasync');
+    const log = await AuditLog.open(fresh(), { party: 'p1' });
+    const before = syncs.mock.calls.length;
+    log.note('frame-recv', { k: 1 });
+    await new Promise((r) => setImmediate(r));
+    expect(syncs.mock.calls.length - before).toBe(0);
+    await log.record('frame-sent', { k: 2 });
+    expect(syncs.mock.calls.length - before).toBe(1);
+    await log.close();
+  });
+
+  it('"decisions" sync: a frame entry is written, not synced, before its frame leaves; a sync follows, and record still syncs first', async () => {
+    const proto = await fileHandleProto();
+    const syncs = vi.spyOn(proto, 'datasync');
+    const file = fresh();
+    const log = await AuditLog.open(file, { party: 'p1' });
+    const audit = createFrameAudit(log, { sync: 'decisions' });
+    const before = { syncs: syncs.mock.calls.length };
+    await audit.sending('p2', { job: 'j1', kind: 2, round: 1, payload: new Uint8Array(16) }, 'main');
+    expect(syncs.mock.calls.length - before.syncs).toBe(0);
+    expect(lines(file).at(-1)).toContain('"event":"frame-sent"');
+    await log.record('job-done', { job: 'j1' });
+    expect(syncs.mock.calls.length - before.syncs).toBe(1);
+    await audit.sending('p2', { job: 'j2', kind: 2, round: 1, payload: new Uint8Array(16) }, 'main');
+    await new Promise((r) => setTimeout(r, SYNC_DELAY_MS + 50));
+    expect(syncs.mock.calls.length - before.syncs).toBe(2); // the deadline sync
     await log.close();
   });
 
