@@ -542,6 +542,14 @@ export function createFrameAudit(log: AuditLog, opts: { sync?: AuditSync } = {})
       broken ??= e as Error;
     }
   };
+  // An opening goes to every peer as the same bytes: hash it once. Keyed by the array itself,
+  // which the protocol must not modify after sending (Transport.send), so the digest holds.
+  const digests = new WeakMap<Uint8Array, string>();
+  const sentDigest = (payload: Uint8Array): string => {
+    let d = digests.get(payload);
+    if (d === undefined) digests.set(payload, (d = payloadDigest(payload)));
+    return d;
+  };
   const entry = (dir: 'out' | 'in', peer: string, f: AuditedFrame, path: string): AuditFields => {
     const key = `${dir} ${peer} ${path}`;
     const n = counters.get(key) ?? 0;
@@ -555,7 +563,7 @@ export function createFrameAudit(log: AuditLog, opts: { sync?: AuditSync } = {})
       chunk: chunkOf(f.round),
       bytes: f.payload?.length ?? 0,
     };
-    if (f.payload !== undefined) fields.digest = payloadDigest(f.payload);
+    if (f.payload !== undefined) fields.digest = dir === 'out' ? sentDigest(f.payload) : payloadDigest(f.payload);
     fields.path = path;
     fields.n = n;
     return fields;

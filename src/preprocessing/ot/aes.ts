@@ -5,21 +5,21 @@
  *
  * OT extension turns each row q_i of its correlated matrix into a one-time key H(q_i) or
  * H(q_i ⊕ Δ), so it needs a hash that stays pseudorandom under the correlation Δ
- * [IKNP03 §3]. A keyed AES per row would need a key schedule per row; fixed-key AES with the
+ * [IKNP03]. A keyed AES per row would need a key schedule per row; fixed-key AES with the
  * key known to everyone costs one pipelined AES-NI block per row instead, and GKWY20 show
  * which constructions on top of a fixed π are sound (ideal-permutation model):
  *
- * - `crHash`: H(x) = π(x) ⊕ x (Matyas–Meyer–Oseas). Correlation robust (CR, GKWY20 §7.1),
+ * - `crHash`: H(x) = π(x) ⊕ x (Matyas–Meyer–Oseas). Correlation robust (CR, GKWY20),
  *   which is what *semi-honest* IKNP needs: the rows t_i are then honestly random and distinct.
  * - `tcrHash`: H(i, x) = π(π(x) ⊕ i) ⊕ π(x) (the tweakable "TMMO" construction). Tweakable
- *   correlation robust (TCR, GKWY20 §7.2), which *malicious* OT extension needs: a cheating
+ *   correlation robust (TCR, GKWY20), which *malicious* OT extension needs: a cheating
  *   receiver chooses its rows, e.g. two equal rows with different choice bits, and only a
  *   distinct tweak per OT keeps H(i, q_i ⊕ Δ) and H(j, q_j ⊕ Δ) independent. Two AES calls.
  *
- * A bare π(x), or π(x) ⊕ x with a malicious receiver, is *not* used: see GKWY20 §1 and
- * Masny–Rindal (CCS 2019) for attacks on OT extension with non-tweakable hashes.
+ * A bare π(x), or π(x) ⊕ x with a malicious receiver, is *not* used: GKWY20 and Masny–Rindal
+ * (CCS 2019) explain why OT extension against a malicious receiver needs the tweak.
  *
- * Batches go through OpenSSL's AES-128-ECB (`node:crypto`, AES-NI, 8-block pipelining) in
+ * Batches go through OpenSSL's AES-128-ECB (`node:crypto`, AES-NI, pipelined) in
  * pieces of 256 KB, so there is no per-block call from JavaScript; the XORs around π are
  * done over 64-bit words.
  * @module
@@ -125,7 +125,7 @@ function xorMaskInto(out: BigUint64Array, x: BigUint64Array, m: BigUint64Array):
 
 /**
  * H(x) = π(x) ⊕ x for every 16-byte block of `x` (of x ⊕ `mask` when given)
- * [GKWY20 §7.1, correlation robust]. Returns 16 bytes per block.
+ * [GKWY20, correlation robust]. Returns 16 bytes per block.
  */
 export function crHash(aes: FixedKeyAes, x: Uint8Array, mask?: Uint8Array): Uint8Array {
   checkBlocks('crHash: x', x);
@@ -143,7 +143,7 @@ function xorWords(o: BigUint64Array, w: BigUint64Array): void {
 /**
  * H(i, x) = π(π(x) ⊕ i) ⊕ π(x) for block k of `x` (of x ⊕ `mask` when given), with tweak
  * i = `tweak0` + k written as a little-endian 64-bit number into the low half of a block
- * [GKWY20 §7.2, TMMO, tweakable correlation robust]. Tweaks must never repeat under one
+ * [GKWY20, TMMO, tweakable correlation robust]. Tweaks must never repeat under one
  * OT-extension Δ: the OT layer uses a per-session counter of OTs. Returns 16 bytes per block.
  */
 export function tcrHash(aes: FixedKeyAes, x: Uint8Array, tweak0: bigint, mask?: Uint8Array): Uint8Array {

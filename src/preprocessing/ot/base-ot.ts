@@ -251,7 +251,7 @@ export function baseOtReceiverKeys(
   checkChoices('baseOtReceiverKeys', choices, count);
   expectLength(senderMessage, POINT_BYTES, peer, 'the base-OT sender message A');
   const A = decodePoint(senderMessage, peer, 'the base-OT sender message A');
-  // An identity A would make every key a public constant [CO15 §3 checks the same].
+  // An identity A would make every key a public constant [CO15's receiver checks the same].
   if (A.is0()) throw new MpcError(ErrorCode.PROTOCOL, `base OT: party ${peer} sent the identity as its sender message A`, { party: peer });
   // A is multiplied by every b_i: a window table for it (a few ms) makes each of those
   // constant-time multiplications ~4x faster than an unprepared one.

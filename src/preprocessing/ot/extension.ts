@@ -1,16 +1,18 @@
 /**
  * OT extension: IKNP [Ishai, Kilian, Nissim, Petrank, CRYPTO 2003] with, in malicious mode,
  * the consistency check of KOS [Keller, Orsini, Scholl, "Actively secure OT extension with
- * optimal overhead", CRYPTO 2015, Fig. 7]. 128 base OTs (base-ot.ts) set a session up once;
+ * optimal overhead", CRYPTO 2015]. 128 base OTs (base-ot.ts) set a session up once;
  * after that each `extend` call produces any number of correlated OTs
  *
  *   sender (holds Δ ∈ {0,1}^128):   q_i
  *   receiver (holds choice r_i):    t_i = q_i ⊕ r_i·Δ
  *
  * from which random OT keys m_b = H(i, q_i ⊕ b·Δ) (the receiver knows m_{r_i} = H(i, t_i)) and
- * correlated OTs over Z_2^64 or Z_2^128 (gilboa.ts) are derived.
+ * correlated OTs over Z_2^64 or Z_2^128 (gilboa.ts) are derived. `extend` returns the rows;
+ * `extendRot64` / `extendRot128` the keys; `extendLazy` runs the protocol and then hands out the
+ * keys chunk by chunk, for a consumer that uses them while they are in cache.
  *
- * Roles [IKNP03 §3]: the extension *receiver* is the base-OT *sender* of 128 seed pairs
+ * Roles [IKNP03]: the extension *receiver* is the base-OT *sender* of 128 seed pairs
  * (k0_j, k1_j); the extension *sender* is the base-OT receiver with choice bits Δ, so it learns
  * k_{Δ_j, j}. Per batch of m OTs, column j (m bits) of the receiver's matrix is
  * t_j = G(k0_j) and it sends u_j = G(k0_j) ⊕ G(k1_j) ⊕ r; the sender sets
@@ -23,7 +25,7 @@
  * dropped afterwards). After u is fixed, both parties toss coins for χ_1..χ_ℓ' ∈ GF(2^128);
  * the receiver sends x = Σ χ_i·r_i and t = Σ χ_i·t_i, and the sender checks Σ χ_i·q_i = t ⊕ x·Δ.
  * A receiver that used different choice vectors in different columns fails except with
- * probability ≈ 2^-s for each deviation it cannot also guess Δ on (KOS15 Thm. 1): the
+ * probability ≈ 2^-s for each deviation it cannot also guess Δ on (KOS15's main theorem): the
  * statistical security parameter is s = 64; the computational one is κ = 128 (the AES and
  * base-OT strength; ristretto255 gives ~2^126). The coins: the receiver commits to its seed
  * together with u, the sender answers with its seed, the receiver opens — so neither side
@@ -48,7 +50,7 @@ import { MessageKind, type Transport } from '../../protocol/transport.ts';
 import { Prg } from '../../ring/prg.ts';
 import { baseOtReceive, baseOtSend, systemRandom, type BaseOtOptions, type RandomBytes } from './base-ot.ts';
 import { crHash, crHash64, tcrHash, tcrHash64, type FixedKeyAes } from './aes.ts';
-import { Transposer, type Columns } from './transpose.ts';
+import { CHUNK_ROWS, Transposer, type Columns } from './transpose.ts';
 
 /** Computational security parameter κ: the number of base OTs and the width of Δ. */
 export const KAPPA = 128;
@@ -56,8 +58,11 @@ export const KAPPA = 128;
 export const STAT_SECURITY = 64;
 /** Extra rows of a malicious batch: κ + s = 192, rounded up to a multiple of 128. */
 export const KOS_EXTRA_ROWS = 256;
-/** Most OTs in one `extend` call (2^26: 1 GB of matrices at the peak). */
-export const MAX_BATCH_OTS = 1 << 26;
+/**
+ * Most OTs in one `extend` call: 2^21, so that every message (the matrix u is 16 bytes per OT)
+ * stays well under the network's 64 MiB frames (src/net/frame.ts).
+ */
+export const MAX_BATCH_OTS = 1 << 21;
 
 /**
  * The sub-steps of a session, with the direction each always travels (S = extension sender,
@@ -360,6 +365,24 @@ function ownedColumn(prg: Prg, bytes: number): Uint8Array {
 
 // --- Batches -------------------------------------------------------------------------------
 
+/**
+ * A sender batch whose protocol messages are done but whose rows are not formed yet
+ * (`OtExtSender.extendLazy`). `forEachRot64` may be called once; chunks are multiples of 64 rows
+ * (CHUNK_ROWS, the last one shorter) and arrive in order.
+ */
+export interface LazySenderBatch {
+  readonly batch: number;
+  readonly m: number;
+  forEachRot64(aes: FixedKeyAes, visit: (m0: BigUint64Array, m1: BigUint64Array, row0: number, count: number) => void): void;
+}
+
+/** The receiver's counterpart of `LazySenderBatch`: the chunks of m_{r_i} = H(i, t_i). */
+export interface LazyReceiverBatch {
+  readonly batch: number;
+  readonly m: number;
+  forEachRot64(aes: FixedKeyAes, visit: (h: BigUint64Array, row0: number, count: number) => void): void;
+}
+
 /** The sender's side of one extension batch: rows q_i (16 bytes each) and its Δ. */
 export interface SenderBatch {
   readonly m: number;
@@ -488,22 +511,69 @@ export class OtExtSender extends OtSessionBase {
    * chunk of rows straight out of the transposer, so the rows are never materialised.
    */
   async extendRot64(m: number, aes: FixedKeyAes): Promise<{ batch: number; m0: BigUint64Array; m1: BigUint64Array }> {
-    const f = await this.#run('OtExtSender.extendRot64', m);
+    const lazy = await this.extendLazy(m);
     const m0 = new BigUint64Array(m);
     const m1 = new BigUint64Array(m);
+    lazy.forEachRot64(aes, (a, b, row0) => {
+      m0.set(a, row0);
+      m1.set(b, row0);
+    });
+    return { batch: lazy.batch, m0, m1 };
+  }
+
+  /**
+   * Runs the protocol part of a batch of `m` OTs (u, the KOS check) and returns before any row
+   * is formed; `forEachRot64` then transposes and hashes chunk by chunk, handing each chunk's
+   * keys to a visitor while they are in cache — the layer above (gilboa.ts) consumes them
+   * there, so no batch-sized key arrays exist. The visitor's arrays are reused between chunks.
+   */
+  async extendLazy(m: number): Promise<LazySenderBatch> {
+    const f = await this.#run('OtExtSender.extendLazy', m);
+    const tcr = this.resolved.malicious;
+    const delta = this.#delta;
+    const transposer = this.transposer;
+    return {
+      batch: f.batch,
+      m,
+      forEachRot64(aes, visit) {
+        const s0 = new BigUint64Array(Math.min(m, CHUNK_ROWS));
+        const s1 = new BigUint64Array(Math.min(m, CHUNK_ROWS));
+        transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
+          const k = Math.min(count, m - row0);
+          if (k <= 0) return;
+          const x = rows.subarray(0, 16 * k);
+          const a = s0.subarray(0, k);
+          const b = s1.subarray(0, k);
+          if (tcr) {
+            tcrHash64(aes, x, f.tweak0 + BigInt(row0), undefined, a);
+            tcrHash64(aes, x, f.tweak0 + BigInt(row0), delta, b);
+          } else {
+            crHash64(aes, x, undefined, a);
+            crHash64(aes, x, delta, b);
+          }
+          visit(a, b, row0, k);
+        });
+      },
+    };
+  }
+
+  /**
+   * Extends `m` random OTs with full 128-bit keys, for Z_2^128: word 2i is the low and word
+   * 2i + 1 the high half of m_b,i (the 16 hash bytes, little-endian). Hashed chunk by chunk.
+   */
+  async extendRot128(m: number, aes: FixedKeyAes): Promise<{ batch: number; m0: BigUint64Array; m1: BigUint64Array }> {
+    const f = await this.#run('OtExtSender.extendRot128', m);
+    const m0 = new BigUint64Array(2 * m);
+    const m1 = new BigUint64Array(2 * m);
     const tcr = this.resolved.malicious;
     const delta = this.#delta;
     this.transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
       const k = Math.min(count, m - row0);
       if (k <= 0) return;
       const x = rows.subarray(0, 16 * k);
-      if (tcr) {
-        tcrHash64(aes, x, f.tweak0 + BigInt(row0), undefined, m0.subarray(row0, row0 + k));
-        tcrHash64(aes, x, f.tweak0 + BigInt(row0), delta, m1.subarray(row0, row0 + k));
-      } else {
-        crHash64(aes, x, undefined, m0.subarray(row0, row0 + k));
-        crHash64(aes, x, delta, m1.subarray(row0, row0 + k));
-      }
+      const tw = f.tweak0 + BigInt(row0);
+      m0.set(words(tcr ? tcrHash(aes, x, tw) : crHash(aes, x)), 2 * row0);
+      m1.set(words(tcr ? tcrHash(aes, x, tw, delta) : crHash(aes, x, delta)), 2 * row0);
     });
     return { batch: f.batch, m0, m1 };
   }
@@ -520,7 +590,7 @@ export class OtExtSender extends OtSessionBase {
     const msg = await r.transport.recv(r.peer, MessageKind.Ot, this.round(batch, OtStep.Extend));
     expect(msg, 128 * bytes + (r.malicious ? 32 : 0), r.peer, `the OT-extension matrix of batch ${batch}`);
     const u64 = words(msg.subarray(0, 128 * bytes));
-    // q_j = G(k_{Δ_j}) ⊕ Δ_j·u_j  [IKNP03 §3], in place in the column buffers.
+    // q_j = G(k_{Δ_j}) ⊕ Δ_j·u_j  [IKNP03], in place in the column buffers.
     for (let j = 0; j < KAPPA; j++) if (bitOf(this.#delta, j)) xorInto(new BigUint64Array(cols[j].buffer, cols[j].byteOffset, w), u64, j * w, w);
 
     if (r.malicious) {
@@ -593,15 +663,45 @@ export class OtExtReceiver extends OtSessionBase {
 
   /** Extends `m` random OTs over Z_2^64: `extend` followed by `rotReceiverKeys64`, hashing chunk by chunk. */
   async extendRot64(choices: Uint8Array, m: number, aes: FixedKeyAes): Promise<{ batch: number; h: BigUint64Array }> {
-    const f = await this.#run('OtExtReceiver.extendRot64', choices, m);
+    const lazy = await this.extendLazy(choices, m);
     const h = new BigUint64Array(m);
+    lazy.forEachRot64(aes, (c, row0) => h.set(c, row0));
+    return { batch: lazy.batch, h };
+  }
+
+  /** The receiver's half of `OtExtSender.extendLazy`: the protocol now, the rows and keys chunk by chunk later. */
+  async extendLazy(choices: Uint8Array, m: number): Promise<LazyReceiverBatch> {
+    const f = await this.#run('OtExtReceiver.extendLazy', choices, m);
+    const tcr = this.resolved.malicious;
+    const transposer = this.transposer;
+    return {
+      batch: f.batch,
+      m,
+      forEachRot64(aes, visit) {
+        const s = new BigUint64Array(Math.min(m, CHUNK_ROWS));
+        transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
+          const k = Math.min(count, m - row0);
+          if (k <= 0) return;
+          const x = rows.subarray(0, 16 * k);
+          const c = s.subarray(0, k);
+          if (tcr) tcrHash64(aes, x, f.tweak0 + BigInt(row0), undefined, c);
+          else crHash64(aes, x, undefined, c);
+          visit(c, row0, k);
+        });
+      },
+    };
+  }
+
+  /** Extends `m` random OTs with full 128-bit keys (layout as `OtExtSender.extendRot128`). */
+  async extendRot128(choices: Uint8Array, m: number, aes: FixedKeyAes): Promise<{ batch: number; h: BigUint64Array }> {
+    const f = await this.#run('OtExtReceiver.extendRot128', choices, m);
+    const h = new BigUint64Array(2 * m);
     const tcr = this.resolved.malicious;
     this.transposer.forEachRows(f.cols, f.rows, (rows, row0, count) => {
       const k = Math.min(count, m - row0);
       if (k <= 0) return;
       const x = rows.subarray(0, 16 * k);
-      if (tcr) tcrHash64(aes, x, f.tweak0 + BigInt(row0), undefined, h.subarray(row0, row0 + k));
-      else crHash64(aes, x, undefined, h.subarray(row0, row0 + k));
+      h.set(words(tcr ? tcrHash(aes, x, f.tweak0 + BigInt(row0)) : crHash(aes, x)), 2 * row0);
     });
     return { batch: f.batch, h };
   }
@@ -615,7 +715,7 @@ export class OtExtReceiver extends OtSessionBase {
     const { rows, bytes, tweakStride } = geometry(m, r.malicious);
     const { batch, tweak0 } = this.next(tweakStride);
     const w = bytes >>> 3;
-    // Choice bits beyond m (padding and the KOS rows) are random [KOS15 Fig. 7: ℓ' = ℓ + κ + s].
+    // Choice bits beyond m (padding and the KOS rows) are random [KOS15: ℓ' = ℓ + κ + s].
     const rExt = r.random(bytes).slice();
     rExt.set(choices.subarray(0, m >>> 3));
     if (m % 8 !== 0) {
@@ -627,7 +727,7 @@ export class OtExtReceiver extends OtSessionBase {
     const u64 = new BigUint64Array(msg.buffer, 0, 128 * w);
     const cols = new Array<Uint8Array>(KAPPA);
     for (let j = 0; j < KAPPA; j++) {
-      // t_j = G(k0_j), u_j = G(k0_j) ⊕ G(k1_j) ⊕ r  [IKNP03 §3]
+      // t_j = G(k0_j), u_j = G(k0_j) ⊕ G(k1_j) ⊕ r  [IKNP03]
       const a = ownedColumn(this.#prg0[j], bytes);
       const b = ownedColumn(this.#prg1[j], bytes);
       cols[j] = a;

@@ -1,5 +1,5 @@
 /**
- * Bit-matrix transposition between the two shapes of an OT-extension matrix [IKNP03 §3]:
+ * Bit-matrix transposition between the two shapes of an OT-extension matrix [IKNP03]:
  * the protocol expands and corrects it column by column (128 columns of m bits, one per base
  * OT), and hashes it row by row (m rows of 128 bits, one per extended OT).
  *
@@ -281,15 +281,21 @@ export class Transposer {
 
   /**
    * Transposes `cols` (128 columns of `n` bits) chunk by chunk and calls
-   * `visit(rows, row0, count)` with the row form of rows [row0, row0 + count). The view is only
-   * valid during the call (its memory is reused for the next chunk), which lets a caller hash
-   * rows while they are still in cache instead of materialising the whole row form.
+   * `visit(rows, row0, count)` with the row form of rows [row0, row0 + count), in order, in
+   * chunks of CHUNK_ROWS rows (the last one shorter) on either path. The view is only valid
+   * during the call (its memory is reused for the next chunk), which lets a caller hash rows
+   * while they are still in cache instead of materialising the whole row form.
    */
   forEachRows(cols: Columns, n: number, visit: (rows: Uint8Array, row0: number, count: number) => void): void {
     checkN('Transposer.forEachRows', n);
     checkColumns('Transposer.forEachRows', cols, n);
     if (this.#run === null || this.#mem === null || n % 128 !== 0) {
-      visit(transpose128Js(contiguous(cols, n), n), 0, n);
+      // Same chunks as the kernel path, so callers see one behaviour whichever path runs.
+      const all = transpose128Js(contiguous(cols, n), n);
+      for (let r0 = 0; r0 < n; r0 += CHUNK_ROWS) {
+        const rows = Math.min(CHUNK_ROWS, n - r0);
+        visit(all.subarray(16 * r0, 16 * (r0 + rows)), r0, rows);
+      }
       return;
     }
     const mem = this.#mem;

@@ -121,6 +121,17 @@ describe('IKNP correlation and random-OT keys', () => {
     }
   });
 
+  it('batches issued concurrently on one session, in the same order on both sides, line up', async () => {
+    const { S, R } = await pair(false, 'concurrent');
+    const sizes = [640, 128, 2048];
+    const chs = sizes.map((m, k) => seeded(`concurrent/${k}`)(m / 8));
+    const senders = sizes.map((m) => S.extend(m));
+    const receivers = sizes.map((m, k) => R.extend(chs[k], m));
+    const [sb, rb] = [await Promise.all(senders), await Promise.all(receivers)];
+    sizes.forEach((_, k) => expectCorrelation(sb[k], rb[k], chs[k]));
+    expect(sb.map((b) => b.batch)).toEqual([1, 2, 3]);
+  });
+
   it('tweaks advance across batches, so equal rows in different batches get different keys', async () => {
     const { S, R } = (await ready)[1];
     const [a] = await Promise.all([S.extend(128), R.extend(new Uint8Array(16), 128)]);
@@ -188,7 +199,7 @@ describe('the KOS check catches a receiver that deviates', () => {
   it('in a column where Δ_j = 0 the deviation changes nothing the sender uses, and passes', async () => {
     // q_j = G(k0_j) does not depend on u_j when Δ_j = 0, so the outputs stay correct. This is
     // KOS's known selective-failure channel: a cheater learns Δ_j by whether it is caught, at the
-    // price of a 1/2 chance of abort per bit, which KOS15 §3 accounts for (κ = 128 leaves margin).
+    // price of a 1/2 chance of abort per bit, which KOS15's analysis accounts for (κ = 128 leaves margin).
     const { s, r } = await deviating(firstWith(0), [3, 500]);
     expect(s.status).toBe('fulfilled');
     expect(r.status).toBe('fulfilled');

@@ -6,12 +6,18 @@ import { memoryNetwork } from '../../../src/protocol/memory.ts';
 import { Prg } from '../../../src/ring/prg.ts';
 import { OtExtReceiver, OtExtSender, OtStep } from '../../../src/preprocessing/ot/extension.ts';
 import {
+  gilboaCorrectionBytes128,
   gilboaCorrectionBytes64,
+  gilboaReceive128,
   gilboaReceive64,
+  gilboaReceiverKernel128,
   gilboaReceiverKernel64,
+  gilboaSend128,
   gilboaSend64,
+  gilboaSenderKernel128,
   gilboaSenderKernel64,
 } from '../../../src/preprocessing/ot/gilboa.ts';
+import type { Z128Vec } from '../../../src/ring/z128.ts';
 import { insecureBaseOtForTests, seeded, tampering } from './helpers.ts';
 
 const M64 = (1n << 64n) - 1n;
@@ -140,4 +146,77 @@ describe('over OT-extension sessions', () => {
     await expect(gilboaSend64(S, new BigUint64Array(0))).rejects.toThrow(RangeError);
     await expect(gilboaSend64(S, [1n] as unknown as BigUint64Array)).rejects.toThrow(TypeError);
   });
+});
+
+describe('Z_2^128', () => {
+  const M128 = (1n << 128n) - 1n;
+  const EDGES128 = [0n, 1n, M64, 1n << 63n, 1n << 64n, M128, 1n << 127n, M128 - 1n, (1n << 64n) + 1n, 0x0123456789abcdef0fedcba987654321n];
+  const big = (v: Z128Vec, k: number) => v.lo[k] + (v.hi[k] << 64n);
+
+  function vector128(name: string, n: number, rotate = 0): Z128Vec {
+    const v = new Prg(new Uint8Array(32).fill(1), `gilboa128/${name}`).z128(n);
+    for (let i = 0; i < Math.min(n, EDGES128.length); i++) {
+      const e = EDGES128[(i + rotate) % EDGES128.length];
+      v.lo[i] = e & M64;
+      v.hi[i] = e >> 64n;
+    }
+    return v;
+  }
+
+  function expectProducts128(x: Z128Vec, y: Z128Vec, s: Z128Vec, r: Z128Vec): void {
+    for (let k = 0; k < x.lo.length; k++) {
+      if (BigInt.asUintN(128, big(s, k) + big(r, k)) !== BigInt.asUintN(128, big(x, k) * big(y, k))) throw new Error(`product ${k} not reconstructed`);
+    }
+  }
+
+  it('kernels on simulated random OTs: edge values and random ones reconstruct to x·y mod 2^128', () => {
+    const n = 257;
+    const x = vector128('x', n);
+    const y = vector128('y', n, 3);
+    const prg = new Prg(new Uint8Array(32).fill(2), 'sim128');
+    const m0 = prg.u64(256 * n);
+    const m1 = prg.u64(256 * n);
+    const choices = new Uint8Array(16 * n);
+    const cw = new BigUint64Array(choices.buffer);
+    for (let k = 0; k < n; k++) {
+      cw[2 * k] = y.lo[k];
+      cw[2 * k + 1] = y.hi[k];
+    }
+    const h = new BigUint64Array(256 * n);
+    for (let k = 0; k < n; k++) {
+      const yy = big(y, k);
+      for (let j = 0; j < 128; j++) {
+        const src = (yy >> BigInt(j)) & 1n ? m1 : m0;
+        const i = 128 * k + j;
+        h[2 * i] = src[2 * i];
+        h[2 * i + 1] = src[2 * i + 1];
+      }
+    }
+    const packed = new BigUint64Array(gilboaCorrectionBytes128(n) / 8);
+    const s = { lo: new BigUint64Array(n), hi: new BigUint64Array(n) };
+    const r = { lo: new BigUint64Array(n), hi: new BigUint64Array(n) };
+    gilboaSenderKernel128(m0, m1, x.lo, x.hi, packed, s.lo, s.hi);
+    gilboaReceiverKernel128(h, choices, packed, r.lo, r.hi);
+    expectProducts128(x, y, s, r);
+    expect(gilboaCorrectionBytes128(1)).toBe(1032); // Σ_{j<128} (128 − j) = 8 256 bits
+  });
+
+  for (const malicious of [false, true]) {
+    it(`over ${malicious ? 'malicious' : 'semi-honest'} sessions: 2 048 + 1 032 bytes per product`, async () => {
+      const [t0, t1] = memoryNetwork(2);
+      const common = { sessionId: new Uint8Array(16).fill(9), malicious, baseOt: insecureBaseOtForTests };
+      const [S, R] = await Promise.all([
+        OtExtSender.setup({ ...common, transport: t0, peer: 1, random: seeded(`g128/${malicious}/S`) }),
+        OtExtReceiver.setup({ ...common, transport: t1, peer: 0, random: seeded(`g128/${malicious}/R`) }),
+      ]);
+      const b0 = t0.stats().bytesSent + t1.stats().bytesSent;
+      for (const n of [1, 64]) {
+        const x = vector128(`sx${n}`, n);
+        const y = vector128(`sy${n}`, n, 5);
+        const [s, r] = await Promise.all([gilboaSend128(S, x), gilboaReceive128(R, y)]);
+        expectProducts128(x, y, s, r);
+      }
+      if (!malicious) expect(t0.stats().bytesSent + t1.stats().bytesSent - b0).toBe(65 * (2048 + 1032));
+    });
+  }
 });
