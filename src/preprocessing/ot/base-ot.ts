@@ -39,6 +39,7 @@
  * @module
  */
 
+import { concatBytes } from '@noble/hashes/utils.js';
 import { randomFillSync } from 'node:crypto';
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -98,17 +99,6 @@ function bit(bits: Uint8Array, i: number): number {
   return (bits[i >> 3] >> (i & 7)) & 1;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** OT index i and choice x as 5 fixed bytes: u32 little-endian, then one byte. */
 function indexBytes(i: number, x: number): Uint8Array {
@@ -120,16 +110,16 @@ function indexBytes(i: number, x: number): Uint8Array {
 
 /** H1(c, s): SHA-512 → RFC 9496 one-way map, a uniform group element in the random-oracle model. */
 function h1(sid: Uint8Array, i: number, x: number, s: Uint8Array): Point {
-  return ristretto255_hasher.deriveToCurve!(sha512(concat([TAG_H1, sid, indexBytes(i, x), s])));
+  return ristretto255_hasher.deriveToCurve!(sha512(concatBytes(TAG_H1, sid, indexBytes(i, x), s)));
 }
 
 /** H2(c, T): 32 bytes that mask the Feistel's s. */
 function h2(sid: Uint8Array, i: number, x: number, tBytes: Uint8Array): Uint8Array {
-  return sha256(concat([TAG_H2, sid, indexBytes(i, x), tBytes]));
+  return sha256(concatBytes(TAG_H2, sid, indexBytes(i, x), tBytes));
 }
 
 function kdf(sid: Uint8Array, i: number, x: number, aBytes: Uint8Array, phi: Uint8Array, z: Point): Uint8Array {
-  return sha256(concat([TAG_KDF, sid, indexBytes(i, x), aBytes, phi, z.toBytes()]));
+  return sha256(concatBytes(TAG_KDF, sid, indexBytes(i, x), aBytes, phi, z.toBytes()));
 }
 
 /** A uniform non-zero scalar: 64 random bytes reduced mod ℓ (bias < 2^-250). */

@@ -44,6 +44,7 @@
  * @module
  */
 
+import { concatBytes } from '@noble/hashes/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { MpcError, ErrorCode } from '../../errors.ts';
 import { MessageKind, type Transport } from '../../protocol/transport.ts';
@@ -155,17 +156,6 @@ function u64le(x: number): Uint8Array {
   return b;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function resolve(fn: string, opts: OtSessionOptions, role: 'sender' | 'receiver'): Resolved {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: expected an options object`);
@@ -183,7 +173,7 @@ function resolve(fn: string, opts: OtSessionOptions, role: 'sender' | 'receiver'
   if (typeof malicious !== 'boolean') throw new TypeError(`${fn}: malicious: expected a boolean, got ${typeof malicious}`);
   const sender = role === 'sender' ? transport.self : peer;
   const receiver = role === 'sender' ? peer : transport.self;
-  const sid = sha256(concat([TAG_SID, u64le(opts.sessionId.length), opts.sessionId, u32le(sender), u32le(receiver), u32le(stream), Uint8Array.of(malicious ? 1 : 0)]));
+  const sid = sha256(concatBytes(TAG_SID, u64le(opts.sessionId.length), opts.sessionId, u32le(sender), u32le(receiver), u32le(stream), Uint8Array.of(malicious ? 1 : 0)));
   return { transport, peer, stream, malicious, random: opts.random ?? systemRandom, baseOt: opts.baseOt ?? ristrettoBaseOt, sid };
 }
 
@@ -324,12 +314,12 @@ function chiCombineBits(bits: Uint8Array, chi: Uint8Array, rows: number): Uint8A
 }
 
 function chiFor(sid: Uint8Array, batch: number, seedS: Uint8Array, seedR: Uint8Array, rows: number): Uint8Array {
-  const seed = sha256(concat([TAG_CHI, sid, u64le(batch), seedS, seedR]));
+  const seed = sha256(concatBytes(TAG_CHI, sid, u64le(batch), seedS, seedR));
   return new Prg(seed, 'tessera/ot/kos-chi').bytes(16 * rows);
 }
 
 function commitment(sid: Uint8Array, batch: number, seedR: Uint8Array): Uint8Array {
-  return sha256(concat([TAG_COMMIT, sid, u64le(batch), seedR]));
+  return sha256(concatBytes(TAG_COMMIT, sid, u64le(batch), seedR));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -745,7 +735,7 @@ export class OtExtReceiver extends OtSessionBase {
       const chi = chiFor(r.sid, batch, seedS, seedR, rows);
       const x = chiCombineBits(rExt, chi, rows);
       const t = chiCombineColumns(cols, chi, rows);
-      await r.transport.send(r.peer, MessageKind.Ot, this.round(batch, OtStep.Check), concat([seedR, x, t]));
+      await r.transport.send(r.peer, MessageKind.Ot, this.round(batch, OtStep.Check), concatBytes(seedR, x, t));
     }
     return { cols, rows, batch, tweak0, choices: rExt };
   }
