@@ -9,9 +9,13 @@
  * nothing. So a count never under-states what an element depends on, but it can over-state
  * it, and over-stating errs towards acceptance: in `x.add(x.sum().mul(2).sub(x.sum().add(x.sum())))`
  * every element counts as depending on all of x although the added term is always 0 and
- * the output is x itself. The compiler folds the trivial cancellations before this runs
- * (`v.mul(0)`, `v.sub(v)` of one node, `v.add(0)`, `v.mul(1)`; see compile.ts), so the
- * issue's `x.add(y.sum().mul(0))` is x, and `x.add(x.sum().sub(x.sum()))` is x too. Nor does
+ * the output is x itself. The compiler folds the trivial cancellations (`v.mul(0)`, `v.sub(v)`
+ * of one node, `v.add(0)`, `v.mul(1)`; see compile.ts), and since a node reads the plan it
+ * was sent, not the circuit, this pass folds the two that matter again (a product with an
+ * all-zero constant, `v − v` of one wire depend on nothing), so the issue's
+ * `x.add(y.sum().mul(0))` is x, and `x.add(x.sum().sub(x.sum()))` is x too. Openings reveal
+ * their value to every computing party: {@link maskedOpenings} tells the masked ones (which
+ * reveal nothing) from the rest, which the policy judges like outputs to every party. Nor does
  * a count say how much an element reveals: Σ x_i·2^(16i) over five small values depends on
  * five elements and discloses all of them. The aggregation rule stops honest mistakes and
  * plain leaks; a data owner facing analysts who might hide a leak runs in approved-only mode.
@@ -68,6 +72,14 @@ type Deps = { kind: 'none'; length: number } | { kind: 'full'; length: number } 
  */
 export const MAX_SET_IDS = 1 << 25;
 
+/**
+ * Most wire elements (the sum of every wire's length) a plan may define for the analysis to
+ * run. A plan is small on the wire but names its lengths: without this bound a few bytes could
+ * ask for gigabytes of entries and stall the node that serves other jobs. The largest shipped
+ * circuits at their limits stay far below it (a median of 2000 defines 5.4·10^7).
+ */
+export const MAX_ANALYSED_ELEMENTS = 2 ** 28;
+
 const none = (length: number): Deps => ({ kind: 'none', length });
 const full = (length: number): Deps => ({ kind: 'full', length });
 
@@ -121,6 +133,12 @@ class Analysis {
   private readonly mark: Int32Array;
   private stamp = 0;
   private readonly scratch: Int32Array;
+  /**
+   * Constant wires that are all zeros. The analyst's compiler folds `v·0` and `v − v`, but a
+   * node reads the plan it was sent, not the circuit: it folds them again here, so a plan
+   * that skipped the folding cannot make `x + 0·Σx` look like an aggregate.
+   */
+  private readonly zeros: ReadonlySet<number>;
   // The union being accumulated (begin / add / end).
   private n = 0;
   private first = UNSET;
@@ -138,6 +156,7 @@ class Analysis {
   ) {
     this.mark = new Int32Array(elements);
     this.scratch = new Int32Array(cap);
+    this.zeros = new Set(plan.constants.filter((c) => c.values.every((b) => b === 0)).map((c) => c.wire));
   }
 
   /** Distinct ids of an entry (FULL counts as the cap). */
@@ -166,6 +185,11 @@ class Analysis {
     }
     if (!this.materialised) {
       this.materialised = true;
+      // Stamps are 32-bit: start over before they wrap, or old marks would pass as new.
+      if (this.stamp === 0x7fffffff) {
+        this.mark.fill(0);
+        this.stamp = 0;
+      }
       this.stamp++;
       this.addIds(this.first);
     }
@@ -284,9 +308,13 @@ class Analysis {
     switch (op.op) {
       case 'rand':
         return none(length);
-      case 'add':
       case 'sub':
+        if (op.a === op.b) return none(length);
+        return this.union(get(op.a), get(op.b), length);
       case 'mul':
+        if (this.zeros.has(op.a) || this.zeros.has(op.b)) return none(length);
+        return this.union(get(op.a), get(op.b), length);
+      case 'add':
         return this.union(get(op.a), get(op.b), length);
       case 'neg':
         return get(op.a);
@@ -368,6 +396,95 @@ class Analysis {
 export interface DependenceOptions {
   /** Row ids held before the first compaction (default 2^20; tests set it low to exercise it). */
   compactAfter?: number;
+  /**
+   * Filled, when given, with one entry per opening that is not masked (see
+   * {@link maskedOpenings}): an opening reveals its value to every computing party, so the
+   * policy judges it like an output addressed to all of them. Named `opening <k>` (its wire).
+   */
+  openings?: OutputDependence[];
+}
+
+/** Each local op by the wire it defines. */
+function definitions(plan: Plan): Map<number, LocalOp> {
+  const def = new Map<number, LocalOp>();
+  for (const layer of plan.layers) for (const op of layer.local) def.set(op.out, op);
+  return def;
+}
+
+/**
+ * The openings whose value is masked by fresh, uniform randomness, and so reveals nothing:
+ * the operand is `a + M` (either order) where M has the operand's length and is built only
+ * from `rand` draws that fill all 64 bits exactly once — `pack` of 64 one-bit draws (an
+ * edaBit), or a sum of draws each shifted by a public power of two into its own bit field
+ * (the truncation mask r_lo + 2^m·r_hi + 2^63·r_top) — and no draw feeds a second opening's
+ * mask. That is every opening the compiler writes (src/circuit/lib/bits.ts); anything else,
+ * `open(x)` in a hand-made plan say, is a plain disclosure to every party. What this cannot
+ * see is a plan that also reveals the mask itself (its draws reach outputs through honest
+ * comparisons too): an analyst colluding with a party could then unmask an opening. Against
+ * that, approved plans.
+ */
+export function maskedOpenings(plan: Plan): Set<number> {
+  const def = definitions(plan);
+  const constant = new Map<number, bigint>();
+  for (const c of plan.constants) {
+    if (c.values.length === 8) constant.set(c.wire, new DataView(c.values.buffer, c.values.byteOffset, 8).getBigUint64(0, true));
+  }
+  /** The 64-bit field a mask term fills (bit offset and width) and its draws, or undefined. */
+  const field = (w: number, length: number): { lo: number; bits: number; draws: number[] } | undefined => {
+    const op = def.get(w);
+    if (op === undefined || plan.wireLength[w] !== length) return undefined;
+    if (op.op === 'rand') return op.bits >= 1 && op.bits <= 64 ? { lo: 0, bits: op.bits, draws: [w] } : undefined;
+    if (op.op === 'pack') {
+      const r = def.get(op.a);
+      return op.count === 64 && op.shift === 0 && r?.op === 'rand' && r.bits === 1 && plan.wireLength[op.a] === 64 * length ? { lo: 0, bits: 64, draws: [op.a] } : undefined;
+    }
+    if (op.op === 'mul') {
+      const [t, c] = constant.has(op.b) ? [op.a, op.b] : [op.b, op.a];
+      const k = constant.get(c);
+      if (k === undefined || plan.wireLength[c] !== 1 || k === 0n || (k & (k - 1n)) !== 0n) return undefined;
+      const shift = k.toString(2).length - 1;
+      const f = field(t, length);
+      return f !== undefined && f.lo === 0 && shift + f.bits <= 64 ? { lo: shift, bits: f.bits, draws: f.draws } : undefined;
+    }
+    return undefined;
+  };
+  /** The bit fields a mask sum covers, if they are disjoint. */
+  const fields = (w: number, length: number): { lo: number; bits: number; draws: number[] }[] | undefined => {
+    const op = def.get(w);
+    if (op?.op === 'add' && plan.wireLength[w] === length) {
+      const a = fields(op.a, length);
+      const b = a && fields(op.b, length);
+      return a && b ? [...a, ...b] : undefined;
+    }
+    const f = field(w, length);
+    return f && [f];
+  };
+  const isMask = (w: number, length: number): number[] | undefined => {
+    const fs = fields(w, length);
+    if (fs === undefined) return undefined;
+    const covered = new Array<boolean>(64).fill(false);
+    for (const f of fs) {
+      for (let b = f.lo; b < f.lo + f.bits; b++) {
+        if (covered[b]) return undefined;
+        covered[b] = true;
+      }
+    }
+    return covered.every(Boolean) ? fs.flatMap((f) => f.draws) : undefined;
+  };
+  const candidates: { open: number; draws: number[] }[] = [];
+  for (const layer of plan.layers) {
+    for (const g of layer.opens) {
+      const sum = def.get(g.a);
+      if (sum?.op !== 'add') continue;
+      const length = plan.wireLength[g.a];
+      const draws = isMask(sum.b, length) ?? isMask(sum.a, length);
+      if (draws !== undefined) candidates.push({ open: g.out, draws });
+    }
+  }
+  // Fresh: a draw that masks two openings would let their difference through.
+  const uses = new Map<number, number>();
+  for (const c of candidates) for (const d of c.draws) uses.set(d, (uses.get(d) ?? 0) + 1);
+  return new Set(candidates.filter((c) => c.draws.every((d) => uses.get(d) === 1)).map((c) => c.open));
 }
 
 /**
@@ -392,7 +509,12 @@ export function inputDependence(plan: Plan, party: string, cap: number, options:
     plan.outputs.forEach((o, k) => record(k, { counts: new Int32Array(plan.wireLength[o.wire]), min: 0, at: undefined }));
     return results as OutputDependence[];
   }
+  const defined = plan.wireLength.reduce((t, n) => t + n, 0);
+  if (defined > MAX_ANALYSED_ELEMENTS) {
+    throw new MpcError(ErrorCode.FORBIDDEN, `the plan defines ${defined} wire elements, more than the ${MAX_ANALYSED_ELEMENTS} the data-flow analysis takes on`);
+  }
   const an = new Analysis(plan, party, Math.min(cap, elements), elements, options.compactAfter ?? 1 << 20);
+  const masked = options.openings === undefined ? undefined : maskedOpenings(plan);
   const deps = new Array<Deps | undefined>(plan.wireLength.length);
   const get = (w: number): Deps => deps[w]!;
 
@@ -424,9 +546,16 @@ export function inputDependence(plan: Plan, party: string, cap: number, options:
   for (const c of plan.constants) define(c.wire, none(plan.wireLength[c.wire]));
 
   const last = lastReads(plan);
-  for (let k = 0; k < plan.layers.length && pending > 0; k++) {
+  // With openings to judge, every layer is read: an opening may follow the last output.
+  for (let k = 0; k < plan.layers.length && (pending > 0 || masked !== undefined); k++) {
     const layer = plan.layers[k];
-    for (const g of layer.opens) define(g.out, get(g.a));
+    for (const g of layer.opens) {
+      define(g.out, get(g.a));
+      if (masked !== undefined && !masked.has(g.out)) {
+        const s = an.summarise(get(g.out));
+        if (s.min > 0) options.openings!.push({ name: `opening ${g.out}`, to: [...plan.parties], length: plan.wireLength[g.out], ...s });
+      }
+    }
     for (const g of layer.muls) define(g.out, an.union(get(g.a), get(g.b), plan.wireLength[g.out]));
     for (const op of layer.local) define(op.out, an.local(op, get, plan.wireLength[op.out]));
     for (const w of last[k]) deps[w] = undefined;

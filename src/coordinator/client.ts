@@ -68,10 +68,11 @@ export interface RunJobOptions {
   /** Pad every protocol frame of the job to a power-of-two size, so sizes do not show input lengths. */
   pad?: boolean;
   /**
-   * How the job request is signed: by default with the analyst's own certificate key, valid
-   * for 2 minutes. Tests replace it to send expired, replayed or altered requests.
+   * How the job request is signed: by default once, with the analyst's own certificate key,
+   * valid for 2 minutes, the same request for every node. Tests replace it (it is then called
+   * per node) to send expired, replayed, altered or differing requests.
    */
-  signRequest?: (fields: JobRequestFields, tls: TlsMaterial) => SignedJobRequest;
+  signRequest?: (fields: JobRequestFields, tls: TlsMaterial, node: string) => SignedJobRequest;
   onProgress?: (p: JobProgressBody & { seconds: number }) => void;
   /** Called with the compiled plan before submission. */
   onPlan?: (plan: Plan, hash: string) => void;
@@ -177,11 +178,12 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
       preprocessing: opts.preprocessing,
       pad,
     };
-    const request = (opts.signRequest ?? ((f, tls) => signJobRequest(f, tls)))(fields, target.tls);
+    const signed = opts.signRequest === undefined ? signJobRequest(fields, target.tls) : undefined;
     await Promise.all(
-      nodes.map((s) =>
-        s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobSubmit, body: { plan: bytes, planHash: hash, security: opts.security, preprocessing: opts.preprocessing, pad, request } }),
-      ),
+      nodes.map((s) => {
+        const request = signed ?? opts.signRequest!(fields, target.tls, s.id);
+        return s.ch.send({ job: jobId, round: 0, kind: ControlKind.JobSubmit, body: { plan: bytes, planHash: hash, security: opts.security, preprocessing: opts.preprocessing, pad, request } });
+      }),
     );
     // 3. Follow every node until it is done; any refusal or abort ends the job everywhere.
     const wantShares = plan.outputs.some((o) => o.to.includes(ANALYST));

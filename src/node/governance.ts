@@ -18,12 +18,14 @@
  * every alert line and in the `alerts` field of the node's `job-done` lines.
  * @module
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { ErrorCode, MpcError } from '../errors.ts';
 import type { NodeConfig } from '../security/config.ts';
 import type { Identity } from '../security/identity.ts';
 import { formatIdentity } from '../security/identity.ts';
 import { ALERT_EVENTS, AlertCounter, authorize, type AlertEvent, type RequestKind } from '../security/roles.ts';
-import { JobRequestRefused, parseSignedJobRequest, planRecipients, ReplayCache, verifyJobRequest, type JobRequest } from '../security/request.ts';
+import { canonicalRequestBytes, JobRequestRefused, parseSignedJobRequest, planRecipients, ReplayCache, verifyJobRequest, type JobRequest } from '../security/request.ts';
 import { evaluatePolicy, OPEN_POLICY, type Policy } from '../security/policy.ts';
 import { AuditLog, type AuditFields } from '../security/audit.ts';
 import type { Plan } from '../compiler/plan.ts';
@@ -104,7 +106,7 @@ export class Governance {
     const principal = typeof who === 'string' ? who : formatIdentity(who);
     const count = this.alerts.record(event, principal);
     this.#log.warn({ event, principal, count, total: this.alerts.snapshot().total, ...fields }, message);
-    this.audit?.note(event, { principal, ...fields, message });
+    this.note(event, { principal, ...fields, message });
     return count;
   }
 
@@ -124,7 +126,7 @@ export class Governance {
    * log before this returns. Throws MpcError FORBIDDEN naming the rule (the abort body adds
    * this party's id) when the job may not run here; nothing of the job has happened yet then.
    */
-  async admit(s: Submission): Promise<{ request: JobRequest; rule: string }> {
+  async admit(s: Submission): Promise<{ request: JobRequest; rule: string; digest: string }> {
     const job = s.jobId;
     let request: JobRequest;
     try {
@@ -170,9 +172,10 @@ export class Governance {
       await this.audit?.record('policy-decision', { ...fields, accept: false, message: decision.message });
       throw new MpcError(ErrorCode.FORBIDDEN, decision.message, { party: this.#cfg.party });
     }
-    await this.audit?.record('policy-decision', { job, analyst, planHash: s.body.planHash, accept: true, rule: decision.rule });
+    // Taken before the await: concurrent submissions must not all see the same count.
     this.#today(analyst).count++;
-    return { request, rule: decision.rule };
+    await this.audit?.record('policy-decision', { job, analyst, planHash: s.body.planHash, accept: true, rule: decision.rule });
+    return { request, rule: decision.rule, digest: bytesToHex(sha256(canonicalRequestBytes(request))) };
   }
 
   /** Write an entry and wait until it is on disk (no-op without an audit log). */
@@ -180,9 +183,17 @@ export class Governance {
     await this.audit?.record(event, fields);
   }
 
-  /** Append an entry that becomes durable with the next commit. */
+  /**
+   * Append an entry that becomes durable with the next commit. Never throws: it is called on
+   * failure paths (an abort, a refusal) that may run while the node shuts down and its log is
+   * closed; a log that cannot be written fails the next `record` instead.
+   */
   note(event: string, fields: AuditFields): void {
-    this.audit?.note(event, fields);
+    try {
+      this.audit?.note(event, fields);
+    } catch (e) {
+      this.#log.warn({ event: 'audit-note-failed', audit: event, reason: (e as Error).message }, `could not note ${event} in the audit log: ${(e as Error).message}`);
+    }
   }
 
   /** SIGHUP: read the policy file again now. */

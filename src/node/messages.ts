@@ -34,6 +34,11 @@ export interface JobSubmitBody {
 }
 export interface JobAcceptBody {
   planHash: string;
+  /**
+   * Node → node only: the SHA-256 of the signed request the node accepted (its canonical
+   * bytes), so every node runs the job under the same request, options included.
+   */
+  request?: string;
 }
 export interface JobAbortBody {
   code: Code;
@@ -136,7 +141,7 @@ export const parseJobSubmit = (b: unknown, from: string): JobSubmitBody =>
   parse('JobSubmit', b, from, {
     plan: bytes, planHash: str, security: oneOf('semi-honest', 'malicious'), preprocessing: oneOf('dealer', 'ot'), pad: (x) => typeof x === 'boolean', request: (x) => typeof x === 'object' && x !== null,
   });
-export const parseJobAccept = (b: unknown, from: string): JobAcceptBody => parse('JobAccept', b, from, { planHash: str });
+export const parseJobAccept = (b: unknown, from: string): JobAcceptBody => parse('JobAccept', b, from, { planHash: str, request: opt(str) });
 export const parseJobAbort = (b: unknown, from: string): JobAbortBody =>
   parse('JobAbort', b, from, { code: str, reason: str, party: opt(str), by: opt(str) });
 export const parseJobProgress = (b: unknown, from: string): JobProgressBody =>

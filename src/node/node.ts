@@ -5,7 +5,7 @@
  * is aborted on every node and reported; the node keeps serving the others.
  * @module
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { MpcError, ErrorCode } from '../errors.ts';
 import type { NodeConfig } from '../security/config.ts';
@@ -61,6 +61,8 @@ interface PeerNotes {
 
 interface Job {
   id: string;
+  /** SHA-256 of the signed request this node accepted (src/node/governance.ts). */
+  request: string;
   plan: Plan;
   planBytes: Uint8Array;
   security: SecurityLevel;
@@ -108,7 +110,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   // One kernel pool per node process, shared by its jobs (issue 5; src/node/pool.ts).
   const kernels = await startKernels({ threads: cfg.threads }, (reason) =>
     log.warn({ event: 'workers-unavailable', reason }, `worker threads could not start (${reason}); kernels run in the main thread`),
-  );
+  ).catch(async (e: unknown) => {
+    await gov.close();
+    throw e;
+  });
   const nlog = netLog(log);
   // With kernel threads, as many lanes: chunks of a wide layer travel on channels of their
   // own threads (src/net/lanes.ts). Without lanes the node works the same, on its main channels.
@@ -202,7 +207,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   mesh.on('control', (peer, f) => {
     // A party's certificate may only carry party traffic: a job submission or a Describe on a
     // party channel is outside its role, refused and raised as an alert.
-    const asked = CLIENT_REQUESTS.get(f.kind);
+    const asked = f.kind === ControlKind.AuditRead ? 'read-audit' : CLIENT_REQUESTS.get(f.kind);
     if (asked !== undefined && f.kind !== ControlKind.JobAbort) {
       const refused = gov.authorize({ federation: cfg.federation, role: 'party', id: peer }, asked, f.job);
       if (refused) void mesh.sendControl(peer, ControlKind.JobReject, f.job, abortBody(refused, self)).catch(() => {});
@@ -210,7 +215,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     }
     try {
       const n = notesFor(f.job);
-      if (f.kind === ControlKind.JobAccept) n.accepts.set(peer, parseJobAccept(f.body, peer).planHash);
+      if (f.kind === ControlKind.JobAccept) {
+        const a = parseJobAccept(f.body, peer);
+        n.accepts.set(peer, `${a.planHash}/${a.request ?? ''}`);
+      }
       else if (f.kind === ControlKind.JobAbort) n.abort = { ...parseJobAbort(f.body, peer), from: peer };
       else throw new MpcError(ErrorCode.PROTOCOL, `party ${peer} sent control kind ${f.kind}, which parties do not exchange`, { party: peer });
       const job = jobs.get(f.job);
@@ -257,7 +265,11 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         if (job.failed) return done(job.failed);
         if (n.abort) return done(abortError(n.abort));
         for (const [p, h] of n.accepts) {
-          if (h !== job.hash) return done(new MpcError(ErrorCode.PROTOCOL, `party ${p} accepted job ${job.id} with a different plan (${h.slice(0, 12)}… vs ${job.hash.slice(0, 12)}…)`, { party: p }));
+          const [plan, request] = h.split('/');
+          if (plan !== job.hash) return done(new MpcError(ErrorCode.PROTOCOL, `party ${p} accepted job ${job.id} with a different plan (${plan.slice(0, 12)}… vs ${job.hash.slice(0, 12)}…)`, { party: p }));
+          // The analyst signed one request for every node; a node shown another (other options,
+          // say no padding where this node requires it) must not run the job with the others.
+          if (request !== job.request) return done(new MpcError(ErrorCode.FORBIDDEN, `party ${p} accepted job ${job.id} under a different signed request than this node did`, { party: p }));
         }
         if (ids.every((p) => p === self || n.accepts.has(p))) done();
       };
@@ -276,7 +288,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     const over = new AbortController();
     if (job.failed) transport.abort(job.failed);
     try {
-      for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash });
+      for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash, request: job.request });
       await allAccepted(job);
       await gov.record('job-started', { job: job.id, planHash: job.hash, parties });
       const suite = suiteFor(job.security);
@@ -411,18 +423,24 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     let known = false;
     const reject = (e: MpcError): void => {
       log.warn({ event: 'job-rejected', job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message }, `refused job ${jobId}: ${e.message}`);
-      gov.note('job-rejected', { job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message });
       const body = abortBody(e, self);
-      void send(ch, ControlKind.JobReject, jobId, body);
-      // Every node fails the job, naming this one and its reason, even if the analyst goes
-      // away instead of cancelling it: they wait for this node's JobAccept, which never comes.
-      if (e.code === ErrorCode.FORBIDDEN && !known) {
-        for (const p of ids) if (p !== self && mesh.isConnected(p)) void mesh.sendControl(p, ControlKind.JobAbort, jobId, body).catch(() => {});
-      }
+      // The refusal is on disk before anyone hears of it (a log that fails still lets it out).
+      void gov
+        .record('job-rejected', { job: jobId, analyst: ch.peer.id, code: e.code, reason: e.message })
+        .catch(() => {})
+        .then(() => {
+          void send(ch, ControlKind.JobReject, jobId, body);
+          // Every node fails the job, naming this one and its reason, even if the analyst goes
+          // away instead of cancelling it: they wait for this node's JobAccept, which never comes.
+          if (e.code === ErrorCode.FORBIDDEN && !known) {
+            for (const p of ids) if (p !== self && mesh.isConnected(p)) void mesh.sendControl(p, ControlKind.JobAbort, jobId, body).catch(() => {});
+          }
+        });
     };
     let body: JobSubmitBody;
     let plan: Plan;
     let mine: Map<number, BigUint64Array>;
+    let requestDigest: string;
     try {
       body = parseJobSubmit(f.body, ch.peer.id);
       if (jobId.length < 8) throw new MpcError(ErrorCode.PROTOCOL, `job id ${JSON.stringify(jobId)} is too short; job ids must be fresh random strings`);
@@ -449,16 +467,17 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       // The signed request and the data owner's policy decide before this node's data is
       // read for the job (the request and the decision are on disk in the audit log first).
       const admitted = await gov.admit({ peer: ch.peer, jobId, body, plan });
+      requestDigest = admitted.digest;
       await gov.record('job-accepted', { job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, pad: body.pad, rule: admitted.rule });
       const wanted = Object.fromEntries(plan.inputs.filter((i) => i.party === self).map((i) => [i.name, datasets[i.name]]));
-      mine = encodePartyInputs(plan, self, Object.fromEntries(Object.entries(wanted).filter(([, v]) => v !== undefined)), `datasets of ${self}`);
+      mine = bindDatasets(jobId, plan, wanted);
     } catch (e) {
       used.add(jobId);
       reject(e instanceof MpcError ? e : new MpcError(ErrorCode.PROTOCOL, (e as Error).message));
       return;
     }
     if (ch.closed) return reject(new MpcError(ErrorCode.ABORTED, `the analyst ${ch.peer.id} disconnected`));
-    const job: Job = { id: jobId, plan, planBytes: body.plan, security: body.security, pad: body.pad, hash: body.planHash, analyst: ch, accepts: new Map() };
+    const job: Job = { id: jobId, request: requestDigest, plan, planBytes: body.plan, security: body.security, pad: body.pad, hash: body.planHash, analyst: ch, accepts: new Map() };
     jobs.set(jobId, job);
     log.info({ event: 'job-accepted', job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, trust: DEALER_TRUST }, `accepted job ${jobId} (${plan.circuit})`);
     void send(ch, ControlKind.JobAccept, jobId, { planHash: body.planHash });
@@ -472,6 +491,24 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   }
 
   /**
+   * This node's data encoded for the plan. Why a value does not fit (its type, its declared
+   * range) would quote the value: that stays in this node's own log, and the analyst, the
+   * peers and the audit log get only which input failed. (Whether a dataset fits a declared
+   * range is itself one bit about the data, which the policy's job budget bounds.)
+   */
+  function bindDatasets(jobId: string, plan: Plan, wanted: Record<string, unknown>): Map<number, BigUint64Array> {
+    try {
+      return encodePartyInputs(plan, self, Object.fromEntries(Object.entries(wanted).filter(([, v]) => v !== undefined)), `datasets of ${self}`);
+    } catch (e) {
+      const detail = e instanceof Error ? e.message : String(e);
+      log.warn({ event: 'dataset-mismatch', job: jobId, detail }, `job ${jobId}: ${detail}`);
+      const names = (k: string) => ['[', ':', ' '].some((c) => detail.includes(k + c)) || detail.endsWith(k);
+      const which = plan.inputs.filter((i) => i.party === self).map((i) => `${self}.${i.name}`).find(names);
+      throw new MpcError(ErrorCode.INPUT, `${which ?? `an input of ${self}`} does not fit the job (its type, length or declared range); ${self}'s operator has the details in its log`, { party: self });
+    }
+  }
+
+  /**
    * An auditor's read of this node's audit log: the whole file as it stands once every entry
    * so far is on disk, in pieces under the frame limit. The read itself is an entry.
    */
@@ -482,10 +519,19 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     }
     try {
       await audit.record('audit-read', { auditor: ch.peer.id, request: f.job });
-      const bytes = await readFile(audit.file);
-      for (let offset = 0; offset === 0 || offset < bytes.byteLength; offset += OUTPUT_CHUNK_BYTES) {
-        await ch.send({ job: f.job, round: 0, kind: ControlKind.AuditChunk, body: { offset, total: bytes.byteLength }, payload: bytes.subarray(offset, offset + OUTPUT_CHUNK_BYTES) });
-        if (bytes.byteLength === 0) break;
+      // Piece by piece, up to the size it has now: a long log never sits in memory whole.
+      const fh = await open(audit.file, 'r');
+      try {
+        const { size: total } = await fh.stat();
+        const piece = Buffer.alloc(Math.min(OUTPUT_CHUNK_BYTES, Math.max(1, total)));
+        for (let offset = 0; offset === 0 || offset < total; ) {
+          const { bytesRead } = await fh.read(piece, 0, Math.min(piece.length, total - offset), offset);
+          await ch.send({ job: f.job, round: 0, kind: ControlKind.AuditChunk, body: { offset, total }, payload: piece.subarray(0, bytesRead) });
+          offset += bytesRead;
+          if (bytesRead === 0) break;
+        }
+      } finally {
+        await fh.close();
       }
     } catch (e) {
       log.warn({ event: 'audit-read-failed', auditor: ch.peer.id, err: (e as Error).message }, `could not send the audit log to ${ch.peer.id}`);

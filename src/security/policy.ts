@@ -39,7 +39,7 @@
  */
 import { ErrorCode, MpcError, isMpcError } from '../errors.ts';
 import { parseJson, readTextFile } from '../util/json-file.ts';
-import { inputDependence, planFacts, type PlanFacts } from '../compiler/facts.ts';
+import { inputDependence, planFacts, type OutputDependence, type PlanFacts } from '../compiler/facts.ts';
 import type { Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { SECURITY_MODES, Validator, join, show, type SecurityMode } from './config.ts';
@@ -313,26 +313,16 @@ export function evaluatePolicy(policy: Policy, ctx: PolicyContext): Decision {
   const a = policy.analysts[key];
   const at = join('analysts', key);
 
-  // How a job runs (padding, security) is checked even for an approved plan: an approval says
-  // what may be computed, not that it may run with weaker protection than the owner requires.
+  // How a job runs (padding, security), which of this party's data it reads and how much it
+  // may cost are the analyst's rules and hold for approved plans too: an approval says what
+  // may be computed, not who may compute it on which data, or with weaker protection.
   if (policy.requirePadding && !ctx.padded) return refuse('requirePadding', 'the job does not pad its frames (policy requirePadding)');
   if (!(a.security as readonly string[]).includes(ctx.security)) {
     return refuse('security', `security mode ${ctx.security} is not allowed for analyst ${analyst} (policy ${at}.security)`);
   }
-  if (policy.approvedPlans.some((p) => p.hash === ctx.planHash)) return { accept: true, rule: 'approved-plan' };
-  if (policy.mode === 'approved-only') return refuse('approved-only', `plan ${ctx.planHash} is not an approved plan (policy mode approved-only)`);
-
   for (const i of plan.inputs) {
     if (i.party === party && !allows(a.inputs, i.name)) {
       return refuse('inputs', `input ${party}.${i.name} is not allowed for analyst ${analyst} (policy ${at}.inputs)`);
-    }
-  }
-  for (const o of plan.outputs) {
-    // Sending a result to this party itself discloses none of its data to anyone else.
-    const bad = o.to.find((r) => r !== party && !allows(a.recipients, r));
-    if (bad !== undefined) {
-      const who = bad === ANALYST ? `the analyst ${analyst}` : bad;
-      return refuse('recipients', `output "${o.name}" goes to ${who}, which is not allowed for analyst ${analyst} (policy ${at}.recipients)`, o.name);
     }
   }
   const facts: PlanFacts = planFacts(plan, ctx.planBytes);
@@ -346,21 +336,45 @@ export function evaluatePolicy(policy: Policy, ctx: PolicyContext): Decision {
     return refuse('maxJobsPerDay', `analyst ${analyst} has reached ${ctx.jobsToday} accepted jobs today (UTC) (policy ${at}.maxJobsPerDay ${a.maxJobsPerDay})`);
   }
 
+  // What is revealed, and to whom: an approved plan was reviewed for exactly that.
+  if (policy.approvedPlans.some((p) => p.hash === ctx.planHash)) return { accept: true, rule: 'approved-plan' };
+  if (policy.mode === 'approved-only') return refuse('approved-only', `plan ${ctx.planHash} is not an approved plan (policy mode approved-only)`);
+  for (const o of plan.outputs) {
+    // Sending a result to this party itself discloses none of its data to anyone else.
+    const bad = o.to.find((r) => r !== party && !allows(a.recipients, r));
+    if (bad !== undefined) {
+      const who = bad === ANALYST ? `the analyst ${analyst}` : bad;
+      return refuse('recipients', `output "${o.name}" goes to ${who}, which is not allowed for analyst ${analyst} (policy ${at}.recipients)`, o.name);
+    }
+  }
+
   const own = a.minAggregation !== undefined && a.minAggregation > policy.minAggregation;
   const k = own ? a.minAggregation! : policy.minAggregation;
-  if (k > 1) {
+  // An opening shows its value to every computing party; unless it is masked, that is an
+  // output to all of them (facts.ts maskedOpenings).
+  const othersAllowed = plan.parties.every((p) => p === party || allows(a.recipients, p));
+  if (k > 1 || !othersAllowed) {
     const source = `policy ${own ? `${at}.minAggregation` : 'minAggregation'} ${k}`;
-    let deps;
+    const openings: OutputDependence[] = [];
+    let deps: OutputDependence[];
     try {
-      deps = inputDependence(plan, party, k);
+      deps = inputDependence(plan, party, k, { openings });
     } catch (e) {
       if (isMpcError(e, ErrorCode.FORBIDDEN)) return refuse('minAggregation', `${e.message} (${source})`);
       throw e;
     }
-    for (const o of deps) {
+    const first = openings[0];
+    if (first !== undefined && !othersAllowed) {
+      return refuse(
+        'recipients',
+        `an unmasked ${first.name} shows every computing party a value that depends on ${first.min} input element${first.min === 1 ? '' : 's'} of ${party} (policy ${at}.recipients)`,
+      );
+    }
+    for (const o of [...deps, ...openings]) {
       if (o.to.every((r) => r === party)) continue; // the owner already knows its own data
       if (o.min > 0 && o.min < k) {
-        return refuse('minAggregation', `output "${o.name}" depends on ${o.min} input element${o.min === 1 ? '' : 's'} of ${party} (${source})`, o.name);
+        const what = o.name.startsWith('opening ') ? `an unmasked ${o.name}` : `output "${o.name}"`;
+        return refuse('minAggregation', `${what} depends on ${o.min} input element${o.min === 1 ? '' : 's'} of ${party} (${source})`, o.name.startsWith('opening ') ? undefined : o.name);
       }
     }
   }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { compileInline } from '../helpers.ts';
 import { compileFile } from '../../src/compiler/load.ts';
 import { encodePlan, gatherIndex, type Plan } from '../../src/compiler/plan.ts';
-import { inputDependence, planFacts } from '../../src/compiler/facts.ts';
+import { inputDependence, maskedOpenings, planFacts, type OutputDependence } from '../../src/compiler/facts.ts';
 import type { CircuitBuilder, Value } from '../../src/circuit/builder.ts';
 
 const counts = (plan: Plan, party: string, cap: number): Record<string, number[]> =>
@@ -94,6 +94,60 @@ describe('inputDependence', () => {
         expect(Array.from(o.counts), `${file} ${o.name}`).toEqual(new Array(o.length).fill(expected));
       }
     }
+  });
+
+  it('every opening the compiler writes is masked by fresh, full-width randomness', async () => {
+    const files = ['circuits/histogram.ts', 'circuits/max.ts', 'circuits/mean-fixed.ts', 'circuits/median.ts', 'circuits/linreg.ts'];
+    const shapes: Record<string, Record<string, number>> = {
+      'circuits/histogram.ts': { 'p1.age': 6, 'p2.age': 5, 'p3.age': 5 },
+      'circuits/max.ts': { 'p1.bid': 5, 'p2.bid': 5, 'p3.bid': 5 },
+      'circuits/mean-fixed.ts': { 'p1.v': 5, 'p2.v': 5, 'p3.v': 5 },
+      'circuits/median.ts': { 'p1.v': 5, 'p2.v': 6 },
+      'circuits/linreg.ts': { 'p1.x1': 8, 'p1.x2': 8, 'p2.y': 8 },
+    };
+    for (const file of files) {
+      const { plan } = await compileFile(file, new Map(Object.entries(shapes[file])));
+      const opens = plan.layers.flatMap((l) => l.opens.map((g) => g.out));
+      expect(opens.length, file).toBeGreaterThan(0);
+      expect([...maskedOpenings(plan)].sort(), file).toEqual(opens.sort());
+      const openings: OutputDependence[] = [];
+      inputDependence(plan, 'p1', 5, { openings });
+      expect(openings, file).toEqual([]);
+    }
+  });
+
+  it('folds ·0 and v − v itself: a plan that skipped the folding does not pass x off as an aggregate', () => {
+    const { plan } = compileInline(['p1'], (c) => {
+      const x = c.vector('p1', 'x');
+      c.reveal('raw', x.add(x.sum().mul(7)));
+    }, { 'p1.x': 5 });
+    expect(counts(plan, 'p1', 5)).toEqual({ raw: [5, 5, 5, 5, 5] });
+    // What a hand-made plan can say: the same ops with the 7 turned into a 0.
+    for (const c of plan.constants) c.values.fill(0);
+    expect(counts(plan, 'p1', 5)).toEqual({ raw: [1, 1, 1, 1, 1] });
+  });
+
+  it('an unmasked opening, or one whose mask is reused, is reported as revealed to every party', () => {
+    const { plan } = compileInline(['p1', 'p2', 'p3'], (c) => {
+      const x = c.vector('p1', 'x');
+      const b = (x as unknown as { builder: CircuitBuilder }).builder;
+      c.reveal('s', b.primOpen(x).sum().add(c.vector('p2', 'x').sum()));
+    }, { 'p1.x': 5, 'p2.x': 5 });
+    expect(maskedOpenings(plan).size).toBe(0);
+    const openings: OutputDependence[] = [];
+    const [s] = inputDependence(plan, 'p1', 5, { openings });
+    expect(s.min).toBe(5); // the output alone would pass minAggregation 5
+    expect(openings).toEqual([expect.objectContaining({ to: ['p1', 'p2', 'p3'], length: 5, min: 1 })]);
+
+    // One mask for two openings: their difference is x − y in the clear.
+    const twice = compileInline(['p1', 'p2'], (c) => {
+      const x = c.vector('p1', 'x');
+      const y = c.vector('p2', 'y');
+      const b = (x as unknown as { builder: CircuitBuilder }).builder;
+      const r = b.primPack(b.primRand(1, 64 * 3), 64);
+      c.reveal('s', b.primOpen(b.raw('add', x, r, 0, undefined)).sum().add(b.primOpen(b.raw('add', y, r, 0, undefined)).sum()));
+    }, { 'p1.x': 3, 'p2.y': 3 });
+    expect(maskedOpenings(twice.plan).size).toBe(0);
   });
 
   it('reports an output addressed only to the party itself like any other (the policy decides)', () => {

@@ -175,6 +175,11 @@ describe('signed job requests', () => {
     expect(msg).toMatch(/job request refused: altered/);
   });
 
+  it('nodes shown different signed requests (each valid) refuse to run the job together', async () => {
+    const msg = await refused(sum, { signRequest: (fields, tls) => signJobRequest(fields, tls) });
+    expect(msg).toMatch(/accepted job [0-9a-f]+ under a different signed request than this node did/);
+  });
+
   it('a tampered signature is refused', async () => {
     const msg = await refused(sum, { signRequest: signWith((s) => ({ ...s, sig: Buffer.from(Buffer.from(s.sig, 'base64').map((b, i) => (i === 10 ? b ^ 1 : b))).toString('base64') })) });
     expect(msg).toMatch(/job request refused: (signature|altered)/);

@@ -58,6 +58,22 @@ function refused(d: Decision): Extract<Decision, { accept: false }> {
 }
 
 describe('evaluatePolicy refuses', () => {
+  it('an unmasked opening goes to every computing party: refused as a recipient, then as an aggregate', () => {
+    const opened = compileInline(['p1', 'p2'], (c) => {
+      const x = c.vector('p1', 'x');
+      const b = (x as unknown as { builder: { primOpen(v: unknown): typeof x } }).builder;
+      c.reveal('s', b.primOpen(x).sum().add(c.vector('p2', 'x').sum()));
+    }, { 'p1.x': 5, 'p2.x': 5 });
+    // The output aggregates all five elements; the opening shows each of them to p2.
+    const r = refused(evaluatePolicy(policy({ minAggregation: 5, analysts: { alice: {} } }), ctx(opened)));
+    expect(r).toMatchObject({ rule: 'recipients' });
+    expect(r.message).toMatch(/^an unmasked opening \d+ shows every computing party a value that depends on 1 input element of p1 \(policy analysts\.alice\.recipients\)$/);
+    const everyone = refused(evaluatePolicy(policy({ minAggregation: 5, analysts: { alice: { recipients: ['*'] } } }), ctx(opened)));
+    expect(everyone.message).toMatch(/^an unmasked opening \d+ depends on 1 input element of p1 \(policy minAggregation 5\)$/);
+    // Without a rule about either, it runs (an open policy).
+    expect(evaluatePolicy(policy({ analysts: { alice: { recipients: ['*'] } } }), ctx(opened)).accept).toBe(true);
+  });
+
   it("the issue's leak under minAggregation 2, naming the output and the count", () => {
     const d = refused(evaluatePolicy(rulesFor(), ctx(leak)));
     expect(d).toEqual({
