@@ -168,6 +168,18 @@ export function tcrHash(aes: FixedKeyAes, x: Uint8Array, tweak0: bigint, mask?: 
 export function crHash64(aes: FixedKeyAes, x: Uint8Array, mask?: Uint8Array, out: BigUint64Array = new BigUint64Array(x.length >>> 4)): BigUint64Array {
   checkBlocks('crHash64: x', x);
   checkOut('crHash64', out, x.length >>> 4);
+  forEachMaskedPiece(x, mask, (k0, n, inW) => {
+    const ew = words(aes.encryptPiece(new Uint8Array(inW.buffer, inW.byteOffset, inW.byteLength)));
+    lowXor(out, k0, ew, inW, n);
+  });
+  return out;
+}
+
+/**
+ * x ⊕ mask piece by piece: `fn(k0, n, words)` for the n blocks from block k0, as 64-bit
+ * words (a view of x when there is no mask, else a scratch buffer reused between pieces).
+ */
+function forEachMaskedPiece(x: Uint8Array, mask: Uint8Array | undefined, fn: (k0: number, n: number, inW: BigUint64Array) => void): void {
   const xw = words(x);
   const mw = mask === undefined ? undefined : words(masked(new Uint8Array(16), mask));
   const scratch = mw === undefined ? undefined : new BigUint64Array(Math.min(x.length, PIECE) >>> 3);
@@ -180,10 +192,8 @@ export function crHash64(aes: FixedKeyAes, x: Uint8Array, mask?: Uint8Array, out
       inW = scratch.subarray(0, 2 * n);
       xorMaskInto(inW, xw.subarray(2 * k0, 2 * (k0 + n)), mw);
     }
-    const ew = words(aes.encryptPiece(new Uint8Array(inW.buffer, inW.byteOffset, inW.byteLength)));
-    lowXor(out, k0, ew, inW, n);
+    fn(k0, n, inW);
   }
-  return out;
 }
 
 /** out[k0 + k] = e[2k] ^ x[2k]: the low half of each block's π(x) ⊕ x. */
@@ -197,24 +207,13 @@ export function tcrHash64(aes: FixedKeyAes, x: Uint8Array, tweak0: bigint, mask?
   const m = x.length >>> 4;
   checkTweak('tcrHash64', tweak0, m);
   checkOut('tcrHash64', out, m);
-  const xw = words(x);
-  const mw = mask === undefined ? undefined : words(masked(new Uint8Array(16), mask));
-  const scratch = mw === undefined ? undefined : new BigUint64Array(Math.min(x.length, PIECE) >>> 3);
-  for (let off = 0; off < x.length; off += PIECE) {
-    const end = Math.min(off + PIECE, x.length);
-    const k0 = off >>> 4;
-    const n = (end - off) >>> 4;
-    let inW = xw.subarray(2 * k0, 2 * (k0 + n));
-    if (scratch !== undefined && mw !== undefined) {
-      inW = scratch.subarray(0, 2 * n);
-      xorMaskInto(inW, xw.subarray(2 * k0, 2 * (k0 + n)), mw);
-    }
+  forEachMaskedPiece(x, mask, (k0, n, inW) => {
     const pw = words(aes.encryptPiece(new Uint8Array(inW.buffer, inW.byteOffset, inW.byteLength)));
     const z = pw.slice();
     xorTweaks(z, 0, n, tweak0 + BigInt(k0));
     const zw = words(aes.encryptPiece(new Uint8Array(z.buffer)));
     lowXor(out, k0, zw, pw, n);
-  }
+  });
   return out;
 }
 
