@@ -154,7 +154,7 @@ function keyMatches(key: KeyObject, cert: X509Certificate): boolean {
 }
 
 /** The certificates of a PEM bundle (or of several), in order. */
-function splitPem(ca: string | string[]): string[] {
+export function splitPem(ca: string | string[]): string[] {
   const texts = Array.isArray(ca) ? ca : [ca];
   return texts.flatMap((t) => t.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []);
 }

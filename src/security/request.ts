@@ -25,6 +25,7 @@ import { ErrorCode, MpcError } from '../errors.ts';
 import { formatIdentity, isValidId, sameIdentity } from './identity.ts';
 import type { Identity } from './identity.ts';
 import { identityFromCertificate } from './pki.ts';
+import { splitPem } from './certs.ts';
 
 /** The longest lifetime a job request may have (issue 11: five minutes at most). */
 export const MAX_REQUEST_TTL_MS = 5 * 60_000;
@@ -406,12 +407,14 @@ function checkCertificate(
   now: number,
   refuse: (reason: RequestRefusal, detail: string) => never,
 ): { cert: X509Certificate; identity: Identity } {
-  let ca: X509Certificate;
+  // A bundle (the old and the new CA while a federation moves to a new one) trusts each of its CAs.
+  let cas: X509Certificate[];
   try {
-    ca = new X509Certificate(caPem);
+    cas = splitPem(caPem).map((pem) => new X509Certificate(pem));
   } catch (e) {
     throw new MpcError(ErrorCode.CONFIG, 'the federation CA certificate is not a PEM certificate', { cause: e });
   }
+  if (cas.length === 0) throw new MpcError(ErrorCode.CONFIG, 'the federation CA certificate is not a PEM certificate');
   let cert: X509Certificate | undefined;
   try {
     cert = new X509Certificate(certPem);
@@ -420,7 +423,7 @@ function checkCertificate(
   }
   if (cert === undefined) return refuse('certificate', 'the request carries no readable certificate');
   // checkIssued matches names / key ids only; verify checks the CA's signature on it.
-  if (cert.ca || !cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+  if (cert.ca || !cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
     refuse('certificate', 'the request is signed with a certificate the federation CA did not issue');
   }
   const from = Date.parse(cert.validFrom);

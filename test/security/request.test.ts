@@ -291,6 +291,17 @@ describe('refused: certificate and identity', () => {
     refused(() => check(forge(signed().request, { cert: ca.certPem, key: ca.keyPem })), 'certificate');
   });
 
+  it('a CA bundle (a federation moving to a new CA) trusts each of its CAs, and no other', async () => {
+    const next = await createCA(FED);
+    const bundle = `${next.certPem}\n${ca.certPem}`;
+    const s = signed();
+    expect(check(s, { caPem: bundle }).jobId).toBe(FIELDS.jobId);
+    const moved = tlsOf(await issueCertificate(next, ALICE));
+    expect(check(forge(s.request, moved), { caPem: bundle }).jobId).toBe(FIELDS.jobId);
+    const rogue = tlsOf(await issueCertificate(await createCA(FED), ALICE));
+    refused(() => check(forge(s.request, rogue), { caPem: bundle }), 'certificate', /did not issue/);
+  });
+
   it("a CA impersonating the federation CA's name and key id (only the signature tells them apart)", async () => {
     const fake = tlsOf(await issueCertificate(await lookalikeCA(ca), ALICE));
     refused(() => check(forge(signed().request, fake)), 'certificate', /did not issue/);
