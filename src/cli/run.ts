@@ -134,10 +134,10 @@ export function registerRun(program: Command): void {
         const { plan } = compileLoaded(circuit, shapesOf(inputs));
         if (located) checkInputsFile(located, plan);
         // Read the policy before starting anything: a bad policy file fails at once, naming it.
-        const policy = flags.policy === undefined ? undefined : loadPolicy(flags.policy);
+        if (flags.policy !== undefined) loadPolicy(flags.policy);
         notice(`trust: ${DEALER_TRUST}`);
         notice(flags.policy === undefined ? 'policy: open (every plan is accepted); give the nodes a policy with --policy <file>' : `policy: ${flags.policy} on every node`);
-        result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep, ...(policy ? { policyFile: resolve(flags.policy!) } : {}), ...(flags.auditDir ? { auditDir: resolve(flags.auditDir) } : {}) }, (target) =>
+        result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep, ...(flags.policy ? { policyFile: resolve(flags.policy) } : {}), ...(flags.auditDir ? { auditDir: resolve(flags.auditDir) } : {}) }, (target) =>
           runJob(target, circuit, { ...opts, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } }),
         );
       }

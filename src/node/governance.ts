@@ -104,8 +104,9 @@ export class Governance {
   /** Log, count and audit an alert; returns the count for this event and principal. */
   alert(event: AlertEvent, who: Identity | string, fields: AuditFields, message: string): number {
     const principal = typeof who === 'string' ? who : formatIdentity(who);
-    const count = this.alerts.record(event, principal);
-    this.#log.warn({ event, principal, count, total: this.alerts.snapshot().total, ...fields }, message);
+    this.alerts.record(event, principal);
+    const count = this.alerts.count(event, principal);
+    this.#log.warn({ event, principal, count, total: this.alerts.total, ...fields }, message);
     this.note(event, { principal, ...fields, message });
     return count;
   }

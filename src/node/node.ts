@@ -41,6 +41,7 @@ import {
   parseJobAccept,
   parseJobSubmit,
   type JobAbortBody,
+  type JobAcceptBody,
   type JobSubmitBody,
 } from './messages.ts';
 
@@ -54,7 +55,7 @@ const PROGRESS_INTERVAL_MS = 200;
 const PENDING_TTL_MS = 60_000;
 
 interface PeerNotes {
-  accepts: Map<string, string>;
+  accepts: Map<string, JobAcceptBody>;
   abort?: JobAbortBody & { from: string };
   timer: NodeJS.Timeout;
 }
@@ -71,7 +72,6 @@ interface Job {
   analyst: Channel;
   transport?: JobTransport;
   dealer?: DealerLink;
-  accepts: Map<string, string>;
   onPeerNote?: () => void;
   failed?: Error;
 }
@@ -95,6 +95,7 @@ const CLIENT_REQUESTS: ReadonlyMap<number, RequestKind> = new Map([
   [ControlKind.JobSubmit, 'submit-job'],
   [ControlKind.JobAbort, 'cancel-job'],
   [ControlKind.Describe, 'describe'],
+  [ControlKind.AuditRead, 'read-audit'],
 ]);
 
 export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNode> {
@@ -207,7 +208,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   mesh.on('control', (peer, f) => {
     // A party's certificate may only carry party traffic: a job submission or a Describe on a
     // party channel is outside its role, refused and raised as an alert.
-    const asked = f.kind === ControlKind.AuditRead ? 'read-audit' : CLIENT_REQUESTS.get(f.kind);
+    const asked = CLIENT_REQUESTS.get(f.kind);
     if (asked !== undefined && f.kind !== ControlKind.JobAbort) {
       const refused = gov.authorize({ federation: cfg.federation, role: 'party', id: peer }, asked, f.job);
       if (refused) void mesh.sendControl(peer, ControlKind.JobReject, f.job, abortBody(refused, self)).catch(() => {});
@@ -215,10 +216,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     }
     try {
       const n = notesFor(f.job);
-      if (f.kind === ControlKind.JobAccept) {
-        const a = parseJobAccept(f.body, peer);
-        n.accepts.set(peer, `${a.planHash}/${a.request ?? ''}`);
-      }
+      if (f.kind === ControlKind.JobAccept) n.accepts.set(peer, parseJobAccept(f.body, peer));
       else if (f.kind === ControlKind.JobAbort) n.abort = { ...parseJobAbort(f.body, peer), from: peer };
       else throw new MpcError(ErrorCode.PROTOCOL, `party ${peer} sent control kind ${f.kind}, which parties do not exchange`, { party: peer });
       const job = jobs.get(f.job);
@@ -264,8 +262,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         };
         if (job.failed) return done(job.failed);
         if (n.abort) return done(abortError(n.abort));
-        for (const [p, h] of n.accepts) {
-          const [plan, request] = h.split('/');
+        for (const [p, { planHash: plan, request }] of n.accepts) {
           if (plan !== job.hash) return done(new MpcError(ErrorCode.PROTOCOL, `party ${p} accepted job ${job.id} with a different plan (${plan.slice(0, 12)}… vs ${job.hash.slice(0, 12)}…)`, { party: p }));
           // The analyst signed one request for every node; a node shown another (other options,
           // say no padding where this node requires it) must not run the job with the others.
@@ -404,7 +401,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           bytesSent: st.bytesSent,
           kernels: kernels.stats(),
           ...(lanes ? { lanes: lanes.stats() } : {}),
-          ...(gov.alerts.snapshot().total > 0 ? { alerts: gov.alerts.snapshot() } : {}),
+          ...(gov.alerts.total > 0 ? { alerts: gov.alerts.snapshot() } : {}),
         },
         `job ${job.id} done`,
       );
@@ -477,7 +474,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       return;
     }
     if (ch.closed) return reject(new MpcError(ErrorCode.ABORTED, `the analyst ${ch.peer.id} disconnected`));
-    const job: Job = { id: jobId, request: requestDigest, plan, planBytes: body.plan, security: body.security, pad: body.pad, hash: body.planHash, analyst: ch, accepts: new Map() };
+    const job: Job = { id: jobId, request: requestDigest, plan, planBytes: body.plan, security: body.security, pad: body.pad, hash: body.planHash, analyst: ch };
     jobs.set(jobId, job);
     log.info({ event: 'job-accepted', job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, trust: DEALER_TRUST }, `accepted job ${jobId} (${plan.circuit})`);
     void send(ch, ControlKind.JobAccept, jobId, { planHash: body.planHash });
@@ -568,7 +565,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     }
     void hello;
     ch.on('frame', (f) => {
-      const asked = CLIENT_REQUESTS.get(f.kind) ?? (f.kind === ControlKind.AuditRead ? 'read-audit' : undefined);
+      const asked = CLIENT_REQUESTS.get(f.kind);
       if (asked !== undefined) {
         const refused = gov.authorize(ch.peer, asked, f.job);
         if (refused) return void send(ch, ControlKind.JobReject, f.job, abortBody(refused, self));

@@ -21,6 +21,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToU64 } from './encoding.ts';
 import type { Z128Vec } from './z128.ts';
+import { describeKind } from '../util/describe.ts';
 
 /** Seeds are exactly this many bytes (256 bits). */
 export const SEED_BYTES = 32;
@@ -30,12 +31,6 @@ const PRG_SALT = new TextEncoder().encode('tessera/prg/v1');
 // with the same (seed, label).
 const SEED_SALT = new TextEncoder().encode('tessera/seed/v1');
 const ZERO_IV = new Uint8Array(16);
-
-function describeKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
-}
 
 function checkSeed(fn: string, seed: unknown): asserts seed is Uint8Array {
   if (!(seed instanceof Uint8Array)) throw new TypeError(`${fn}: seed: expected Uint8Array, got ${describeKind(seed)}`);

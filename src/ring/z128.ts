@@ -19,6 +19,7 @@
 
 import { assertU64 } from './z64.ts';
 import { bytesToU64, u64ToBytes } from './encoding.ts';
+import { describeKind } from '../util/describe.ts';
 
 /** A vector over Z_2^128: element i is `hi[i]·2^64 + lo[i]`; `lo` and `hi` have equal length. */
 export interface Z128Vec {
@@ -45,12 +46,6 @@ export const MASK128 = (1n << 128n) - 1n;
 //   hi  = x1·y1 + (p01 >> 32) + (p10 >> 32) + (mid >> 32)
 // Carry out of s = x + y mod 2^64: bit 63 of (x & y) | ((x | y) & ~s), i.e. majority(x₆₃, y₆₃, ¬s₆₃);
 // ~s is written s ^ (2^64 − 1), and the borrow of s = x − y is majority(¬x₆₃, y₆₃, s₆₃).
-
-function describeKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
-}
 
 /** Throws unless `v` is a well-formed Z128Vec (TypeError, or RangeError for unequal limbs). `what` names the argument. */
 export function assertZ128(v: unknown, what: string): asserts v is Z128Vec {

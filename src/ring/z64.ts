@@ -15,6 +15,7 @@
  * Argument checks happen once per call, never per element.
  * @module
  */
+import { describeKind } from '../util/describe.ts';
 
 /** 2^64 − 1: the largest element of Z_2^64. */
 export const MASK64 = (1n << 64n) - 1n;
@@ -30,12 +31,6 @@ export function assertU64(v: unknown, what: string): asserts v is BigUint64Array
   if (!(v instanceof BigUint64Array)) {
     throw new TypeError(`${what}: expected BigUint64Array, got ${describeKind(v)}`);
   }
-}
-
-function describeKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
 }
 
 function checkSame(fn: string, a: BigUint64Array, other: unknown, name: string): asserts other is BigUint64Array {

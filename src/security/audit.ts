@@ -299,12 +299,8 @@ export class AuditLog {
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
     // Entries written without a sync (or being written so) need a commit that syncs.
     if (this.#batch === undefined && (this.#unsynced || (this.#inflight !== undefined && !this.#inflight.sync))) this.#batch = newBatch();
-    if (this.#batch !== undefined) {
-      this.#batch.sync = true;
-      this.#urgent = true;
-      this.#schedule();
-    }
-    return (this.#batch ?? this.#inflight)?.promise ?? Promise.resolve();
+    if (this.#batch !== undefined) this.#batch.sync = true;
+    return this.written();
   }
 
   /**

@@ -131,6 +131,11 @@ export class AlertCounter {
     return n;
   }
 
+  /** Alerts raised in all. */
+  get total(): number {
+    return this.#total;
+  }
+
   /** How often `event` was raised, in all or for one principal. */
   count(event: AlertEvent, principal?: string): number {
     if (principal === undefined) return this.#byEvent.get(event) ?? 0;

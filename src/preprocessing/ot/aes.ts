@@ -27,6 +27,7 @@
 
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { describeKind } from '../../util/describe.ts';
 
 /** One AES block: 16 bytes. */
 export const BLOCK_BYTES = 16;
@@ -42,12 +43,6 @@ export function fixedKey(): Uint8Array {
 
 /** ECB is processed in pieces of this many bytes (256 KB): large enough for AES-NI pipelining, small enough for L2. */
 const PIECE = 1 << 18;
-
-function describeKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
-}
 
 function checkBlocks(fn: string, x: unknown): asserts x is Uint8Array {
   if (!(x instanceof Uint8Array)) throw new TypeError(`${fn}: expected Uint8Array, got ${describeKind(x)}`);

@@ -45,6 +45,7 @@ import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { MpcError, ErrorCode } from '../../errors.ts';
 import { MessageKind, type Transport } from '../../protocol/transport.ts';
+import { describeKind } from '../../util/describe.ts';
 
 const Point = ristretto255.Point;
 type Point = InstanceType<typeof Point>;
@@ -72,12 +73,6 @@ const TAG_H1 = enc.encode('tessera/ot/base/popf-h1/v1');
 const TAG_H2 = enc.encode('tessera/ot/base/popf-h2/v1');
 const TAG_KDF = enc.encode('tessera/ot/base/key/v1');
 
-function describeKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
-}
-
 function checkSid(fn: string, sid: unknown): asserts sid is Uint8Array {
   if (!(sid instanceof Uint8Array)) throw new TypeError(`${fn}: sid: expected Uint8Array, got ${describeKind(sid)}`);
   if (sid.length !== SID_BYTES) throw new RangeError(`${fn}: sid: expected Uint8Array of length ${SID_BYTES}, got length=${sid.length}`);
@@ -98,7 +93,6 @@ function checkChoices(fn: string, choices: unknown, count: number): asserts choi
 function bit(bits: Uint8Array, i: number): number {
   return (bits[i >> 3] >> (i & 7)) & 1;
 }
-
 
 /** OT index i and choice x as 5 fixed bytes: u32 little-endian, then one byte. */
 function indexBytes(i: number, x: number): Uint8Array {

@@ -35,6 +35,7 @@ import { MessageKind } from '../../protocol/transport.ts';
 import { FixedKeyAes } from './aes.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { OtStep, type OtExtReceiver, type OtExtSender } from './extension.ts';
+import { describeKind } from '../../util/describe.ts';
 
 /** OTs per 64-bit product. */
 export const GILBOA_OTS_64 = 64;
@@ -53,12 +54,6 @@ const LOW = BigUint64Array.from({ length: 64 }, (_, j) => (j === 0 ? (1n << 64n)
 const HIGH = BigUint64Array.from({ length: 64 }, (_, j) => (j === 0 ? 0n : ((1n << 64n) - 1n) ^ ((1n << BigInt(64 - j)) - 1n)));
 /** SELECT[b] = b ? 2^64 − 1 : 0, indexed by a bit. */
 const SELECT = BigUint64Array.from([0n, (1n << 64n) - 1n]);
-
-function describeKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
-}
 
 function checkVector(fn: string, what: string, v: unknown): asserts v is BigUint64Array {
   if (!(v instanceof BigUint64Array)) throw new TypeError(`${fn}: ${what}: expected BigUint64Array, got ${describeKind(v)}`);

@@ -23,12 +23,7 @@
  * fast path can be switched off, and the tests run both paths against the reference).
  * @module
  */
-
-function describeKind(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
-}
+import { describeKind } from '../../util/describe.ts';
 
 function checkN(fn: string, n: unknown): asserts n is number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n % 64 !== 0) {
