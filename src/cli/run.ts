@@ -15,6 +15,8 @@ import { checkInputsFile, loadInputsFile } from '../protocol/inputs-file.ts';
 import { runJob, type JobResult, type RunJobOptions } from '../coordinator/client.ts';
 import { withEmbeddedFederation } from '../coordinator/embedded.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
+import { OT_TRUST } from '../preprocessing/ot/material.ts';
+import { PREPROCESSING_MODES, type PreprocessingMode } from '../security/config.ts';
 import { shapesOf, type RawInputs } from '../protocol/inputs.ts';
 import { SECURITY_LEVELS, type SecurityLevel } from '../protocol/suites.ts';
 import { exampleInputsPath } from './compile.ts';
@@ -25,7 +27,7 @@ interface RunFlags {
   json?: boolean;
   parties?: string;
   security: string;
-  preprocessing: string;
+  preprocessing?: string;
   keep?: boolean;
   policy?: string;
   auditDir?: string;
@@ -92,7 +94,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print { outputs, stats } as one JSON object')
     .option('--parties <n|list>', 'computing parties of the embedded federation: a count (adds p4, p5, …) or a list; default: the circuit\'s parties')
     .option('--security <mode>', 'malicious (SPDZ2k MACs: any deviation aborts the job) or semi-honest (faster; trusts every party to follow the protocol)', 'malicious')
-    .option('--preprocessing <mode>', 'dealer (the only mode implemented so far; ot comes with the dealer-free generator)', 'dealer')
+    .option('--preprocessing <mode>', 'dealer (a trusted dealer process deals the triples; fast) or ot (no third party: the nodes make their own by oblivious transfer). Default: dealer for the embedded federation; for --cluster, dealer if cluster.json names one, else ot')
     .option('--keep', 'keep the embedded federation folder and its logs')
     .option('--policy <file>', "the embedded federation's nodes all apply this policy file (default: an open policy that accepts every plan)")
     .option('--audit-dir <dir>', "keep the embedded nodes' audit logs in <dir> (<party>.audit.log); check them with mpc audit verify / compare")
@@ -101,14 +103,19 @@ export function registerRun(program: Command): void {
       if (!(SECURITY_LEVELS as readonly string[]).includes(flags.security)) {
         throw new MpcError(ErrorCode.CONFIG, `--security ${flags.security}: expected ${SECURITY_LEVELS.join(' or ')}`);
       }
-      if (flags.preprocessing !== 'dealer') {
-        throw new MpcError(ErrorCode.UNSUPPORTED, `--preprocessing ${flags.preprocessing}: only dealer is implemented so far`);
+      if (flags.preprocessing !== undefined && !(PREPROCESSING_MODES as readonly string[]).includes(flags.preprocessing)) {
+        throw new MpcError(ErrorCode.CONFIG, `--preprocessing ${flags.preprocessing}: expected ${PREPROCESSING_MODES.join(' or ')}`);
+      }
+      const cluster = flags.cluster ? loadClusterConfig(flags.cluster) : undefined;
+      const preprocessing = (flags.preprocessing ?? (cluster && cluster.dealer === null ? 'ot' : 'dealer')) as PreprocessingMode;
+      if (cluster && preprocessing === 'dealer' && cluster.dealer === null) {
+        throw new MpcError(ErrorCode.CONFIG, `--preprocessing dealer: ${flags.cluster} names no dealer; use --preprocessing ot`);
       }
       const circuit = await loadCircuit(file);
       const notice = (line: string) => process.stderr.write(`${line}\n`);
       const opts: RunJobOptions = {
         security: flags.security as SecurityLevel,
-        preprocessing: 'dealer',
+        preprocessing,
         pad: flags.pad ?? false,
         onProgress: progressPrinter(),
         onPlan: (plan, hash) =>
@@ -120,7 +127,7 @@ export function registerRun(program: Command): void {
         if (flags.parties) throw new MpcError(ErrorCode.CONFIG, '--parties applies to the embedded federation; a cluster has the parties of its cluster.json');
         if (flags.policy) throw new MpcError(ErrorCode.CONFIG, "--policy applies to the embedded federation; a cluster's nodes each apply their own policy file");
         if (flags.auditDir) throw new MpcError(ErrorCode.CONFIG, "--audit-dir applies to the embedded federation; a cluster's nodes each keep their own audit log");
-        const c = loadClusterConfig(flags.cluster);
+        const c = cluster!;
         result = await runJob({ federation: c.federation, tls: loadTlsMaterial(c.tls), parties: c.parties }, circuit, opts);
       } else {
         const inputsFile = flags.inputs ?? (existsSync(exampleInputsPath(file)) ? exampleInputsPath(file) : undefined);
@@ -135,9 +142,9 @@ export function registerRun(program: Command): void {
         if (located) checkInputsFile(located, plan);
         // Read the policy before starting anything: a bad policy file fails at once, naming it.
         if (flags.policy !== undefined) loadPolicy(flags.policy);
-        notice(`trust: ${DEALER_TRUST}`);
+        notice(`trust: ${preprocessing === 'ot' ? OT_TRUST : DEALER_TRUST}`);
         notice(flags.policy === undefined ? 'policy: open (every plan is accepted); give the nodes a policy with --policy <file>' : `policy: ${flags.policy} on every node`);
-        result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep, ...(flags.policy ? { policyFile: resolve(flags.policy) } : {}), ...(flags.auditDir ? { auditDir: resolve(flags.auditDir) } : {}) }, (target) =>
+        result = await withEmbeddedFederation({ parties, inputs, onNotice: notice, keep: flags.keep, dealer: preprocessing === 'dealer', ...(flags.policy ? { policyFile: resolve(flags.policy) } : {}), ...(flags.auditDir ? { auditDir: resolve(flags.auditDir) } : {}) }, (target) =>
           runJob(target, circuit, { ...opts, connectRetry: { attempts: 40, baseMs: 50, maxMs: 500 } }),
         );
       }

@@ -1,7 +1,7 @@
 /**
  * The embedded local federation behind `mpc run circuit.ts` without `--cluster`: a
- * throw-away CA and certificates in a temp folder, one `mpc node` process per party and one
- * `mpc dealer` process on 127.0.0.1, each node given only its own party's inputs as a
+ * throw-away CA and certificates in a temp folder, one `mpc node` process per party and (for
+ * dealer preprocessing) one `mpc dealer` process on 127.0.0.1, each node given only its own party's inputs as a
  * dataset. The job then runs through exactly the cluster code path; afterwards every process
  * is stopped and the folder removed. Nothing here is a mock.
  * @module
@@ -45,6 +45,11 @@ export interface EmbeddedOptions {
   auditDir?: string | false;
   /** The nodes' `auditSync` (default: every frame's entry fsync'd before the frame leaves). */
   auditSync?: AuditSync;
+  /**
+   * Start a dealer (default true). Without one, the nodes trust no dealer ("preprocessing":
+   * "ot" in their configs) and make their own preprocessing by OT.
+   */
+  dealer?: boolean;
 }
 
 /** Whether `port` is free on 127.0.0.1 right now. */
@@ -105,7 +110,8 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
   const procs: Proc[] = [];
   try {
     const base = await freePortRange(opts.parties.length + 1);
-    await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1', data: opts.inputs,
+    const dealer = opts.dealer ?? true;
+    await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1', data: opts.inputs, dealer,
       // The analyst owns this federation and picks the security of each job, and, unless
       // told otherwise, what its nodes may compute: the data is the analyst's own.
       security: 'semi-honest',
@@ -123,9 +129,13 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       return { name, child, log, exited };
     };
-    procs.push(start('dealer', ['dealer', '--config', join(dir, 'dealer.json')]));
+    if (dealer) procs.push(start('dealer', ['dealer', '--config', join(dir, 'dealer.json')]));
     for (const p of opts.parties) procs.push(start(p, ['node', '--config', join(dir, `${p}.node.json`)]));
-    opts.onNotice?.(`embedded federation: ${opts.parties.length} nodes (${opts.parties.join(', ')}) and a dealer on 127.0.0.1:${base}-${base + opts.parties.length}`);
+    opts.onNotice?.(
+      dealer
+        ? `embedded federation: ${opts.parties.length} nodes (${opts.parties.join(', ')}) and a dealer on 127.0.0.1:${base}-${base + opts.parties.length}`
+        : `embedded federation: ${opts.parties.length} nodes (${opts.parties.join(', ')}) on 127.0.0.1:${base + 1}-${base + opts.parties.length}, no dealer`,
+    );
 
     const cluster = loadClusterConfig(join(dir, 'cluster.json'));
     const target: ClusterTarget = { federation: cluster.federation, tls: loadTlsMaterial(cluster.tls), parties: cluster.parties };

@@ -76,6 +76,11 @@ export interface JobDoneBody {
   peakRssBytes: number;
   preprocessing: string;
   trust?: string;
+  /**
+   * OT preprocessing only: what this node's generator made for the job — triples and random
+   * bits — and the seconds of session setup (base OTs) and of generation.
+   */
+  ot?: { triples: number; bits: number; setupSeconds: number; generateSeconds: number };
 }
 export interface DescribeReplyBody {
   party: string;
@@ -151,6 +156,7 @@ export const parseOutputShare = (b: unknown, from: string): OutputShareBody =>
 export const parseJobDone = (b: unknown, from: string): JobDoneBody =>
   parse('JobDone', b, from, {
     bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, onlineSeconds: num, onlineBytesSent: nat, cpuSeconds: num, peakRssBytes: nat, preprocessing: str, trust: opt(str),
+    ot: opt((x) => typeof x === 'object' && x !== null && ['triples', 'bits', 'setupSeconds', 'generateSeconds'].every((k) => num((x as Record<string, unknown>)[k]))),
   });
 export const parseDescribeReply = (b: unknown, from: string): DescribeReplyBody => {
   const r = parse<DescribeReplyBody>('DescribeReply', b, from, { party: str });

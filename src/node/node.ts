@@ -8,7 +8,7 @@
 import { open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { MpcError, ErrorCode } from '../errors.ts';
-import type { NodeConfig } from '../security/config.ts';
+import type { NodeConfig, PreprocessingMode } from '../security/config.ts';
 import { loadTlsMaterial } from '../security/config.ts';
 import { formatIdentity } from '../security/identity.ts';
 import { NodeServer } from '../net/server.ts';
@@ -26,6 +26,8 @@ import { encodePartyInputs } from '../protocol/inputs.ts';
 import { formatOutputs } from '../protocol/outputs.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
+import { createOtMaterial, otSessionId, OT_TRUST } from '../preprocessing/ot/material.ts';
+import type { OtPrepStats } from '../preprocessing/ot/semi-honest.ts';
 import { loadDatasets } from './datasets.ts';
 import { Governance } from './governance.ts';
 import { createFrameAudit, payloadDigest } from '../security/audit.ts';
@@ -43,6 +45,7 @@ import {
   type JobAbortBody,
   type JobAcceptBody,
   type JobSubmitBody,
+  type JobDoneBody,
 } from './messages.ts';
 
 /** How long a node waits for its peers to accept the same job before giving up. */
@@ -67,6 +70,7 @@ interface Job {
   plan: Plan;
   planBytes: Uint8Array;
   security: SecurityLevel;
+  preprocessing: PreprocessingMode;
   pad: boolean;
   hash: string;
   analyst: Channel;
@@ -196,7 +200,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     if (job.failed) return;
     job.failed = e instanceof Error ? e : new Error(String(e));
     const body = abortBody(e, self);
-    log.error({ event: 'job-aborted', job: job.id, code: body.code, party: body.party, reason: body.reason }, `job ${job.id} aborted: ${body.reason}`);
+    // Anything but an MpcError is a bug here: its stack goes to this node's own log only.
+    const stack = e instanceof MpcError || !(e instanceof Error) ? {} : { stack: e.stack };
+    log.error({ event: 'job-aborted', job: job.id, code: body.code, party: body.party, reason: body.reason, ...stack }, `job ${job.id} aborted: ${body.reason}`);
     gov.note('job-aborted', { job: job.id, code: body.code, reason: body.reason, ...(body.party ? { party: body.party } : {}) });
     if (body.code === ErrorCode.MAC_CHECK) gov.note('mac-check', { job: job.id, result: 'fail', reason: body.reason });
     job.transport?.abort(job.failed);
@@ -290,17 +296,27 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       await gov.record('job-started', { job: job.id, planHash: job.hash, parties });
       const suite = suiteFor(job.security);
       const me = parties.indexOf(self);
-      job.dealer = await openDealerLink({
-        dealer: cfg.dealer!,
-        federation: cfg.federation,
-        tls,
-        jobId: job.id,
-        plan: job.planBytes,
-        planHash: job.hash,
-        security: job.security,
-        parties,
-        log: nlog,
-      });
+      let prep: unknown;
+      let otStats: (() => OtPrepStats) | undefined;
+      if (job.preprocessing === 'ot') {
+        // The parties make the job's material among themselves, over the job's own transport.
+        const ot = createOtMaterial(job.security, { transport, parties, sessionId: otSessionId(job.id, job.hash) });
+        prep = suite.prepWith(job.plan, parties.length, me, ot.material, over.signal);
+        otStats = ot.stats;
+      } else {
+        job.dealer = await openDealerLink({
+          dealer: cfg.dealer!,
+          federation: cfg.federation,
+          tls,
+          jobId: job.id,
+          plan: job.planBytes,
+          planHash: job.hash,
+          security: job.security,
+          parties,
+          log: nlog,
+        });
+        prep = suite.prep(job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra, over.signal);
+      }
       let lastProgress = 0;
       const phases: Record<string, number> = {};
       const phaseBytes: Record<string, number> = {};
@@ -311,7 +327,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           self: me,
           parties,
           transport,
-          prep: suite.prep(job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra, over.signal),
+          prep,
           rng: new Prg(randomSeed(), `input/${job.id}`),
           kernels,
         },
@@ -387,8 +403,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
             return (c.user + c.system) / 1e6;
           })(),
           peakRssBytes: process.resourceUsage().maxRSS * 1024,
-          preprocessing: 'dealer',
-          trust: job.dealer.trust,
+          preprocessing: job.preprocessing,
+          trust: job.dealer?.trust ?? OT_TRUST,
+          ...(otStats ? { ot: otStatsBody(otStats()) } : {}),
         },
       });
       completed.set(job.id, job.analyst.peer.id);
@@ -399,6 +416,8 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           job: job.id,
           seconds: (performance.now() - started) / 1000,
           bytesSent: st.bytesSent,
+          preprocessing: job.preprocessing,
+          ...(otStats ? { ot: otStatsBody(otStats()) } : {}),
           kernels: kernels.stats(),
           ...(lanes ? { lanes: lanes.stats() } : {}),
           ...(gov.alerts.total > 0 ? { alerts: gov.alerts.snapshot() } : {}),
@@ -452,8 +471,14 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       if (cfg.security === 'malicious' && body.security !== 'malicious') {
         throw new MpcError(ErrorCode.FORBIDDEN, `this node requires malicious security; the job asked for ${body.security}`);
       }
-      if (body.preprocessing !== 'dealer') throw new MpcError(ErrorCode.UNSUPPORTED, `preprocessing ${body.preprocessing} is not implemented yet; use --preprocessing dealer`);
-      if (!cfg.dealer) throw new MpcError(ErrorCode.CONFIG, `party ${self} has no dealer configured, but the job uses dealer preprocessing`);
+      // OT preprocessing trusts no one beyond the parties, so every node accepts it; a dealer
+      // is trusted only by nodes whose config says so.
+      if (body.preprocessing === 'dealer') {
+        if (!cfg.dealer) throw new MpcError(ErrorCode.CONFIG, `party ${self} has no dealer configured, but the job uses dealer preprocessing; run it with --preprocessing ot`);
+        if (cfg.preprocessing === 'ot') {
+          throw new MpcError(ErrorCode.FORBIDDEN, `party ${self} trusts no dealer (its config says "preprocessing": "ot"); run the job with --preprocessing ot`);
+        }
+      }
       if (planHash(body.plan) !== body.planHash) throw new MpcError(ErrorCode.PROTOCOL, 'the plan does not match its hash');
       plan = decodePlan(body.plan);
       const foreign = plan.parties.filter((p) => !ids.includes(p));
@@ -474,9 +499,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       return;
     }
     if (ch.closed) return reject(new MpcError(ErrorCode.ABORTED, `the analyst ${ch.peer.id} disconnected`));
-    const job: Job = { id: jobId, request: requestDigest, plan, planBytes: body.plan, security: body.security, pad: body.pad, hash: body.planHash, analyst: ch };
+    const job: Job = { id: jobId, request: requestDigest, plan, planBytes: body.plan, security: body.security, preprocessing: body.preprocessing, pad: body.pad, hash: body.planHash, analyst: ch };
     jobs.set(jobId, job);
-    log.info({ event: 'job-accepted', job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, trust: DEALER_TRUST }, `accepted job ${jobId} (${plan.circuit})`);
+    log.info({ event: 'job-accepted', job: jobId, analyst: ch.peer.id, circuit: plan.circuit, planHash: body.planHash, security: body.security, preprocessing: body.preprocessing, trust: body.preprocessing === 'ot' ? OT_TRUST : DEALER_TRUST }, `accepted job ${jobId} (${plan.circuit})`);
     void send(ch, ControlKind.JobAccept, jobId, { planHash: body.planHash });
     const started = performance.now();
     run(job, mine, started)
@@ -617,4 +642,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       }
     },
   };
+}
+
+/** A job's OT preprocessing figures, as the job's stats and the node's log carry them. */
+function otStatsBody(s: OtPrepStats): JobDoneBody['ot'] {
+  return { triples: s.triples, bits: s.bits, setupSeconds: s.setupMs / 1000, generateSeconds: s.generateMs / 1000 };
 }

@@ -22,10 +22,8 @@ import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Dealing, NextExtra } from '../protocol/suite.ts';
 import type { Kernels } from '../protocol/kernels.ts';
-import { layerChunks, prepSteps, type Plan } from '../compiler/plan.ts';
-import { concat64 } from '../protocol/vectors.ts';
-import { pause } from '../protocol/spdz2k/chunks.ts';
-import { RunAhead, RUN_AHEAD_BYTES } from '../util/run-ahead.ts';
+import { RUN_AHEAD_BYTES } from '../util/run-ahead.ts';
+import { SemiHonestPrep, type SemiHonestItem, type SemiHonestMaterial, type SemiHonestMaterialSource } from '../protocol/semi-honest-prep.ts';
 
 export const DEALER_TRUST =
   'dealer preprocessing: the dealer is trusted not to collude with any party (it could otherwise learn the inputs); it never sees inputs or outputs';
@@ -35,30 +33,6 @@ export const TRIPLE_LABEL = 'tessera/dealer/triples/v1';
 
 /** HKDF label of the dealer's own stream of random integers. */
 export const RAND_VALUE_LABEL = 'tessera/dealer/rand-values/v1';
-
-export interface Triples {
-  a: BigUint64Array;
-  b: BigUint64Array;
-  c: BigUint64Array;
-}
-
-/** One semi-honest preprocessing item, in consumption order (plan.ts `prepSteps`). */
-export type SemiHonestItem = { kind: 'triples'; length: number } | { kind: 'rand'; length: number; bits: number };
-
-export function semiHonestItems(plan: Plan): SemiHonestItem[] {
-  return prepSteps(plan).flatMap((s): SemiHonestItem[] => (s.kind === 'triples' ? [{ kind: 'triples', length: s.length }] : s.kind === 'rand' ? [{ kind: 'rand', length: s.length, bits: s.bits }] : []));
-}
-
-/**
- * Where a party gets its preprocessing: triples one call per multiplication chunk, random
- * integers one call per `rand` op, in plan order. With `kernels` that share buffers for
- * `count` elements (a worker pool), triples may be expanded on a worker straight into
- * shared memory; without, in the calling thread.
- */
-export interface SemiHonestSource {
-  triples(count: number, kernels?: Kernels): Promise<Triples>;
-  rand(bits: number, count: number): Promise<BigUint64Array>;
-}
 
 /** The dealer's private stream for one job: a function of every party's seed, so no party can compute it. */
 export function dealerStream(seeds: readonly Uint8Array[], label: string): Prg {
@@ -107,134 +81,60 @@ export function dealSemiHonest(items: readonly SemiHonestItem[], n: number, seed
   return { seeds: s, extras: (party) => (party === last ? corrections() : []) };
 }
 
-/** One item's material as the run-ahead holds it. */
-type SemiHonestMaterial = { kind: 'triples'; triples: Triples } | { kind: 'rand'; values: BigUint64Array };
-
-/** Bytes one item's material holds: a, b, c (8 bytes each) per triple, one value per random integer. */
-const materialBytes = (item: SemiHonestItem): number => (item.kind === 'triples' ? 24 : 8) * item.length;
-
 /**
- * A party's preprocessing source from its dealer seed. The last party also consumes the
- * dealer's corrections, one per item, through `nextExtra`.
- *
- * Items are expanded ahead of the online phase, in plan order, in a bounded run-ahead
- * (src/util/run-ahead.ts, RUN_AHEAD_BYTES): the seed's stream is read and the dealer's
- * corrections are fetched in exactly the order the protocol claims the items, so the
- * material is the same as expanding each item when it is asked for, only earlier.
+ * A party's semi-honest material from its dealer seed. The last party also consumes the
+ * dealer's corrections, one per item, through `nextExtra`, in exactly the order the items
+ * are produced, so the material is the same as expanding each item when it is asked for.
+ * With kernels that share buffers for its length (a worker pool), a triple batch is
+ * expanded on a worker straight into shared memory (one region of the stream); without,
+ * in this thread.
  */
-export class SeededSource implements SemiHonestSource {
-  private readonly prg: Prg;
-  private next = 0;
-  readonly #ahead: RunAhead<SemiHonestMaterial>;
-  /** The kernels of the latest `triples` call: where items expanded ahead of their call go. */
-  #kernels: Kernels | undefined;
-
-  constructor(
-    private readonly self: number,
-    private readonly n: number,
-    seed: Uint8Array,
-    private readonly items: readonly SemiHonestItem[],
-    private readonly nextExtra?: NextExtra,
-    runAheadBytes = RUN_AHEAD_BYTES,
-  ) {
-    this.prg = new Prg(seed, TRIPLE_LABEL);
-    if (self === n - 1 && !nextExtra) throw new RangeError('the last party needs the dealer corrections');
-    this.#ahead = new RunAhead({
-      count: items.length,
-      cost: (i) => materialBytes(items[i]),
-      produce: (i) => this.#produce(items[i]),
-      budget: runAheadBytes,
-      pace: (i) => pause(items[i].length),
-    });
-  }
-
-  /** Stop expanding ahead: every pending and later request rejects with `reason`. */
-  abort(reason: Error): void {
-    this.#ahead.abort(reason);
-  }
-
-  /** Claim the next item, which must be `kind` of `count` elements; its material, when expanded. */
-  #take(kind: SemiHonestItem['kind'], count: number, bits?: number): Promise<SemiHonestMaterial> {
-    const item = this.items[this.next];
-    const asked = `${kind}${bits === undefined ? '' : ` (${bits} bits)`} of ${count}`;
-    if (item === undefined) {
-      throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing exhausted: the plan announced ${this.items.length} items, the protocol asked for ${asked}`);
-    }
-    if (item.kind !== kind || item.length !== count || (item.kind === 'rand' && item.bits !== bits)) {
-      throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${this.next} is ${item.kind} of ${item.length}, the protocol asked for ${asked}`);
-    }
-    this.next++;
-    return this.#ahead.take();
-  }
-
-  async #correction(count: number): Promise<BigUint64Array> {
-    const bytes = await this.nextExtra!();
+export function seededMaterial(self: number, n: number, seed: Uint8Array, nextExtra?: NextExtra): SemiHonestMaterialSource {
+  const prg = new Prg(seed, TRIPLE_LABEL);
+  const last = self === n - 1;
+  if (last && !nextExtra) throw new RangeError('the last party needs the dealer corrections');
+  async function correction(count: number): Promise<BigUint64Array> {
+    const bytes = await nextExtra!();
     if (bytes.byteLength !== count * 8) {
       throw new MpcError(ErrorCode.PREPROCESSING, `dealer correction has ${bytes.byteLength} bytes, expected ${count * 8}`);
     }
     return bytesToU64(bytes);
   }
-
-  /**
-   * One item's material, run ahead in item order: the seed's stream and the dealer's
-   * corrections are read in that order and no other. With kernels that share buffers for
-   * its length (a worker pool), a triple batch is expanded on a worker straight into shared
-   * memory (one region of the stream); without, in this thread.
-   */
-  async #produce(item: SemiHonestItem): Promise<SemiHonestMaterial> {
+  async function produce(item: SemiHonestItem, kernels: Kernels | undefined): Promise<SemiHonestMaterial> {
     const count = item.length;
-    const last = this.self === this.n - 1;
-    if (item.kind === 'rand') return { kind: 'rand', values: last ? await this.#correction(count) : this.prg.u64(count) };
+    if (item.kind === 'rand') return { kind: 'rand', values: last ? await correction(count) : prg.u64(count) };
     // The last party's c is the dealer's correction; everyone else's comes from the seed.
     const fromSeed = last ? 2 : 3;
-    const kernels = this.#kernels;
     let a: BigUint64Array;
     let b: BigUint64Array;
     let c: BigUint64Array | undefined;
     let expanded: Promise<void> | undefined;
     if (kernels?.shares(count)) {
       const abc = kernels.alloc64(fromSeed * count);
-      expanded = kernels.run({ op: 'prgFill', region: this.prg.reserve(8 * fromSeed * count), out: u64ToBytes(abc) });
+      expanded = kernels.run({ op: 'prgFill', region: prg.reserve(8 * fromSeed * count), out: u64ToBytes(abc) });
       expanded.catch(() => {});
       a = abc.subarray(0, count);
       b = abc.subarray(count, 2 * count);
       if (!last) c = abc.subarray(2 * count);
     } else {
-      a = this.prg.u64(count);
-      b = this.prg.u64(count);
-      if (!last) c = this.prg.u64(count);
+      a = prg.u64(count);
+      b = prg.u64(count);
+      if (!last) c = prg.u64(count);
     }
-    const correction = last ? this.#correction(count) : undefined;
+    const corr = last ? correction(count) : undefined;
     // Whichever fails first is thrown; the other must not surface as an unhandled rejection.
-    correction?.catch(() => {});
+    corr?.catch(() => {});
     await expanded;
-    return { kind: 'triples', triples: { a, b, c: correction ? await correction : c! } };
+    return { kind: 'triples', triples: { a, b, c: corr ? await corr : c! } };
   }
-
-  /**
-   * `count` random integers below 2^bits, claimed in pieces of at most MUL_CHUNK (the
-   * dealer's items, plan.ts `prepSteps`). Claims are made before the first await, so
-   * concurrent callers get items in call order.
-   */
-  async rand(bits: number, count: number): Promise<BigUint64Array> {
-    const parts = layerChunks(count).map((w) => this.#take('rand', w, bits));
-    const values = await Promise.all(parts);
-    return concat64(values.map((m) => (m.kind === 'rand' ? m.values : unreachable())));
-  }
-
-  /**
-   * The next batch. It is claimed before the first await, so concurrent callers get batches
-   * in call order.
-   */
-  async triples(count: number, kernels?: Kernels): Promise<Triples> {
-    this.#kernels = kernels;
-    const m = await this.#take('triples', count);
-    return m.kind === 'triples' ? m.triples : unreachable();
-  }
+  return { produce };
 }
 
-function unreachable(): never {
-  throw new Error('preprocessing: an item changed kind after it was checked');
+/** A party's semi-honest preprocessing from its dealer seed (and, for the last party, the dealer's corrections). */
+export class SeededSource extends SemiHonestPrep {
+  constructor(self: number, n: number, seed: Uint8Array, items: readonly SemiHonestItem[], nextExtra?: NextExtra, runAheadBytes = RUN_AHEAD_BYTES) {
+    super(items, seededMaterial(self, n, seed, nextExtra), runAheadBytes);
+  }
 }
 
 /**

@@ -26,6 +26,11 @@ export interface LocalRunOptions {
   dealerSeeds?: Uint8Array[];
   /** Where every party's kernels run (e.g. a worker pool); default: `defaultKernels()`. */
   kernels?: Kernels;
+  /**
+   * Party `self`'s material source over its transport (e.g. OT preprocessing,
+   * src/preprocessing/ot/material.ts), in place of the in-memory dealer.
+   */
+  material?: (transport: Transport, self: number, parties: readonly string[]) => unknown;
 }
 
 export interface LocalRunResult {
@@ -40,7 +45,8 @@ export async function runLocal(plan: Plan, inputs: RawInputs, options: LocalRunO
   const suite = options.suite ?? (semiHonest as ProtocolSuite<unknown, unknown>);
   const n = parties.length;
   const transports = memoryNetwork(n).map((t, i) => options.wrapTransport?.(t, i) ?? t);
-  const dealing = suite.deal(plan, n, options.dealerSeeds);
+  const make = options.material;
+  const dealing = make ? undefined : suite.deal(plan, n, options.dealerSeeds);
   const runs = parties.map((p, i) =>
     execute(
       plan,
@@ -48,7 +54,7 @@ export async function runLocal(plan: Plan, inputs: RawInputs, options: LocalRunO
         self: i,
         parties,
         transport: transports[i],
-        prep: suite.prep(plan, n, i, dealing.seeds[i], memoryExtras(dealing, i)),
+        prep: dealing ? suite.prep(plan, n, i, dealing.seeds[i], memoryExtras(dealing, i)) : suite.prepWith(plan, n, i, make!(transports[i], i, parties)),
         rng: new Prg(randomSeed(), 'local'),
         kernels: options.kernels,
       },

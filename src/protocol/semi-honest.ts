@@ -20,7 +20,8 @@ import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { MessageKind } from './transport.ts';
 import type { Session } from './session.ts';
 import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
-import { dealSemiHonest, SeededSource, semiHonestItems, type SemiHonestSource } from '../preprocessing/dealer.ts';
+import { dealSemiHonest, SeededSource } from '../preprocessing/dealer.ts';
+import { SemiHonestPrep, semiHonestItems, type SemiHonestMaterialSource, type SemiHonestSource } from './semi-honest-prep.ts';
 import { abortedBy } from '../util/run-ahead.ts';
 import { broadcast, concat64, elementwise, gather64, pack64 } from './vectors.ts';
 import { kernelsOf } from './kernels.ts';
@@ -210,4 +211,5 @@ export const semiHonest: ProtocolSuite<BigUint64Array, SemiHonestSource> = {
   },
   deal: (plan, n, seeds) => dealSemiHonest(semiHonestItems(plan), n, seeds),
   prep: (plan, n, self, seed, nextExtra, signal) => abortedBy(signal, new SeededSource(self, n, seed, semiHonestItems(plan), nextExtra)),
+  prepWith: (plan, _n, _self, material, signal) => abortedBy(signal, new SemiHonestPrep(semiHonestItems(plan), material as SemiHonestMaterialSource)),
 };

@@ -96,4 +96,10 @@ export interface ProtocolSuite<S, P> {
    * protocol (src/util/run-ahead.ts); `signal` aborting (the job is over) stops that.
    */
   prep(plan: Plan, n: number, self: number, seed: Uint8Array, nextExtra: NextExtra, signal?: AbortSignal): P;
+  /**
+   * Party side with material from elsewhere than a dealer (the parties' own oblivious
+   * transfers, src/preprocessing/ot): `material` is the suite's material source
+   * (`SemiHonestMaterialSource`, `Spdz2kMaterialSource`), item by item in the suite's order.
+   */
+  prepWith(plan: Plan, n: number, self: number, material: unknown, signal?: AbortSignal): P;
 }

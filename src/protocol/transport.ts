@@ -23,6 +23,8 @@ export const MessageKind = {
   BroadcastCheck: 5,
   /** Oblivious transfer (base OT, OT extension, OT-based multiplication); rounds per `otRound` in src/preprocessing/ot. */
   Ot: 6,
+  /** Openings, coin tosses and checks of the dealer-free malicious preprocessing (src/preprocessing/ot/spdz2k.ts). */
+  Prep: 7,
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 

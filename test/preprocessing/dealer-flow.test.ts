@@ -19,6 +19,7 @@ import { startDealer } from '../../src/preprocessing/dealer-server.ts';
 import { spdz2k } from '../../src/protocol/spdz2k/suite.ts';
 import { schedule } from '../../src/protocol/spdz2k/schedule.ts';
 import { Spdz2kPrep } from '../../src/protocol/spdz2k/prep.ts';
+import { dealerMaterial } from '../../src/protocol/spdz2k/dealer.ts';
 import { compileInline } from '../helpers.ts';
 import { FED, netTestSetup, rejectionOf } from '../net/helpers.ts';
 import { memoryLogger } from '../faults/helpers.ts';
@@ -151,7 +152,7 @@ describe('dealer flow control', () => {
     const { port, lines } = await dealer();
     const links = await Promise.all(PARTIES.map((p) => link(p, port, 'job-closed', WINDOW)));
     // No run-ahead budget: one item ahead of the claims, so the source leaves the dealer's later items in the window.
-    const prep = new Spdz2kPrep(plan, 2, 1, links[1].seed, links[1].nextExtra, { runAheadBytes: 0 });
+    const prep = new Spdz2kPrep(plan, 2, 1, dealerMaterial(links[1].seed, 1, 2, links[1].nextExtra), { runAheadBytes: 0 });
     await prep.inputMask(0, WIDTH);
     // Full and staying full: the source is idle (the next input mask expanded), the dealer blocked on credit.
     await until('the window to fill', () => links[1].stats().buffered === WINDOW);

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/compiler/plan.ts';
-import { dealSemiHonest, memoryExtras, SeededSource, semiHonestItems, TRIPLE_LABEL, type SemiHonestItem } from '../../src/preprocessing/dealer.ts';
+import { dealSemiHonest, memoryExtras, SeededSource, TRIPLE_LABEL } from '../../src/preprocessing/dealer.ts';
+import { semiHonestItems, type SemiHonestItem } from '../../src/protocol/semi-honest-prep.ts';
 import { Prg } from '../../src/ring/prg.ts';
 import * as z64 from '../../src/ring/z64.ts';
 import { spdz2k } from '../../src/protocol/spdz2k/suite.ts';
@@ -15,6 +16,7 @@ import { MUL_CHUNK } from '../../src/compiler/plan.ts';
 import { schedule, type Item } from '../../src/protocol/spdz2k/schedule.ts';
 import type { AuthShare } from '../../src/protocol/spdz2k/share.ts';
 import { Spdz2kPrep } from '../../src/protocol/spdz2k/prep.ts';
+import { dealerMaterial } from '../../src/protocol/spdz2k/dealer.ts';
 import type { NextExtra } from '../../src/protocol/suite.ts';
 import { ErrorCode, isMpcError } from '../../src/errors.ts';
 import { compileInline } from '../helpers.ts';
@@ -134,7 +136,7 @@ describe('malicious source (Spdz2kPrep) run ahead', () => {
 
   const preps = (budget: number): Spdz2kPrep[] => {
     const d = spdz2k.deal(plan, n, seeds);
-    return seeds.map((s, i) => new Spdz2kPrep(plan, n, i, s, memoryExtras(d, i), { runAheadBytes: budget }));
+    return seeds.map((s, i) => new Spdz2kPrep(plan, n, i, dealerMaterial(s, i, n, memoryExtras(d, i)), { runAheadBytes: budget }));
   };
 
   it('gives every party the same material with no run-ahead budget, the default and an unbounded one', async () => {

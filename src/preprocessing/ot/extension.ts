@@ -259,7 +259,7 @@ export function chiCombineColumns(cols: Columns, chi: Uint8Array, rows: number):
   const bytes = rows >>> 3;
   const colArr = cols instanceof Uint8Array ? Array.from({ length: 128 }, (_, j) => cols.subarray(j * bytes, (j + 1) * bytes)) : cols;
   if (rows % 8 !== 0 || colArr.length !== 128 || colArr.some((c) => c.length !== bytes) || chi.length !== 16 * rows) throw new RangeError('chiCombineColumns: inconsistent sizes');
-  const c32 = chi.byteOffset % 4 === 0 ? new Int32Array(chi.buffer, chi.byteOffset, 4 * rows) : new Int32Array(chi.slice().buffer);
+  const c32 = chi.byteOffset % 4 === 0 ? new Int32Array(chi.buffer, chi.byteOffset, 4 * rows) : new Int32Array(new Uint8Array(chi).buffer);
   const y = new Int32Array(128 * 4);
   const tab = new Int32Array(256 * 4);
   for (let g = 0; g < bytes; g++) {

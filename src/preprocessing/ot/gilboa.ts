@@ -36,6 +36,7 @@ import { FixedKeyAes } from './aes.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { OtStep, type OtExtReceiver, type OtExtSender } from './extension.ts';
 import { describeKind } from '../../util/describe.ts';
+import { bytesToU64 } from '../../ring/encoding.ts';
 
 /** OTs per 64-bit product. */
 export const GILBOA_OTS_64 = 64;
@@ -176,10 +177,45 @@ export async function gilboaReceive64(ot: OtExtReceiver, y: BigUint64Array, opts
       party: String(ot.peer),
     });
   }
-  const packed = msg.byteOffset % 8 === 0 ? new BigUint64Array(msg.buffer, msg.byteOffset, bytes / 8) : new BigUint64Array(msg.slice().buffer);
+  const packed = bytesToU64(msg);
   const share = new BigUint64Array(n);
   lazy.forEachRot64(opts.aes ?? new FixedKeyAes(), (h, row0, count) => gilboaReceiverKernel64(h, y, packed, share, row0 / 64, (row0 + count) / 64));
   return share;
+}
+
+// --- one-bit multipliers ------------------------------------------------------------------
+//
+// When y is a single bit (random bits, src/preprocessing/ot/triples.ts), the product x·y is one
+// correlated OT: the sender sends τ = m0 − m1 + x and keeps −m0; the receiver, holding m_y, gets
+// m_y + y·τ = m0 + y·x. 16 bytes of extension matrix + 8 bytes of τ per product.
+
+/** The sender's side of x_k·y_k for bits y_k held by the peer: returns the sender's shares. */
+export async function bitMulSend64(ot: OtExtSender, x: BigUint64Array, opts: GilboaOptions = {}): Promise<BigUint64Array> {
+  checkVector('bitMulSend64', 'x', x);
+  const { batch, m0, m1 } = await ot.extendRot64(x.length, opts.aes ?? new FixedKeyAes());
+  const tau = new BigUint64Array(x.length);
+  for (let k = 0; k < x.length; k++) {
+    tau[k] = BigInt.asUintN(64, BigInt.asUintN(64, m0[k] - m1[k]) + x[k]);
+    m0[k] = BigInt.asUintN(64, -m0[k]);
+  }
+  await ot.transport.send(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload), new Uint8Array(tau.buffer));
+  return m0;
+}
+
+/** The receiver's side: `bits` packed little-endian (bit k of product k), `count` products. Returns the receiver's shares. */
+export async function bitMulReceive64(ot: OtExtReceiver, bits: Uint8Array, count: number, opts: GilboaOptions = {}): Promise<BigUint64Array> {
+  const { batch, h } = await ot.extendRot64(bits, count, opts.aes ?? new FixedKeyAes());
+  const msg = await ot.transport.recv(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload));
+  if (!(msg instanceof Uint8Array) || msg.length !== 8 * count) {
+    throw new MpcError(ErrorCode.PROTOCOL, `OT bit multiplication: party ${ot.peer} sent ${msg instanceof Uint8Array ? msg.length : 0} bytes of corrections, expected ${8 * count}`, {
+      party: String(ot.peer),
+    });
+  }
+  const tau = bytesToU64(msg);
+  for (let k = 0; k < count; k++) {
+    if ((bits[k >> 3] >> (k & 7)) & 1) h[k] = BigInt.asUintN(64, h[k] + tau[k]);
+  }
+  return h;
 }
 
 // --- Z_2^128 -----------------------------------------------------------------------------
@@ -374,7 +410,7 @@ export async function gilboaReceive128(ot: OtExtReceiver, y: Z128Vec, opts: Gilb
       party: String(ot.peer),
     });
   }
-  const packed = msg.byteOffset % 8 === 0 ? new BigUint64Array(msg.buffer, msg.byteOffset, bytes / 8) : new BigUint64Array(msg.slice().buffer);
+  const packed = bytesToU64(msg);
   const share = { lo: new BigUint64Array(n), hi: new BigUint64Array(n) };
   gilboaReceiverKernel128(h, choices, packed, share.lo, share.hi);
   return share;

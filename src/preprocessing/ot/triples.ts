@@ -25,7 +25,7 @@ import type { Transport } from '../../protocol/transport.ts';
 import { systemRandom, type RandomBytes } from './base-ot.ts';
 import { FixedKeyAes } from './aes.ts';
 import { OtExtReceiver, OtExtSender, MAX_BATCH_OTS, type BaseOtProvider } from './extension.ts';
-import { gilboaReceive64, gilboaSend64, GILBOA_OTS_64 } from './gilboa.ts';
+import { bitMulReceive64, bitMulSend64, gilboaReceive64, gilboaSend64, GILBOA_OTS_64 } from './gilboa.ts';
 
 /** One party's shares of a batch of triples: Σ_i c_i = (Σ_i a_i)·(Σ_i b_i) elementwise, mod 2^64. */
 export interface TripleShares {
@@ -60,9 +60,14 @@ export class OtTripleGenerator {
   readonly #batch: number;
   readonly #random: RandomBytes;
   readonly #aes = new FixedKeyAes();
+  readonly #self: number;
+  readonly #n: number;
   #generated = 0;
+  #bits = 0;
 
-  private constructor(senders: Map<number, OtExtSender>, receivers: Map<number, OtExtReceiver>, batch: number, random: RandomBytes) {
+  private constructor(transport: Transport, senders: Map<number, OtExtSender>, receivers: Map<number, OtExtReceiver>, batch: number, random: RandomBytes) {
+    this.#self = transport.self;
+    this.#n = transport.n;
     this.#senders = senders;
     this.#receivers = receivers;
     this.#batch = batch;
@@ -86,12 +91,60 @@ export class OtTripleGenerator {
       tasks.push(OtExtReceiver.setup(common).then((r) => void receivers.set(j, r)));
     }
     await Promise.all(tasks);
-    return new OtTripleGenerator(senders, receivers, batch, opts.random ?? systemRandom);
+    return new OtTripleGenerator(transport, senders, receivers, batch, opts.random ?? systemRandom);
   }
 
   /** Triples generated so far by this generator. */
   get generated(): number {
     return this.#generated;
+  }
+
+  /** Random bits generated so far. */
+  get bitsGenerated(): number {
+    return this.#bits;
+  }
+
+  /**
+   * Shares in Z_2^64 of `count` uniformly random bits b = β_0 ⊕ … ⊕ β_{n−1}, β_i drawn by
+   * party i. The XOR is folded in one party at a time, b ← b + β_i − 2·b·β_i, where
+   * b·β_i = Σ_j b_j·β_i: party i computes b_i·β_i itself and every other party j one OT
+   * product b_j·β_i with i (`bitMulSend64`/`bitMulReceive64`, i's β_i as choice bits), so
+   * n − 1 rounds of (n − 1) products each. Semi-honest, any number of corruptions: β_i never
+   * leaves party i, and b is uniform as long as one β_i is. Every party must call it with the
+   * same counts in the same order (and in the same order relative to `generate`).
+   */
+  async bits(count: number): Promise<BigUint64Array> {
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`OtTripleGenerator.bits: count: expected a positive integer, got ${String(count)}`);
+    const self = this.#self;
+    const b = new BigUint64Array(count);
+    for (let off = 0; off < count; off += MAX_BATCH_OTS) {
+      const m = Math.min(MAX_BATCH_OTS, count - off);
+      const share = b.subarray(off, off + m);
+      const mine = this.#random(Math.ceil(m / 8)).slice();
+      if (m % 8 !== 0) mine[mine.length - 1] &= (1 << (m % 8)) - 1;
+      const bit = (k: number): bigint => BigInt((mine[k >> 3] >> (k & 7)) & 1);
+      if (self === 0) for (let k = 0; k < m; k++) share[k] = bit(k);
+      for (let i = 1; i < this.#n; i++) {
+        let cross: BigUint64Array[];
+        if (i === self) {
+          cross = await Promise.all([...this.#receivers.values()].map((r) => bitMulReceive64(r, mine, m, { aes: this.#aes })));
+        } else {
+          cross = [await bitMulSend64(this.#senders.get(i)!, share, { aes: this.#aes })];
+        }
+        // b_self ← b_self + [self = i]·(β_i − 2·b_i·β_i) − 2·Σ cross shares
+        for (let k = 0; k < m; k++) {
+          let v = share[k];
+          if (i === self) {
+            const beta = bit(k);
+            v = BigInt.asUintN(64, v + beta - 2n * v * beta);
+          }
+          for (const c of cross) v = BigInt.asUintN(64, v - 2n * c[k]);
+          share[k] = v;
+        }
+      }
+    }
+    this.#bits += count;
+    return b;
   }
 
   /**

@@ -33,10 +33,15 @@ import type { Z128Vec } from '../../ring/z128.ts';
 import { Prg } from '../../ring/prg.ts';
 import { maskBits } from '../../ring/z64.ts';
 import { bytesToU64, u64ToBytes } from '../../ring/encoding.ts';
+import { prgKey } from '../../ring/prg.ts';
+import { MpcError, ErrorCode } from '../../errors.ts';
 import { dealerSeeds, dealerStream } from '../../preprocessing/dealer.ts';
 import type { Plan } from '../../compiler/plan.ts';
-import type { Dealing } from '../suite.ts';
-import { itemLabel, schedule, SPDZ2K_LABEL, type Item } from './schedule.ts';
+import type { Dealing, NextExtra } from '../suite.ts';
+import { wireVec, type Kernels } from '../kernels.ts';
+import { correctionBytes, itemLabel, schedule, valueBytes, SPDZ2K_LABEL, type Item } from './schedule.ts';
+import type { Spdz2kMaterial, Spdz2kMaterialSource } from './prep.ts';
+import { pause } from './chunks.ts';
 
 export const MAC_KEY_LABEL = `${SPDZ2K_LABEL}/mac-key`;
 
@@ -150,4 +155,59 @@ export function dealSpdz2k(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing
     return u64ToBytes(out);
   }
   return { seeds: s, extras };
+}
+
+/**
+ * A party's material from its dealer seed and the dealer's extras (`nextExtra`, fetched one
+ * after another in schedule order, each after a pause; an in-process dealer, in tests,
+ * computes an item when it is fetched, so its work is interleaved with the parties' too).
+ */
+export function dealerMaterial(seed: Uint8Array, self: number, n: number, nextExtra: NextExtra): Spdz2kMaterialSource {
+  async function extra(bytes: number, length: number, what: string): Promise<Uint8Array> {
+    await pause(length);
+    const b = await nextExtra();
+    if (!(b instanceof Uint8Array) || b.byteLength !== bytes) {
+      throw new MpcError(ErrorCode.PREPROCESSING, `dealer sent ${b?.byteLength ?? 'no'} bytes for ${what}, expected ${bytes}`);
+    }
+    return b;
+  }
+  /**
+   * One piece's material: its seed shares, then its extras (the last party's corrections,
+   * then the holder's value). With kernels that share buffers for its length (a worker
+   * pool), a triple piece's seed part is expanded on a worker straight into one shared
+   * buffer — a, b, c, m_a, m_b, m_c in the order of the stream, each L low limbs then L high
+   * limbs — and the last party's corrections are copied in after a and b, where its stream stops.
+   */
+  async function produce(item: Item, kernels: Kernels | undefined): Promise<Spdz2kMaterial> {
+    const L = item.length;
+    const last = self === n - 1;
+    let x: Z128Vec[];
+    let rest: Z128Vec[];
+    if (item.kind === 'triples' && kernels?.shares(L)) {
+      const all = kernels.alloc64(12 * L);
+      const bytes = u64ToBytes(all);
+      const fromSeed = (last ? 2 : 6) * 16 * L;
+      const expanded = kernels.run({ op: 'prgFill', region: { key: prgKey(seed, itemLabel(item)), offset: 0, length: fromSeed }, out: bytes.subarray(0, fromSeed) });
+      expanded.catch(() => {});
+      if (last) bytes.set(await extra(correctionBytes(item), L, `corrections for ${item.what}`), fromSeed);
+      await expanded;
+      const v = [0, 1, 2, 3, 4, 5].map((k) => wireVec(all.buffer, all.byteOffset + 16 * L * k, L));
+      x = v.slice(0, 2);
+      rest = v.slice(2);
+    } else {
+      const own = expandSeedShares(seed, item, self, n);
+      x = own.x;
+      rest = own.rest;
+      if (last) {
+        const b = await extra(correctionBytes(item), L, `corrections for ${item.what}`);
+        // Wire layout, vector after vector: [c, m_a, m_b, m_c], [x, m] (random integers) or [m].
+        const vs = Array.from({ length: item.kind === 'triples' ? 4 : item.kind === 'rand' ? 2 : 1 }, (_, k) => z128.fromBytes(b.subarray(16 * L * k, 16 * L * (k + 1))));
+        if (item.kind === 'rand') [x, rest] = [vs.slice(0, 1), vs.slice(1)];
+        else rest = vs;
+      }
+    }
+    const value = item.holder === self ? await extra(valueBytes(item), L, `the value of ${item.what}`) : undefined;
+    return { x, rest, value };
+  }
+  return { alpha: macKeyShare(seed), produce };
 }

@@ -1,9 +1,11 @@
 /**
  * A party's SPDZ2k preprocessing source for one job (F_Prep's output to P_i [CDESX18 §4]):
- * its MAC key share α_i, and the schedule's items (schedule.ts) expanded from its dealer
- * seed, completed by the dealer's extras where the party has some (dealer.ts). Items are
- * consumed exactly once, in schedule order; asking for anything else (another kind, another
- * length, more items than dealt) is a PREPROCESSING error.
+ * its MAC key share α_i, and the schedule's items (schedule.ts), each item's material from a
+ * `Spdz2kMaterialSource` — a dealer's (dealer.ts: expanded from the party's dealer seed,
+ * completed by the dealer's extras) or the parties' own, made by oblivious transfer
+ * (src/preprocessing/ot/spdz2k.ts). Items are consumed exactly once, in schedule order;
+ * asking for anything else (another kind, another length, more items than made) is a
+ * PREPROCESSING error.
  *
  * Items are pieces of at most MUL_CHUNK elements (schedule.ts). `inputMask`, `outputMask`
  * and `random` take a whole vector's length and claim all of its pieces at once (in order,
@@ -11,10 +13,8 @@
  * piece (a layer's chunk, or one piece of the analyst's batch). Pieces are expanded ahead of
  * their claims, in schedule order, in a bounded run-ahead (src/util/run-ahead.ts,
  * RUN_AHEAD_BYTES), pausing before each (chunks.ts) so the expansion fills the online
- * phase's network waits: each piece's seed shares, then its extras from the dealer, fetched
- * one after another in schedule order, each after a pause (an in-process dealer, in tests,
- * computes an item when it is fetched, so its work is interleaved with the parties' too).
- * The material is what expanding each piece when claimed would give, only earlier.
+ * phase's network waits. The material is what producing each piece when claimed would give,
+ * only earlier.
  *
  * It also carries the job's per-party protocol state: the opened values awaiting the MAC
  * check (mac-check.ts), so the suite object itself stays stateless.
@@ -22,14 +22,11 @@
  */
 import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
-import { bytesToU64, u64ToBytes } from '../../ring/encoding.ts';
-import { prgKey } from '../../ring/prg.ts';
+import { bytesToU64 } from '../../ring/encoding.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
 import type { Plan } from '../../compiler/plan.ts';
-import type { NextExtra } from '../suite.ts';
-import { wireVec, type Kernels } from '../kernels.ts';
-import { correctionBytes, itemLabel, schedule, valueBytes, type Item, type ItemKind } from './schedule.ts';
-import { expandSeedShares, macKeyShare } from './dealer.ts';
+import type { Kernels } from '../kernels.ts';
+import { schedule, valueBytes, type Item, type ItemKind } from './schedule.ts';
 import { OpenedValues, DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
 import { concatShares, type AuthShare } from './share.ts';
 import { pause, pieces } from './chunks.ts';
@@ -55,13 +52,26 @@ export interface Spdz2kPrepOptions {
 }
 
 /**
- * One piece's material: the value shares (x, or [a, b] for triples) and the rest (m, or
- * [c, m_a, m_b, m_c]), the last party's from the dealer's corrections; and the holder's value.
+ * One piece's material, this party's: the value shares (x, or [a, b] for triples) and the
+ * rest (m, or [c, m_a, m_b, m_c]); and, for the item's holder only, the item's value (an
+ * input mask's r, 16·L bytes in `z128.toBytes` layout; an output mask's r mod 2^64, 8·L bytes).
  */
-interface Material {
+export interface Spdz2kMaterial {
   x: Z128Vec[];
   rest: Z128Vec[];
   value?: Uint8Array;
+}
+type Material = Spdz2kMaterial;
+
+/**
+ * Where a party's SPDZ2k material comes from. `produce` is called once per schedule item, in
+ * schedule order, each call after the previous one settled; `kernels` is where the latest
+ * `triples` claim asked its material to go (a worker pool), for sources that expand there.
+ */
+export interface Spdz2kMaterialSource {
+  /** This party's MAC key share α_i; it never leaves the party. */
+  readonly alpha: bigint;
+  produce(item: Item, kernels: Kernels | undefined): Promise<Spdz2kMaterial>;
 }
 
 /** Bytes one piece's material holds: 16 per element of each vector, plus the holder's value. */
@@ -88,21 +98,20 @@ export class Spdz2kPrep {
     plan: Plan,
     readonly n: number,
     readonly self: number,
-    private readonly seed: Uint8Array,
-    private readonly nextExtra: NextExtra,
+    private readonly source: Spdz2kMaterialSource,
     options: Spdz2kPrepOptions = {},
   ) {
     if (!Number.isInteger(self) || self < 0 || self >= n) throw new RangeError(`spdz2k prep: party ${self} is not among ${n}`);
     const items = schedule(plan, n);
     this.#items = items;
-    this.alpha = macKeyShare(seed);
+    this.alpha = source.alpha;
     this.opened = new OpenedValues(options.macCheckEvery ?? DEFAULT_MAC_CHECK_EVERY);
     this.planParties = plan.parties;
     this.outputRound = plan.layers.length;
     this.#ahead = new RunAhead({
       count: items.length,
       cost: (i) => materialBytes(items[i], self),
-      produce: (i) => this.#produce(items[i]),
+      produce: (i) => this.source.produce(items[i], this.#kernels),
       budget: options.runAheadBytes ?? RUN_AHEAD_BYTES,
       pace: (i) => pause(items[i].length),
     });
@@ -148,56 +157,6 @@ export class Spdz2kPrep {
     }
     this.#next++;
     return { item, material: this.#ahead.take() };
-  }
-
-  async #extra(bytes: number, length: number, what: string): Promise<Uint8Array> {
-    await pause(length);
-    const b = await this.nextExtra();
-    if (!(b instanceof Uint8Array) || b.byteLength !== bytes) {
-      throw new MpcError(ErrorCode.PREPROCESSING, `dealer sent ${b?.byteLength ?? 'no'} bytes for ${what}, expected ${bytes}`);
-    }
-    return b;
-  }
-
-  /**
-   * One piece's material, run ahead in schedule order: its seed shares, then its extras
-   * (the last party's corrections, then the holder's value). With kernels that share
-   * buffers for its length (a worker pool), a triple piece's seed part is expanded on a
-   * worker straight into one shared buffer — a, b, c, m_a, m_b, m_c in the order of the
-   * stream (dealer.ts), each L low limbs then L high limbs — and the last party's
-   * corrections are copied in after a and b, where its stream stops.
-   */
-  async #produce(item: Item): Promise<Material> {
-    const L = item.length;
-    const last = this.self === this.n - 1;
-    const kernels = this.#kernels;
-    let x: Z128Vec[];
-    let rest: Z128Vec[];
-    if (item.kind === 'triples' && kernels?.shares(L)) {
-      const all = kernels.alloc64(12 * L);
-      const bytes = u64ToBytes(all);
-      const fromSeed = (last ? 2 : 6) * 16 * L;
-      const expanded = kernels.run({ op: 'prgFill', region: { key: prgKey(this.seed, itemLabel(item)), offset: 0, length: fromSeed }, out: bytes.subarray(0, fromSeed) });
-      expanded.catch(() => {});
-      if (last) bytes.set(await this.#extra(correctionBytes(item), L, `corrections for ${item.what}`), fromSeed);
-      await expanded;
-      const v = [0, 1, 2, 3, 4, 5].map((k) => wireVec(all.buffer, all.byteOffset + 16 * L * k, L));
-      x = v.slice(0, 2);
-      rest = v.slice(2);
-    } else {
-      const own = expandSeedShares(this.seed, item, this.self, this.n);
-      x = own.x;
-      rest = own.rest;
-      if (last) {
-        const b = await this.#extra(correctionBytes(item), L, `corrections for ${item.what}`);
-        // Wire layout, vector after vector: [c, m_a, m_b, m_c], [x, m] (random integers) or [m].
-        const vs = Array.from({ length: item.kind === 'triples' ? 4 : item.kind === 'rand' ? 2 : 1 }, (_, k) => z128.fromBytes(b.subarray(16 * L * k, 16 * L * (k + 1))));
-        if (item.kind === 'rand') [x, rest] = [vs.slice(0, 1), vs.slice(1)];
-        else rest = vs;
-      }
-    }
-    const value = item.holder === this.self ? await this.#extra(valueBytes(item), L, `the value of ${item.what}`) : undefined;
-    return { x, rest, value };
   }
 
   /**

@@ -32,8 +32,8 @@
  */
 import type { ProtocolSuite } from '../suite.ts';
 import * as z128 from '../../ring/z128.ts';
-import { dealSpdz2k } from './dealer.ts';
-import { Spdz2kPrep } from './prep.ts';
+import { dealerMaterial, dealSpdz2k } from './dealer.ts';
+import { Spdz2kPrep, type Spdz2kMaterialSource } from './prep.ts';
 import { abortedBy } from '../../util/run-ahead.ts';
 import { shareInputs } from './input.ts';
 import { multiply } from './multiply.ts';
@@ -100,7 +100,8 @@ export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthSha
     output: deliverOutputs,
     reconstructExternal,
     deal: dealSpdz2k,
-    prep: (plan, n, self, seed, nextExtra, signal) => abortedBy(signal, new Spdz2kPrep(plan, n, self, seed, nextExtra, { macCheckEvery })),
+    prep: (plan, n, self, seed, nextExtra, signal) => abortedBy(signal, new Spdz2kPrep(plan, n, self, dealerMaterial(seed, self, n, nextExtra), { macCheckEvery })),
+    prepWith: (plan, n, self, material, signal) => abortedBy(signal, new Spdz2kPrep(plan, n, self, material as Spdz2kMaterialSource, { macCheckEvery })),
   };
 }
 

@@ -1,0 +1,64 @@
+// Every canonical circuit on its example inputs with dealer-free (OT) preprocessing, under
+// both suites, for 2 and 3 computing parties (and 5 for one circuit): the outputs equal the
+// dealer run's, which test/circuits/canonical.test.ts checks against plaintext references.
+// Fixed-point outputs may differ in their last bits (truncation rounds stochastically on
+// the masks, which differ between the runs), so they are compared to within 2^-10 relative.
+// The base OTs are the test double (test/preprocessing/ot/helpers.ts); the CLI test
+// (test/cli/ot.test.ts) runs the real ones between node processes.
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { compileFile } from '../../src/compiler/load.ts';
+import { runLocal } from '../../src/protocol/local.ts';
+import { formatOutputs } from '../../src/protocol/outputs.ts';
+import { shapesOf, type RawInputs } from '../../src/protocol/inputs.ts';
+import { suiteFor, SECURITY_LEVELS, type SecurityLevel } from '../../src/protocol/suites.ts';
+import { createOtMaterial, otSessionId } from '../../src/preprocessing/ot/material.ts';
+import { insecureBaseOtForTests } from '../preprocessing/ot/helpers.ts';
+
+const circuits = readdirSync('circuits').filter((f) => f.endsWith('.ts') && readdirSync('circuits').includes(f.replace(/\.ts$/, '.inputs.json')));
+
+function close(a: unknown, b: unknown): void {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    expect(a.length).toBe(b.length);
+    a.forEach((x, i) => close(x, b[i]));
+  } else if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
+    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    for (const k of Object.keys(b)) close((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]);
+  } else if (typeof a === 'number' && typeof b === 'number' && !(Number.isInteger(a) && Number.isInteger(b))) {
+    expect(Math.abs(a - b)).toBeLessThanOrEqual(Math.max(Math.abs(b), 1) * 2 ** -10);
+  } else {
+    expect(a).toEqual(b);
+  }
+}
+
+async function outputs(file: string, security: SecurityLevel, n: number, ot: boolean) {
+  const raw = JSON.parse(readFileSync(`circuits/${file.replace(/\.ts$/, '.inputs.json')}`, 'utf8')) as RawInputs;
+  const { plan } = await compileFile(`circuits/${file}`, shapesOf(raw));
+  const parties = [...plan.parties];
+  for (let k = 1; parties.length < n; k++) if (!parties.includes(`p${k}`)) parties.push(`p${k}`);
+  const sessionId = otSessionId(`canonical-ot/${file}/${security}/${n}`, 'plan');
+  const res = await runLocal(plan, raw, {
+    suite: suiteFor(security),
+    parties,
+    ...(ot ? { material: (transport) => createOtMaterial(security, { transport, parties, sessionId, baseOt: insecureBaseOtForTests }).material } : {}),
+  });
+  return { out: formatOutputs(plan, res.analyst, 'analyst'), planParties: plan.parties.length };
+}
+
+describe.each(SECURITY_LEVELS)('canonical circuits with OT preprocessing (%s)', (security) => {
+  for (const file of circuits) {
+    it(`${file}: 2 and 3 parties give the dealer run's outputs`, async () => {
+      for (const n of [2, 3]) {
+        const ref = await outputs(file, security, n, false);
+        if (ref.planParties > n) continue;
+        const got = await outputs(file, security, n, true);
+        close(got.out, ref.out);
+      }
+    }, 120_000);
+  }
+
+  it('inner-product.ts with 5 parties', async () => {
+    const ref = await outputs('inner-product.ts', security, 5, false);
+    close((await outputs('inner-product.ts', security, 5, true)).out, ref.out);
+  }, 120_000);
+});
