@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { circuit } from '../src/circuit/index.ts';
 import { compileLoaded } from '../src/compiler/load.ts';
-import { runLocal } from '../src/protocol/local.ts';
+import { runLocal } from '../src/coordinator/local.ts';
 import { suiteFor, type SecurityLevel } from '../src/protocol/suites.ts';
 import { formatRows, runKernelBench, type Row as KernelRow } from './kernels.ts';
 import { measureTlsBaseline, measureTlsBaselineInNetns, type Baseline } from './baseline.ts';

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadDealerConfig, loadNodeConfig } from '../security/config.ts';
 import { startNode } from '../node/node.ts';
 import { startDealer } from '../preprocessing/dealer-server.ts';
-import { createLogger, type Logger } from '../node/log.ts';
+import { createLogger, type Logger } from '../util/log.ts';
 
 /** Keep the process alive until a signal, then close the service and exit. */
 function serveUntilSignal(log: Logger, close: () => Promise<void>): Promise<void> {

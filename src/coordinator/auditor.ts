@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, MpcError } from '../errors.ts';
 import { connect, wssUrl } from '../net/client.ts';
 import { ControlKind, type Frame } from '../net/frame.ts';
-import { abortError, parseJobAbort } from '../node/messages.ts';
+import { abortError, parseJobAbort } from '../net/messages.ts';
 import type { Endpoint, TlsMaterial } from '../security/config.ts';
 
 export interface AuditTarget {

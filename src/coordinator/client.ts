@@ -31,7 +31,7 @@ import {
   type JobDoneBody,
   type JobProgressBody,
   type SecurityLevel,
-} from '../node/messages.ts';
+} from '../net/messages.ts';
 
 export interface ClusterTarget {
   federation: string;

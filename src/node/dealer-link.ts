@@ -18,10 +18,10 @@ import { connect } from '../net/client.ts';
 import { ControlKind } from '../net/frame.ts';
 import { CloseCode, type Channel } from '../net/channel.ts';
 import type { NetLog } from '../net/log.ts';
-import type { NextExtra } from '../protocol/suite.ts';
+import type { NextExtra } from '../preprocessing/dealer.ts';
 import type { SecurityLevel } from '../protocol/suites.ts';
 import { AsyncQueue } from '../util/queue.ts';
-import { dealerChunkCost, parseDealerChunk, parseDealerSeeds, parseJobAbort, abortError } from './messages.ts';
+import { dealerChunkCost, parseDealerChunk, parseDealerSeeds, parseJobAbort, abortError } from '../net/messages.ts';
 
 /**
  * Default window of a dealer link, in bytes of the dealer's chunks. Two of the largest

@@ -29,9 +29,9 @@ import { canonicalRequestBytes, JobRequestRefused, parseSignedJobRequest, planRe
 import { evaluatePolicy, OPEN_POLICY, type Policy } from '../security/policy.ts';
 import { AuditLog, type AuditFields } from '../security/audit.ts';
 import type { Plan } from '../compiler/plan.ts';
-import type { JobSubmitBody } from './messages.ts';
+import type { JobSubmitBody } from '../net/messages.ts';
 import { PolicyFile } from './policy-file.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../util/log.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -26,6 +26,7 @@ import { encodePartyInputs } from '../protocol/inputs.ts';
 import { formatOutputs } from '../protocol/outputs.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
+import { dealerPrep } from '../preprocessing/dealers.ts';
 import { createOtMaterial, otSessionId, OT_TRUST } from '../preprocessing/ot/material.ts';
 import type { OtPrepStats } from '../preprocessing/ot/semi-honest.ts';
 import { loadDatasets } from './datasets.ts';
@@ -33,7 +34,7 @@ import { Governance } from './governance.ts';
 import { createFrameAudit, payloadDigest } from '../security/audit.ts';
 import { ALERT_EVENTS, type RequestKind } from '../security/roles.ts';
 import { openDealerLink, type DealerLink } from './dealer-link.ts';
-import { netLog, type Logger } from './log.ts';
+import { netLog, type Logger } from '../util/log.ts';
 import { startKernels } from './pool.ts';
 import { watchExpiry, watchTlsFiles } from './tls-reload.ts';
 import {
@@ -46,7 +47,7 @@ import {
   type JobAcceptBody,
   type JobSubmitBody,
   type JobDoneBody,
-} from './messages.ts';
+} from '../net/messages.ts';
 
 /** How long a node waits for its peers to accept the same job before giving up. */
 const ACCEPT_TIMEOUT_MS = 30_000;
@@ -301,7 +302,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       if (job.preprocessing === 'ot') {
         // The parties make the job's material among themselves, over the job's own transport.
         const ot = createOtMaterial(job.security, { transport, parties, sessionId: otSessionId(job.id, job.hash) });
-        prep = suite.prepWith(job.plan, parties.length, me, ot.material, over.signal);
+        prep = suite.prep(job.plan, parties.length, me, ot.material, over.signal);
         otStats = ot.stats;
       } else {
         job.dealer = await openDealerLink({
@@ -315,7 +316,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           parties,
           log: nlog,
         });
-        prep = suite.prep(job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra, over.signal);
+        prep = dealerPrep(suite, job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra, over.signal);
       }
       let lastProgress = 0;
       const phases: Record<string, number> = {};

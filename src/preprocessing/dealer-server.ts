@@ -17,11 +17,11 @@ import { loadTlsMaterial } from '../security/config.ts';
 import { NodeServer } from '../net/server.ts';
 import { ControlKind } from '../net/frame.ts';
 import { CloseCode, type Channel } from '../net/channel.ts';
-import { netLog, type Logger } from '../node/log.ts';
-import { abortBody, dealerChunkCost, parseDealerCredit, parseDealerRequest, type DealerRequestBody } from '../node/messages.ts';
+import { netLog, type Logger } from '../util/log.ts';
+import { abortBody, dealerChunkCost, parseDealerCredit, parseDealerRequest, type DealerRequestBody } from '../net/messages.ts';
 import { decodePlan, planHash, type Plan } from '../compiler/plan.ts';
-import { suiteFor } from '../protocol/suites.ts';
-import type { Dealing } from '../protocol/suite.ts';
+import { dealerFor } from './dealers.ts';
+import type { Dealing } from './dealer.ts';
 import { DEALER_TRUST } from './dealer.ts';
 import { RunAhead } from '../util/run-ahead.ts';
 
@@ -111,7 +111,7 @@ export async function startDealer(cfg: DealerConfig, log: Logger): Promise<Runni
     if (!state) {
       if (planHash(req.plan) !== req.planHash) throw new MpcError(ErrorCode.PROTOCOL, `party ${ch.peer.id} sent a plan that does not match its hash`, { party: ch.peer.id });
       const plan = decodePlan(req.plan);
-      const dealing = suiteFor(req.security).deal(plan, req.parties.length);
+      const dealing = dealerFor(req.security).deal(plan, req.parties.length);
       state = { request: req, plan, dealing, served: new Set(), timer: setTimeout(() => jobs.delete(job), JOB_TTL_MS) };
       state.timer.unref();
       jobs.set(job, state);

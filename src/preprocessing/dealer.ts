@@ -20,10 +20,22 @@ import * as z64 from '../ring/z64.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Dealing, NextExtra } from '../protocol/suite.ts';
 import type { Kernels } from '../protocol/kernels.ts';
 import { RUN_AHEAD_BYTES } from '../util/run-ahead.ts';
 import { SemiHonestPrep, type SemiHonestItem, type SemiHonestMaterial, type SemiHonestMaterialSource } from '../protocol/semi-honest-prep.ts';
+
+/**
+ * A dealer's material for one job: a 32-byte seed per party, and for each party the
+ * sequence of extra items (corrections, mask values) it must receive, in the order the
+ * party's material source consumes them.
+ */
+export interface Dealing {
+  seeds: Uint8Array[];
+  extras(party: number): Iterable<Uint8Array>;
+}
+
+/** The next extra item from the dealer (in memory in tests, from the dealer's connection on a node). */
+export type NextExtra = () => Promise<Uint8Array>;
 
 export const DEALER_TRUST =
   'dealer preprocessing: the dealer is trusted not to collude with any party (it could otherwise learn the inputs); it never sees inputs or outputs';

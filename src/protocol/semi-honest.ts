@@ -20,7 +20,6 @@ import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { MessageKind } from './transport.ts';
 import type { Session } from './session.ts';
 import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
-import { dealSemiHonest, SeededSource } from '../preprocessing/dealer.ts';
 import { SemiHonestPrep, semiHonestItems, type SemiHonestMaterialSource, type SemiHonestSource } from './semi-honest-prep.ts';
 import { abortedBy } from '../util/run-ahead.ts';
 import { broadcast, concat64, elementwise, gather64, pack64 } from './vectors.ts';
@@ -209,7 +208,5 @@ export const semiHonest: ProtocolSuite<BigUint64Array, SemiHonestSource> = {
     messages.forEach((m, i) => z64.add(acc, bytesToU64(expectBytes(m, length * 8, `#${i}`, `output ${name}`)), acc));
     return acc;
   },
-  deal: (plan, n, seeds) => dealSemiHonest(semiHonestItems(plan), n, seeds),
-  prep: (plan, n, self, seed, nextExtra, signal) => abortedBy(signal, new SeededSource(self, n, seed, semiHonestItems(plan), nextExtra)),
-  prepWith: (plan, _n, _self, material, signal) => abortedBy(signal, new SemiHonestPrep(semiHonestItems(plan), material as SemiHonestMaterialSource)),
+  prep: (plan, _n, _self, material, signal) => abortedBy(signal, new SemiHonestPrep(semiHonestItems(plan), material as SemiHonestMaterialSource)),
 };

@@ -1,7 +1,7 @@
 /**
  * The contract between the executor and a protocol: how shares combine locally, the
- * interactive steps (input, one multiplication layer, output), and the protocol's own
- * preprocessing (what a dealer deals and how a party consumes it). The executor is written
+ * interactive steps (input, one multiplication layer, output), and how a party consumes the
+ * protocol's preprocessing. The executor is written
  * once against this interface (MP-SPDZ's share-type parametrisation, in TypeScript);
  * semi-honest and malicious security are two suites, not two engines.
  * @module
@@ -32,19 +32,6 @@ export interface OutputResult {
   /** This party's message for the external recipient, per external output. */
   external: Record<string, Uint8Array>;
 }
-
-/**
- * A dealer's material for one job: a 32-byte seed per party, and for each party the
- * sequence of extra items (corrections, mask values) it must receive, in the order the
- * party's preprocessing source consumes them.
- */
-export interface Dealing {
-  seeds: Uint8Array[];
-  extras(party: number): Iterable<Uint8Array>;
-}
-
-/** The next extra item from the dealer (in memory in tests, from the dealer's connection on a node). */
-export type NextExtra = () => Promise<Uint8Array>;
 
 export interface ProtocolSuite<S, P> {
   readonly name: 'semi-honest' | 'malicious';
@@ -89,17 +76,12 @@ export interface ProtocolSuite<S, P> {
   output(session: Session<P>, outputs: readonly OutputSpec<S>[]): Promise<OutputResult>;
   /** The external recipient's side: combine every party's message for one output, verify. */
   reconstructExternal(messages: readonly Uint8Array[], length: number, name: string): BigUint64Array;
-  /** Dealer side: the material for one job. */
-  deal(plan: Plan, n: number, seeds?: Uint8Array[]): Dealing;
   /**
-   * Party side: this party's preprocessing source for one job. It expands ahead of the
-   * protocol (src/util/run-ahead.ts); `signal` aborting (the job is over) stops that.
+   * This party's preprocessing source for one job, over `material`, the suite's material
+   * source (`SemiHonestMaterialSource`, `Spdz2kMaterialSource`): a dealer's
+   * (src/preprocessing/dealers.ts) or the parties' own by OT (src/preprocessing/ot). It
+   * produces ahead of the protocol (src/util/run-ahead.ts); `signal` aborting (the job is
+   * over) stops that. The suite knows nothing of where the material comes from.
    */
-  prep(plan: Plan, n: number, self: number, seed: Uint8Array, nextExtra: NextExtra, signal?: AbortSignal): P;
-  /**
-   * Party side with material from elsewhere than a dealer (the parties' own oblivious
-   * transfers, src/preprocessing/ot): `material` is the suite's material source
-   * (`SemiHonestMaterialSource`, `Spdz2kMaterialSource`), item by item in the suite's order.
-   */
-  prepWith(plan: Plan, n: number, self: number, material: unknown, signal?: AbortSignal): P;
+  prep(plan: Plan, n: number, self: number, material: unknown, signal?: AbortSignal): P;
 }

@@ -14,7 +14,7 @@ import { OPEN_CHUNK_BASE, type Plan } from '../../src/compiler/plan.ts';
 import { ErrorCode, isMpcError, type MpcError } from '../../src/errors.ts';
 import { chunkRound } from '../../src/protocol/executor.ts';
 import { encodePartyInputs, type RawInputs } from '../../src/protocol/inputs.ts';
-import { runLocal } from '../../src/protocol/local.ts';
+import { runLocal } from '../../src/coordinator/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { suiteFor, SECURITY_LEVELS, type SecurityLevel } from '../../src/protocol/suites.ts';
 import { MessageKind } from '../../src/protocol/transport.ts';

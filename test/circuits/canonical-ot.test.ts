@@ -8,11 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { compileFile } from '../../src/compiler/load.ts';
-import { runLocal } from '../../src/protocol/local.ts';
+import { runLocal } from '../../src/coordinator/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { shapesOf, type RawInputs } from '../../src/protocol/inputs.ts';
 import { suiteFor, SECURITY_LEVELS, type SecurityLevel } from '../../src/protocol/suites.ts';
-import { createOtMaterial, otSessionId } from '../../src/preprocessing/ot/material.ts';
 import { insecureBaseOtForTests } from '../preprocessing/ot/helpers.ts';
 
 const circuits = readdirSync('circuits').filter((f) => f.endsWith('.ts') && readdirSync('circuits').includes(f.replace(/\.ts$/, '.inputs.json')));
@@ -36,11 +35,10 @@ async function outputs(file: string, security: SecurityLevel, n: number, ot: boo
   const { plan } = await compileFile(`circuits/${file}`, shapesOf(raw));
   const parties = [...plan.parties];
   for (let k = 1; parties.length < n; k++) if (!parties.includes(`p${k}`)) parties.push(`p${k}`);
-  const sessionId = otSessionId(`canonical-ot/${file}/${security}/${n}`, 'plan');
   const res = await runLocal(plan, raw, {
     suite: suiteFor(security),
     parties,
-    ...(ot ? { material: (transport) => createOtMaterial(security, { transport, parties, sessionId, baseOt: insecureBaseOtForTests }).material } : {}),
+    ...(ot ? { preprocessing: 'ot' as const, baseOt: insecureBaseOtForTests } : {}),
   });
   return { out: formatOutputs(plan, res.analyst, 'analyst'), planParties: plan.parties.length };
 }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { mean as mMean } from 'mathjs';
 import { compileFile } from '../../src/compiler/load.ts';
 import type { Plan } from '../../src/compiler/plan.ts';
-import { runLocal } from '../../src/protocol/local.ts';
+import { runLocal } from '../../src/coordinator/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { shapesOf, type RawInputs } from '../../src/protocol/inputs.ts';
 import { M64, signed } from '../helpers.ts';

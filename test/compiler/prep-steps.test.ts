@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { circuit } from '../../src/circuit/index.ts';
 import { compileLoaded } from '../../src/compiler/load.ts';
 import { MUL_CHUNK, prepSteps } from '../../src/compiler/plan.ts';
-import { runLocal } from '../../src/protocol/local.ts';
+import { runLocal } from '../../src/coordinator/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { SECURITY_LEVELS, suiteFor } from '../../src/protocol/suites.ts';
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type Logger } from '../../src/node/log.ts';
+import { createLogger, type Logger } from '../../src/util/log.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MPC_BIN = fileURLToPath(new URL('../../bin/mpc.js', import.meta.url));

@@ -3,7 +3,7 @@
  * NodeServer and a PeerMesh per party on 127.0.0.1 with real TLS, optional lanes, and jobs
  * run by `runLocal` over the meshes' job transports.
  */
-import { runLocal } from '../../src/protocol/local.ts';
+import { runLocal } from '../../src/coordinator/local.ts';
 import { suiteFor, type SecurityLevel } from '../../src/protocol/suites.ts';
 import type { Transport } from '../../src/protocol/transport.ts';
 import { startLanes, type Lanes } from '../../src/net/lanes.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { createKernelPool, createKernels, defaultThreads, startKernels } from '../../src/node/pool.ts';
 import { inThreadKernels, type Kernels } from '../../src/protocol/kernels.ts';
-import { runLocal } from '../../src/protocol/local.ts';
+import { runLocal } from '../../src/coordinator/local.ts';
 import { suiteFor, SECURITY_LEVELS } from '../../src/protocol/suites.ts';
 import { expandRegion, Prg } from '../../src/ring/prg.ts';
 import type { Z128Vec } from '../../src/ring/z128.ts';

@@ -3,6 +3,7 @@
 // window still arrive intact, a dealer that sends beyond its credit is refused with a clear
 // error naming it, the dealer refuses credit nobody asked for, and a link closed mid-stream
 // fails the preprocessing source reading it cleanly and releases the dealer.
+import { dealerFor, dealerPrep } from '../../src/preprocessing/dealers.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { startDealer } from '../../src/preprocessing/dealer-server.ts';
 import { spdz2k } from '../../src/protocol/spdz2k/suite.ts';
 import { schedule } from '../../src/protocol/spdz2k/schedule.ts';
 import { Spdz2kPrep } from '../../src/protocol/spdz2k/prep.ts';
-import { dealerMaterial } from '../../src/protocol/spdz2k/dealer.ts';
+import { dealerMaterial } from '../../src/preprocessing/spdz2k-dealer.ts';
 import { compileInline } from '../helpers.ts';
 import { FED, netTestSetup, rejectionOf } from '../net/helpers.ts';
 import { memoryLogger } from '../faults/helpers.ts';
@@ -88,7 +89,7 @@ describe('dealer flow control', () => {
     await sleep(200);
     expect(last.stats()).toMatchObject({ window: WINDOW, granted: WINDOW, buffered: WINDOW, peakBuffered: WINDOW });
     // Everything, compared with the dealing recomputed from the seeds the parties got.
-    const dealing = spdz2k.deal(plan, 2, links.map((l) => l.seed));
+    const dealing = dealerFor(spdz2k.name).deal(plan, 2, links.map((l) => l.seed));
     for (const [i, l] of links.entries()) {
       const want = [...dealing.extras(i)];
       for (const w of want) expect(Buffer.from(await l.nextExtra()).equals(Buffer.from(w))).toBe(true);
@@ -101,7 +102,7 @@ describe('dealer flow control', () => {
   it('a preprocessing source reads through a window smaller than one item', async () => {
     const { port } = await dealer();
     const links = await Promise.all(PARTIES.map((p) => link(p, port, 'job-source', 1000)));
-    const preps = links.map((l, i) => spdz2k.prep(plan, 2, i, l.seed, l.nextExtra));
+    const preps = links.map((l, i) => dealerPrep(spdz2k, plan, 2, i, l.seed, l.nextExtra));
     const items = schedule(plan, 2);
     expect(items.map((i) => i.kind)).toEqual(['input-mask', 'input-mask', 'triples', 'output-mask']);
     await Promise.all(preps.map((p) => Promise.all([p.inputMask(0, WIDTH), p.inputMask(1, WIDTH)])));

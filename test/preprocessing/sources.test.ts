@@ -3,11 +3,13 @@
 // material as expanding each item when asked (semi-honest: pinned against the seed's stream
 // itself); a dealer failure mid-stream and an abort reject cleanly, and an aborted source
 // asks the dealer for nothing more.
+import { dealerFor, dealerPrep } from '../../src/preprocessing/dealers.ts';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/compiler/plan.ts';
 import { dealSemiHonest, memoryExtras, SeededSource, TRIPLE_LABEL } from '../../src/preprocessing/dealer.ts';
-import { semiHonestItems, type SemiHonestItem } from '../../src/protocol/semi-honest-prep.ts';
+import { SemiHonestPrep, semiHonestItems, type SemiHonestItem } from '../../src/protocol/semi-honest-prep.ts';
+import type { ProtocolSuite } from '../../src/protocol/suite.ts';
 import { Prg } from '../../src/ring/prg.ts';
 import * as z64 from '../../src/ring/z64.ts';
 import { spdz2k } from '../../src/protocol/spdz2k/suite.ts';
@@ -16,8 +18,8 @@ import { MUL_CHUNK } from '../../src/compiler/plan.ts';
 import { schedule, type Item } from '../../src/protocol/spdz2k/schedule.ts';
 import type { AuthShare } from '../../src/protocol/spdz2k/share.ts';
 import { Spdz2kPrep } from '../../src/protocol/spdz2k/prep.ts';
-import { dealerMaterial } from '../../src/protocol/spdz2k/dealer.ts';
-import type { NextExtra } from '../../src/protocol/suite.ts';
+import { dealerMaterial } from '../../src/preprocessing/spdz2k-dealer.ts';
+import type { NextExtra } from '../../src/preprocessing/dealer.ts';
 import { ErrorCode, isMpcError } from '../../src/errors.ts';
 import { compileInline } from '../helpers.ts';
 
@@ -135,15 +137,15 @@ describe('malicious source (Spdz2kPrep) run ahead', () => {
   }
 
   const preps = (budget: number): Spdz2kPrep[] => {
-    const d = spdz2k.deal(plan, n, seeds);
+    const d = dealerFor(spdz2k.name).deal(plan, n, seeds);
     return seeds.map((s, i) => new Spdz2kPrep(plan, n, i, dealerMaterial(s, i, n, memoryExtras(d, i)), { runAheadBytes: budget }));
   };
 
   it('gives every party the same material with no run-ahead budget, the default and an unbounded one', async () => {
     expect(items.some((i) => i.kind === 'rand') && items.some((i) => i.holder >= 0)).toBe(true);
-    const d = spdz2k.deal(plan, n, seeds);
+    const d = dealerFor(spdz2k.name).deal(plan, n, seeds);
     const lazy = await Promise.all(preps(0).map((p) => consume(p, false)));
-    const byDefault = await Promise.all(seeds.map((s, i) => consume(spdz2k.prep(plan, n, i, s, memoryExtras(d, i)))));
+    const byDefault = await Promise.all(seeds.map((s, i) => consume(dealerPrep(spdz2k, plan, n, i, s, memoryExtras(d, i)))));
     const unbounded = await Promise.all(preps(Infinity).map((p) => consume(p)));
     for (let i = 0; i < n; i++) {
       expect(byDefault[i]).toEqual(lazy[i]);
@@ -152,14 +154,14 @@ describe('malicious source (Spdz2kPrep) run ahead', () => {
   });
 
   it('abort rejects pending and later requests, and asks the dealer for nothing more', async () => {
-    const d = spdz2k.deal(plan, n, seeds);
+    const d = dealerFor(spdz2k.name).deal(plan, n, seeds);
     const real = memoryExtras(d, 1);
     let calls = 0;
     const counting: NextExtra = () => {
       calls++;
       return real();
     };
-    const p = spdz2k.prep(plan, n, 1, seeds[1], counting);
+    const p = dealerPrep(spdz2k, plan, n, 1, seeds[1], counting);
     await ask(p, items[0]);
     const pending = ask(p, items[1]);
     p.abort(new Error('job j1 aborted'));
@@ -171,21 +173,21 @@ describe('malicious source (Spdz2kPrep) run ahead', () => {
   });
 
   it('a dealer failure mid-stream rejects with the dealer’s error, and every request after it', async () => {
-    const d = spdz2k.deal(plan, n, seeds);
+    const d = dealerFor(spdz2k.name).deal(plan, n, seeds);
     const real = memoryExtras(d, 1);
     let calls = 0;
     const failing: NextExtra = async () => {
       if (++calls === 2) throw new Error('dealer d1 closed the connection');
       return real();
     };
-    const p = spdz2k.prep(plan, n, 1, seeds[1], failing);
+    const p = dealerPrep(spdz2k, plan, n, 1, seeds[1], failing);
     await expect(ask(p, items[0])).resolves.toBeDefined();
     await expect(ask(p, items[1])).rejects.toThrow('dealer d1 closed the connection');
     await expect(ask(p, items[2])).rejects.toThrow('dealer d1 closed the connection');
   });
 
   it('a wrong-sized extra is still a PREPROCESSING error at the item that needs it', async () => {
-    const p = spdz2k.prep(plan, n, 1, seeds[1], async () => new Uint8Array(5));
+    const p = dealerPrep(spdz2k, plan, n, 1, seeds[1], async () => new Uint8Array(5));
     await expect(ask(p, items[0])).rejects.toSatisfy((e) => isMpcError(e, ErrorCode.PREPROCESSING) && /dealer sent 5 bytes/.test((e as Error).message));
   });
 });
@@ -193,14 +195,14 @@ describe('malicious source (Spdz2kPrep) run ahead', () => {
 describe("a job's end stops its sources (suite.prep's signal)", () => {
   it('semi-honest and malicious: once the signal aborts, a source hands out nothing more and names the reason', async () => {
     for (const suite of [semiHonest, spdz2k] as const) {
-      const dealing = suite.deal(plan, 2, seedsFor(2, 7));
+      const dealing = dealerFor(suite.name).deal(plan, 2, seedsFor(2, 7));
       const over = new AbortController();
-      const source = suite.prep(plan, 2, 0, dealing.seeds[0], memoryExtras(dealing, 0), over.signal) as SeededSource | Spdz2kPrep;
+      const source = dealerPrep(suite as ProtocolSuite<unknown, unknown>, plan, 2, 0, dealing.seeds[0], memoryExtras(dealing, 0), over.signal) as SemiHonestPrep | Spdz2kPrep;
       await settle();
       over.abort(new Error('job j1 is over'));
       // Each suite's first item: a random integer (the comparison) or p1's input mask.
-      const it = source instanceof SeededSource ? semiHonestItems(plan)[0] : schedule(plan, 2)[0];
-      const first = source instanceof SeededSource ? source.rand((it as { bits: number }).bits, it.length) : source.inputMask((it as Item).holder!, it.length);
+      const it = source instanceof SemiHonestPrep ? semiHonestItems(plan)[0] : schedule(plan, 2)[0];
+      const first = source instanceof SemiHonestPrep ? source.rand((it as { bits: number }).bits, it.length) : source.inputMask((it as Item).holder!, it.length);
       await expect(first, suite.name).rejects.toThrow(/job j1 is over/);
     }
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { evaluateClear } from '../../src/circuit/clear.ts';
 import { encodePartyInputs } from '../../src/protocol/inputs.ts';
-import { runLocal } from '../../src/protocol/local.ts';
+import { runLocal } from '../../src/coordinator/local.ts';
 import { suiteFor, SECURITY_LEVELS } from '../../src/protocol/suites.ts';
 import { build, programArb, smallOrBig } from './programs.ts';
 

@@ -32,7 +32,6 @@
  */
 import type { ProtocolSuite } from '../suite.ts';
 import * as z128 from '../../ring/z128.ts';
-import { dealerMaterial, dealSpdz2k } from './dealer.ts';
 import { Spdz2kPrep, type Spdz2kMaterialSource } from './prep.ts';
 import { abortedBy } from '../../util/run-ahead.ts';
 import { shareInputs } from './input.ts';
@@ -99,9 +98,7 @@ export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthSha
     rand: (session, bits, length) => session.prep.rand(bits, length),
     output: deliverOutputs,
     reconstructExternal,
-    deal: dealSpdz2k,
-    prep: (plan, n, self, seed, nextExtra, signal) => abortedBy(signal, new Spdz2kPrep(plan, n, self, dealerMaterial(seed, self, n, nextExtra), { macCheckEvery })),
-    prepWith: (plan, n, self, material, signal) => abortedBy(signal, new Spdz2kPrep(plan, n, self, material as Spdz2kMaterialSource, { macCheckEvery })),
+    prep: (plan, n, self, material, signal) => abortedBy(signal, new Spdz2kPrep(plan, n, self, material as Spdz2kMaterialSource, { macCheckEvery })),
   };
 }
 

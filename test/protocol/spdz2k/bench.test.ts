@@ -1,7 +1,7 @@
 // The in-memory online cost of one 10^5-wide layer, 2 parties, malicious vs semi-honest:
 // printed for the record; only the communication figures are asserted (time varies).
 import { describe, expect, it } from 'vitest';
-import { benchSpdz2k } from '../../../src/protocol/spdz2k/bench.ts';
+import { benchSpdz2k } from '../../../bench/spdz2k-layer.ts';
 
 describe('benchSpdz2k', () => {
   it('measures one 10^5-wide layer: 32 bytes per multiplication per peer (malicious), 16 (semi-honest)', async () => {

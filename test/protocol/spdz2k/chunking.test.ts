@@ -3,12 +3,14 @@
 // go in chunks of ≤ MUL_CHUNK elements, each its own round number), every dealer extra is
 // ≤ 64·MUL_CHUNK bytes (one piece of ≤ MUL_CHUNK elements), results are right, the event
 // loop keeps turning during an in-memory job, and a deviation in a later chunk is caught.
+import { dealerFor, dealerPrep } from '../../../src/preprocessing/dealers.ts';
 import { describe, expect, it } from 'vitest';
 import { MUL_CHUNK } from '../../../src/compiler/plan.ts';
 import { chunkRound } from '../../../src/protocol/executor.ts';
-import { runLocal } from '../../../src/protocol/local.ts';
+import { runLocal } from '../../../src/coordinator/local.ts';
 import { MessageKind, type Transport } from '../../../src/protocol/transport.ts';
-import type { Dealing, ProtocolSuite } from '../../../src/protocol/suite.ts';
+import type { ProtocolSuite } from '../../../src/protocol/suite.ts';
+import type { Dealing } from '../../../src/preprocessing/dealer.ts';
 import { spdz2k } from '../../../src/protocol/spdz2k/suite.ts';
 import { correctionBytes, schedule, valueBytes } from '../../../src/protocol/spdz2k/schedule.ts';
 import { chunkLayout, forPieces, pieces } from '../../../src/protocol/spdz2k/chunks.ts';
@@ -93,21 +95,15 @@ describe('SPDZ2k with vectors longer than MUL_CHUNK', () => {
     });
     // Every extra the dealer hands out during the run.
     const extras: { party: number; bytes: number }[] = [];
-    const suite: ProtocolSuite<unknown, unknown> = {
-      ...(spdz2k as ProtocolSuite<unknown, unknown>),
-      deal: (p, n, seeds): Dealing => {
-        const d = spdz2k.deal(p, n, seeds);
-        return {
-          seeds: d.seeds,
-          *extras(party) {
-            for (const b of d.extras(party)) {
-              extras.push({ party, bytes: b.byteLength });
-              yield b;
-            }
-          },
-        };
+    const wrapDealing = (d: Dealing): Dealing => ({
+      seeds: d.seeds,
+      *extras(party) {
+        for (const b of d.extras(party)) {
+          extras.push({ party, bytes: b.byteLength });
+          yield b;
+        }
       },
-    };
+    });
     // The event loop keeps turning during the job (before chunking, it did not turn once).
     let ticks = 0;
     let last = performance.now();
@@ -120,7 +116,7 @@ describe('SPDZ2k with vectors longer than MUL_CHUNK', () => {
     }, 5);
     let res;
     try {
-      res = await runLocal(plan, { p1: { x }, p2: { y } }, { suite, wrapTransport: record });
+      res = await runLocal(plan, { p1: { x }, p2: { y } }, { suite: spdz2k as ProtocolSuite<unknown, unknown>, wrapTransport: record, wrapDealing });
     } finally {
       clearInterval(timer);
     }

@@ -2,6 +2,7 @@
 // but each party's outcome is kept (fulfilled or rejected), corrupt parties can have their
 // transport or their preprocessing source wrapped, and a party that hangs is reported
 // instead of hanging the test.
+import { dealerFor, dealerPrep } from '../../../src/preprocessing/dealers.ts';
 import type { Plan } from '../../../src/compiler/plan.ts';
 import { ANALYST } from '../../../src/circuit/builder.ts';
 import { Prg, randomSeed } from '../../../src/ring/prg.ts';
@@ -43,10 +44,10 @@ export async function runParties(plan: Plan, inputs: RawInputs, options: Harness
   const suite = options.suite ?? spdz2k;
   const n = parties.length;
   const transports = memoryNetwork(n).map((t, i) => options.wrapTransport?.(t, i) ?? t);
-  const dealing = suite.deal(plan, n, options.dealerSeeds);
+  const dealing = dealerFor(suite.name).deal(plan, n, options.dealerSeeds);
   const timeout = options.timeoutMs ?? 5000;
   const runs = parties.map((p, i) => {
-    const prep = suite.prep(plan, n, i, dealing.seeds[i], memoryExtras(dealing, i));
+    const prep = dealerPrep(suite, plan, n, i, dealing.seeds[i], memoryExtras(dealing, i));
     const run = execute(
       plan,
       { self: i, parties, transport: transports[i], prep: options.wrapPrep?.(prep, i) ?? prep, rng: new Prg(options.rngSeed?.(i) ?? randomSeed(), 'test') },

@@ -3,6 +3,7 @@
 // rebuilt from the seeds, triples have c = a·b, holders get their mask's value; consuming
 // more or other items than dealt is a PREPROCESSING error; the extras stream is lazy; and
 // a known-answer vector pins the PRG layout.
+import { dealerFor, dealerPrep } from '../../../src/preprocessing/dealers.ts';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as z128 from '../../../src/ring/z128.ts';
@@ -13,7 +14,7 @@ import { isMpcError, ErrorCode } from '../../../src/errors.ts';
 import type { Plan } from '../../../src/compiler/plan.ts';
 import { spdz2k } from '../../../src/protocol/spdz2k/suite.ts';
 import { schedule, itemLabel } from '../../../src/protocol/spdz2k/schedule.ts';
-import { macKeyShare, MAC_KEY_LABEL } from '../../../src/protocol/spdz2k/dealer.ts';
+import { macKeyShare, MAC_KEY_LABEL } from '../../../src/preprocessing/spdz2k-dealer.ts';
 import type { Spdz2kPrep } from '../../../src/protocol/spdz2k/prep.ts';
 import type { AuthShare } from '../../../src/protocol/spdz2k/share.ts';
 import { compileInline } from '../../helpers.ts';
@@ -24,8 +25,8 @@ const big = (v: Z128Vec): bigint[] => z128.toBigints(v);
 const seedsFor = (n: number, base: number): Uint8Array[] => Array.from({ length: n }, (_, i) => new Uint8Array(32).fill(base + i));
 
 function preps(plan: Plan, n: number, seeds: Uint8Array[]): Spdz2kPrep[] {
-  const d = spdz2k.deal(plan, n, seeds);
-  return seeds.map((seed, i) => spdz2k.prep(plan, n, i, seed, memoryExtras(d, i)));
+  const d = dealerFor(spdz2k.name).deal(plan, n, seeds);
+  return seeds.map((seed, i) => dealerPrep(spdz2k, plan, n, i, seed, memoryExtras(d, i)));
 }
 
 /** Σm ≡ α·Σx for one authenticated item; returns Σx. */
@@ -112,19 +113,19 @@ describe('SPDZ2k preprocessing', () => {
 
   it('fails with PREPROCESSING when the dealer sends a wrong-sized or missing item', async () => {
     const seeds = seedsFor(2, 9);
-    const short = spdz2k.prep(plan, 2, 1, seeds[1], async () => new Uint8Array(3));
+    const short = dealerPrep(spdz2k, plan, 2, 1, seeds[1], async () => new Uint8Array(3));
     await expect(short.inputMask(0, 4)).rejects.toSatisfy((e) => isMpcError(e, ErrorCode.PREPROCESSING) && /dealer sent 3 bytes/.test((e as Error).message));
-    const d = spdz2k.deal(plan, 2, seeds);
+    const d = dealerFor(spdz2k.name).deal(plan, 2, seeds);
     const it = d.extras(1)[Symbol.iterator]();
     const count = [...(function* () { for (let r = it.next(); !r.done; r = it.next()) yield r.value; })()].length;
-    const none = spdz2k.prep(plan, 2, 1, seeds[1], memoryExtras({ seeds, extras: () => [] }, 1));
+    const none = dealerPrep(spdz2k, plan, 2, 1, seeds[1], memoryExtras({ seeds, extras: () => [] }, 1));
     expect(count).toBeGreaterThan(0);
     await expect(none.inputMask(0, 4)).rejects.toSatisfy((e) => isMpcError(e, ErrorCode.PREPROCESSING) && /more dealer material/.test((e as Error).message));
   });
 
   it('streams extras lazily, one item at a time', () => {
     const wide = compileInline(['p1', 'p2'], (c) => c.reveal('z', c.vector('p1', 'x').mul(c.vector('p2', 'y')).sum()), { 'p1.x': 50_000, 'p2.y': 50_000 }).plan;
-    const d = spdz2k.deal(wide, 2, seedsFor(2, 1));
+    const d = dealerFor(spdz2k.name).deal(wide, 2, seedsFor(2, 1));
     const gen = d.extras(1)[Symbol.iterator]();
     // Nothing is computed before the first item is asked for, and items come one by one.
     const first = gen.next();

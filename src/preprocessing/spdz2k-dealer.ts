@@ -28,20 +28,19 @@
  * (a triple piece's corrections), 4 MiB for any other item.
  * @module
  */
-import * as z128 from '../../ring/z128.ts';
-import type { Z128Vec } from '../../ring/z128.ts';
-import { Prg } from '../../ring/prg.ts';
-import { maskBits } from '../../ring/z64.ts';
-import { bytesToU64, u64ToBytes } from '../../ring/encoding.ts';
-import { prgKey } from '../../ring/prg.ts';
-import { MpcError, ErrorCode } from '../../errors.ts';
-import { dealerSeeds, dealerStream } from '../../preprocessing/dealer.ts';
-import type { Plan } from '../../compiler/plan.ts';
-import type { Dealing, NextExtra } from '../suite.ts';
-import { wireVec, type Kernels } from '../kernels.ts';
-import { correctionBytes, itemLabel, schedule, valueBytes, SPDZ2K_LABEL, type Item } from './schedule.ts';
-import type { Spdz2kMaterial, Spdz2kMaterialSource } from './prep.ts';
-import { pause } from './chunks.ts';
+import * as z128 from '../ring/z128.ts';
+import type { Z128Vec } from '../ring/z128.ts';
+import { Prg } from '../ring/prg.ts';
+import { maskBits } from '../ring/z64.ts';
+import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
+import { prgKey } from '../ring/prg.ts';
+import { MpcError, ErrorCode } from '../errors.ts';
+import { dealerSeeds, dealerStream, type Dealing, type NextExtra } from './dealer.ts';
+import type { Plan } from '../compiler/plan.ts';
+import { wireVec, type Kernels } from '../protocol/kernels.ts';
+import { correctionBytes, itemLabel, schedule, valueBytes, SPDZ2K_LABEL, type Item } from '../protocol/spdz2k/schedule.ts';
+import type { Spdz2kMaterial, Spdz2kMaterialSource } from '../protocol/spdz2k/prep.ts';
+import { pause } from '../protocol/spdz2k/chunks.ts';
 
 export const MAC_KEY_LABEL = `${SPDZ2K_LABEL}/mac-key`;
 

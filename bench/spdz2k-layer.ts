@@ -7,16 +7,17 @@
  * protocol code itself costs per gate.
  * @module
  */
-import { circuit } from '../../circuit/index.ts';
-import { compileLoaded } from '../../compiler/load.ts';
-import { MUL_CHUNK, type Plan } from '../../compiler/plan.ts';
-import { Prg, randomSeed } from '../../ring/prg.ts';
-import { memoryNetwork } from '../memory.ts';
-import { semiHonest } from '../semi-honest.ts';
-import type { Session } from '../session.ts';
-import type { ProtocolSuite } from '../suite.ts';
-import { spdz2k } from './suite.ts';
-import type { Spdz2kPrep } from './prep.ts';
+import { dealerFor, dealerPrep } from '../src/preprocessing/dealers.ts';
+import { circuit } from '../src/circuit/index.ts';
+import { compileLoaded } from '../src/compiler/load.ts';
+import { MUL_CHUNK, type Plan } from '../src/compiler/plan.ts';
+import { Prg, randomSeed } from '../src/ring/prg.ts';
+import { memoryNetwork } from '../src/protocol/memory.ts';
+import { semiHonest } from '../src/protocol/semi-honest.ts';
+import type { Session } from '../src/protocol/session.ts';
+import type { ProtocolSuite } from '../src/protocol/suite.ts';
+import { spdz2k } from '../src/protocol/spdz2k/suite.ts';
+import type { Spdz2kPrep } from '../src/protocol/spdz2k/prep.ts';
 
 export interface Spdz2kBenchRow {
   security: 'semi-honest' | 'malicious';
@@ -44,13 +45,13 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function runOnce<S, P>(suite: ProtocolSuite<S, P>, plan: Plan, parties: string[], width: number): Promise<{ seconds: number; bytes: number; check?: number }> {
   const n = parties.length;
   const net = memoryNetwork(n);
-  const dealing = suite.deal(plan, n);
+  const dealing = dealerFor(suite.name).deal(plan, n);
   const sessions: Session<P>[] = parties.map((_, i) => {
     // The dealer's material up front, so dealing is not timed.
     const extras = [...dealing.extras(i)];
     let next = 0;
     const nextExtra = (): Promise<Uint8Array> => Promise.resolve(extras[next++]);
-    return { self: i, parties, transport: net[i], prep: suite.prep(plan, n, i, dealing.seeds[i], nextExtra), rng: new Prg(randomSeed(), 'bench') };
+    return { self: i, parties, transport: net[i], prep: dealerPrep(suite, plan, n, i, dealing.seeds[i], nextExtra), rng: new Prg(randomSeed(), 'bench') };
   });
   const specs = plan.inputs.map((inp) => ({ owner: parties.indexOf(inp.party), length: inp.length, wire: inp.wire }));
   const values = new Prg(randomSeed(), 'bench-values');

@@ -1,20 +1,23 @@
 /**
  * All parties of a job in one process over the in-memory transport, with an in-memory
- * dealer: the reference harness for tests and for benchmarking the protocol without a
- * network.
+ * dealer or OT preprocessing among them: the reference harness for tests and for
+ * benchmarking the protocol without a network.
  * @module
  */
 import type { Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
-import { memoryExtras } from '../preprocessing/dealer.ts';
-import { memoryNetwork } from './memory.ts';
-import { execute, type PartyResult } from './executor.ts';
-import { encodePartyInputs, type RawInputs } from './inputs.ts';
-import { semiHonest } from './semi-honest.ts';
-import type { ProtocolSuite } from './suite.ts';
-import type { Transport } from './transport.ts';
-import type { Kernels } from './kernels.ts';
+import { memoryExtras, type Dealing } from '../preprocessing/dealer.ts';
+import { dealerFor, dealerPrep } from '../preprocessing/dealers.ts';
+import { createOtMaterial, otSessionId } from '../preprocessing/ot/material.ts';
+import type { BaseOtProvider } from '../preprocessing/ot/extension.ts';
+import { memoryNetwork } from '../protocol/memory.ts';
+import { execute, type PartyResult } from '../protocol/executor.ts';
+import { encodePartyInputs, type RawInputs } from '../protocol/inputs.ts';
+import { semiHonest } from '../protocol/semi-honest.ts';
+import type { ProtocolSuite } from '../protocol/suite.ts';
+import type { Transport } from '../protocol/transport.ts';
+import type { Kernels } from '../protocol/kernels.ts';
 
 export interface LocalRunOptions {
   /** Computing parties in job order; defaults to the plan's parties. */
@@ -27,10 +30,14 @@ export interface LocalRunOptions {
   /** Where every party's kernels run (e.g. a worker pool); default: `defaultKernels()`. */
   kernels?: Kernels;
   /**
-   * Party `self`'s material source over its transport (e.g. OT preprocessing,
-   * src/preprocessing/ot/material.ts), in place of the in-memory dealer.
+   * `dealer` (default): an in-memory dealer; `ot`: the parties make their own preprocessing
+   * by oblivious transfer over the in-memory transport (src/preprocessing/ot).
    */
-  material?: (transport: Transport, self: number, parties: readonly string[]) => unknown;
+  preprocessing?: 'dealer' | 'ot';
+  /** Dealer preprocessing: see (or alter) the dealer's material on its way to the parties (tests). */
+  wrapDealing?: (d: Dealing) => Dealing;
+  /** OT preprocessing: how sessions get their base OTs (tests inject a cheap double). */
+  baseOt?: BaseOtProvider;
 }
 
 export interface LocalRunResult {
@@ -45,8 +52,10 @@ export async function runLocal(plan: Plan, inputs: RawInputs, options: LocalRunO
   const suite = options.suite ?? (semiHonest as ProtocolSuite<unknown, unknown>);
   const n = parties.length;
   const transports = memoryNetwork(n).map((t, i) => options.wrapTransport?.(t, i) ?? t);
-  const make = options.material;
-  const dealing = make ? undefined : suite.deal(plan, n, options.dealerSeeds);
+  const dealt = options.preprocessing === 'ot' ? undefined : dealerFor(suite.name).deal(plan, n, options.dealerSeeds);
+  const dealing = dealt && options.wrapDealing ? options.wrapDealing(dealt) : dealt;
+  const sessionId = otSessionId(`local/${randomSeed().join('.')}`, plan.circuit);
+  const otMaterial = (transport: Transport) => createOtMaterial(suite.name, { transport, parties, sessionId, ...(options.baseOt ? { baseOt: options.baseOt } : {}) }).material;
   const runs = parties.map((p, i) =>
     execute(
       plan,
@@ -54,7 +63,7 @@ export async function runLocal(plan: Plan, inputs: RawInputs, options: LocalRunO
         self: i,
         parties,
         transport: transports[i],
-        prep: dealing ? suite.prep(plan, n, i, dealing.seeds[i], memoryExtras(dealing, i)) : suite.prepWith(plan, n, i, make!(transports[i], i, parties)),
+        prep: dealing ? dealerPrep(suite, plan, n, i, dealing.seeds[i], memoryExtras(dealing, i)) : suite.prep(plan, n, i, otMaterial(transports[i])),
         rng: new Prg(randomSeed(), 'local'),
         kernels: options.kernels,
       },
