@@ -15,7 +15,7 @@
  * Kernel threads: the 2-party rows at 10^5 and 10^6 are also run with 2 kernel threads per
  * node (a worker pool, src/node/pool.ts), on a federation of their own.
  *
- * Flags: `--quick` (small sizes, under a minute), `--only network|kernels|analytics|governance`, `--json <file>`
+ * Flags: `--quick` (small sizes, under a minute), `--only network|kernels|analytics|governance|ot`, `--json <file>`
  * (default bench/results/latest[-<net>].json; the chart goes to the same name with `.svg`),
  * `--net loopback|lan|lan10g` (comma-separated for several; default loopback): `lan` and
  * `lan10g` run the 2-party rows on an emulated LAN (bench/netns.ts: a network namespace per
@@ -240,6 +240,7 @@ function loopbackConfigs(quick: boolean, securities: SecurityLevel[]): NetConfig
     }
   }
   if (securities.includes('semi-honest')) configs.push(...governanceConfigs(quick).filter((c) => c.audit !== undefined || c.pad));
+  configs.push(...otConfigs(quick, securities).filter((c) => c.preprocessing === 'ot' || !configs.some((x) => x.parties === c.parties && x.security === c.security && x.width === c.width && x.layers === 1 && x.threads === 1 && !x.audit && !x.pad)));
   return configs;
 }
 
@@ -262,8 +263,75 @@ function governanceConfigs(quick: boolean): NetConfig[] {
   ];
 }
 
-/** Rows with the default governance (audit on, no padding): what the other tables compare. */
-const plain = (r: NetworkRow): boolean => r.audit === 'every-frame' && !r.pad;
+/**
+ * Dealer-free preprocessing (issue 12): the 10^6-wide layer (10^5 for 3 parties, 10^4 in
+ * malicious mode, where OT triples are ~50× dearer) with OT preprocessing, each beside the
+ * dealer row of the same shape (`--only ot` runs just these pairs).
+ */
+function otConfigs(quick: boolean, securities: SecurityLevel[]): NetConfig[] {
+  const shapes: { parties: number; security: SecurityLevel; width: number }[] = [
+    { parties: 2, security: 'semi-honest', width: quick ? 100_000 : 1_000_000 },
+    { parties: 3, security: 'semi-honest', width: quick ? 10_000 : 100_000 },
+    { parties: 2, security: 'malicious', width: quick ? 1_000 : 10_000 },
+    { parties: 3, security: 'malicious', width: quick ? 1_000 : 10_000 },
+  ];
+  return shapes
+    .filter((s) => securities.includes(s.security))
+    .flatMap((s) => [
+      { ...s, threads: 1, layers: 1, runs: 1 },
+      { ...s, threads: 1, layers: 1, runs: 1, preprocessing: 'ot' as const },
+    ]);
+}
+
+/** MP-SPDZ's figures on this machine (issue 12): triples/s and bytes sent per triple per party. */
+const MP_SPDZ_TRIPLES: Record<string, { perSecond: number; bytes: number; floor: number }> = {
+  '2/semi-honest': { perSecond: 260_000, bytes: 1556, floor: 100_000 },
+  '2/malicious': { perSecond: 4_200, bytes: 20_134, floor: 2_000 },
+  '3/semi-honest': { perSecond: 69_000, bytes: 3101, floor: 0 },
+};
+
+/** The OT rows: triple generation over real nodes, and the end-to-end cost beside the dealer's. */
+function otTable(rows: NetworkRow[]): string {
+  const body: string[][] = [];
+  for (const o of rows.filter((r) => r.preprocessing === 'ot')) {
+    const d = rows.find((r) => r.preprocessing === 'dealer' && r.error === undefined && r.net === o.net && r.parties === o.parties && r.security === o.security && r.batch === o.batch && r.layers === o.layers && r.threadsRequested === o.threadsRequested && plain(r));
+    const label = `${o.net}, ${o.parties} parties, ${o.security}, ${fmtCount(o.layers)} × ${fmtCount(o.batch)}`;
+    if (o.error !== undefined) {
+      body.push([label, 'FAILED', '', '', '', '', '', o.error]);
+      continue;
+    }
+    const p1 = o.nodes.find((n) => n.party === 'p1') ?? o.nodes[0];
+    const ot = p1.ot;
+    const rate = ot && ot.generateSeconds > 0 ? ot.triples / ot.generateSeconds : null;
+    const dp1 = d?.nodes.find((n) => n.party === 'p1');
+    const bytes = ot && dp1 ? (p1.bytesSent - dp1.bytesSent) / ot.triples : null;
+    const ref = MP_SPDZ_TRIPLES[`${o.parties}/${o.security}`];
+    const vs = ref && rate !== null ? `${(rate / ref.perSecond).toFixed(2)}× MP-SPDZ${ref.floor && rate < ref.floor ? ' (below floor)' : ''}` : '';
+    body.push([
+      label,
+      rate === null ? '?' : `${fmtRate(rate)}/s`,
+      vs,
+      bytes === null ? '?' : `${Math.round(bytes)}${ref ? ` (MP-SPDZ ${ref.bytes})` : ''}`,
+      ot ? `${ot.setupSeconds.toFixed(2)} s` : '?',
+      `${mps(o.multiplications / o.jobSeconds!)} mult/s`,
+      d ? `${mps(d.multiplications / d.jobSeconds!)} mult/s` : '?',
+      d ? `${mps(d.gatesPerSecond!)} mult/s` : '?',
+    ]);
+  }
+  if (body.length === 0) return '';
+  return (
+    '\nOT preprocessing (issue 12), real nodes over mTLS, no dealer in the job:\n' +
+    table(['row', 'triples/s (p1)', 'vs MP-SPDZ', 'B/triple per party', 'base OTs (setup)', 'end to end, OT', 'end to end, dealer', 'online only'], body, 1) +
+    '\ntriples/s = triples p1 made / seconds its generator ran (setup excluded); B/triple = p1\'s bytes in the OT job minus in the dealer job of\n' +
+    'the same shape, per triple; base OTs = p1\'s session setup (128 base OTs per ordered pair and direction, all pairs at once);\n' +
+    'end to end = multiplications / job seconds as the analyst saw them (submit to done), preprocessing included.\n'
+  );
+}
+
+const fmtRate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
+
+/** Rows with the default governance (audit on, no padding) and dealer preprocessing: what the other tables compare. */
+const plain = (r: NetworkRow): boolean => r.audit === 'every-frame' && !r.pad && r.preprocessing === 'dealer';
 
 /** The audit's and the padding's cost: each governance row beside the default row of the same shape. */
 function governanceTable(rows: NetworkRow[]): string {
@@ -330,8 +398,8 @@ async function main(): Promise<void> {
   });
   const quick = values.quick === true;
   const only = values.only;
-  if (only !== undefined && only !== 'network' && only !== 'kernels' && only !== 'analytics' && only !== 'governance') {
-    throw new UsageError(`--only: expected network, kernels, analytics or governance, got ${JSON.stringify(only)}`);
+  if (only !== undefined && only !== 'network' && only !== 'kernels' && only !== 'analytics' && only !== 'governance' && only !== 'ot') {
+    throw new UsageError(`--only: expected network, kernels, analytics, governance or ot, got ${JSON.stringify(only)}`);
   }
   const nets = [...new Set(values.net!.split(',').map((n) => n.trim()).filter(Boolean))];
   const badNet = nets.find((n) => !isNetName(n));
@@ -339,7 +407,7 @@ async function main(): Promise<void> {
   const netNames = nets as NetName[];
   const lanNames = netNames.filter((n) => n !== 'loopback');
   // The kernel rows do not depend on the network: a LAN-only run skips them.
-  const doKernels = only === 'kernels' || (only !== 'network' && only !== 'governance' && netNames.includes('loopback'));
+  const doKernels = only === 'kernels' || (only !== 'network' && only !== 'governance' && only !== 'ot' && netNames.includes('loopback'));
   const doNetwork = only !== 'kernels' && only !== 'analytics';
   // Issue 6's rows (comparisons per second, the canonical analytics circuits) run on loopback.
   const doAnalytics = (only === undefined || only === 'analytics') && netNames.includes('loopback');
@@ -401,7 +469,8 @@ async function main(): Promise<void> {
         const baseline = await measureBaseline(`127.0.0.1 (${bytes / 2 ** 20} MiB in 1 MiB writes)`, () => measureTlsBaseline({ bytes, chunkBytes: 2 ** 20 }));
         if (baseline.error !== undefined) failed = true;
         netRecords.push({ name, label: loopback.label, transport: loopback.transport, delayEmulated: null, qdisc: null, baseline });
-        rows.push(...(await bench(only === 'governance' ? governanceConfigs(quick) : loopbackConfigs(quick, securities), loopback, baseline)));
+        const configs = only === 'governance' ? governanceConfigs(quick) : only === 'ot' ? otConfigs(quick, securities) : loopbackConfigs(quick, securities);
+        rows.push(...(await bench(configs, loopback, baseline)));
         continue;
       }
       preflight ??= lanPreflight();
@@ -444,7 +513,7 @@ async function main(): Promise<void> {
       }
       for (const n of notes) console.log(`note: ${n}`);
       console.log('');
-      console.log(networkTable(rows));
+      console.log(networkTable(rows.filter((r) => r.preprocessing === 'dealer')));
       console.log(
         "\nB/mult online = bytes p1 sent in the layers / multiplications (job bytes minus a job with the same inputs and output but\n" +
           "no multiplication); B/mult job = all bytes p1 sent / multiplications; time/round = online s / rounds;\n" +
@@ -452,11 +521,12 @@ async function main(): Promise<void> {
           'peak RSS = highest node high-water mark since the node started (dataset loading included; jobs run narrowest first);\n' +
           "link % = p1's layer bytes per online second / the raw TLS baseline of the row's net.\n",
       );
-      console.log(comparison(rows, quick));
-      console.log(governanceTable(rows));
+      console.log(comparison(rows.filter((r) => r.preprocessing === 'dealer'), quick));
+      console.log(governanceTable(rows.filter((r) => r.preprocessing === 'dealer')));
+      console.log(otTable(rows));
 
       mkdirSync(dirname(svgFile), { recursive: true });
-      writeFileSync(svgFile, chartFor(rows, machineLine, netRecords.filter((x) => x.skipped === undefined).map((x) => x.label)));
+      writeFileSync(svgFile, chartFor(rows.filter((r) => r.preprocessing === 'dealer'), machineLine, netRecords.filter((x) => x.skipped === undefined).map((x) => x.label)));
       console.log(`\nwrote ${svgFile}`);
     }
   }

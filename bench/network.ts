@@ -52,6 +52,8 @@ export interface NetConfig {
   audit?: BenchAudit;
   /** Whether the job pads its frames to power-of-two sizes (`mpc run --pad`). */
   pad?: boolean;
+  /** Where the job's triples come from (default `dealer`; `ot`: the nodes make them, issue 12). */
+  preprocessing?: 'dealer' | 'ot';
 }
 
 export interface NodeFigures {
@@ -60,6 +62,8 @@ export interface NodeFigures {
   onlineSeconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  /** OT preprocessing: what the node's generator made and how long it took. */
+  ot?: { triples: number; bits: number; setupSeconds: number; generateSeconds: number };
 }
 
 /** What identifies a benchmark row (ARCHITECTURE.md §6), networked or in-process. */
@@ -205,7 +209,7 @@ export function benchCircuit(parties: number, width: number, layers: number): Lo
 }
 
 export const configLabel = (c: NetConfig): string =>
-  `${c.parties} parties, ${c.security}, ${c.threads} thread${c.threads > 1 ? 's' : ''}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}${governanceLabel(c) === 'audit' ? '' : `, ${governanceLabel(c)}`}`;
+  `${c.parties} parties, ${c.security}, ${c.threads} thread${c.threads > 1 ? 's' : ''}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}${governanceLabel(c) === 'audit' ? '' : `, ${governanceLabel(c)}`}${c.preprocessing === 'ot' ? ', OT preprocessing' : ''}`;
 
 /** The governance features of a row: `audit` (the default), `no audit`, `audit (decisions)`, `audit + pad`, … */
 export const governanceLabel = (c: Pick<NetConfig, 'audit' | 'pad'>): string =>
@@ -291,7 +295,7 @@ async function job(target: ClusterTarget, c: NetConfig, timeoutMs: number, conne
   const r = await withTimeout(
     runJob(target, benchCircuit(c.parties, c.width, c.layers), {
       security: c.security,
-      preprocessing: 'dealer',
+      preprocessing: c.preprocessing ?? 'dealer',
       pad: c.pad ?? false,
       connectRetry: { attempts: connectAttempts, baseMs: 100, maxMs: 1000 },
     }),
@@ -312,7 +316,7 @@ function emptyRow(c: NetConfig, net: NetTarget): NetworkRow {
     audit: c.audit ?? 'every-frame',
     pad: c.pad ?? false,
     net: net.label,
-    preprocessing: 'dealer',
+    preprocessing: c.preprocessing ?? 'dealer',
     parties: c.parties,
     threads: c.threads,
     threadsRequested: c.threads,

@@ -66,6 +66,12 @@ export function renderResult(r: JobResult): string {
     `parties ${s.parties} · security ${s.security} · preprocessing ${s.preprocessing}`,
     `multiplications ${s.multiplications} · rounds ${s.rounds} · bytes sent ${s.bytesSent} · ${s.seconds.toFixed(3)} s · ${Math.round(s.gatesPerSecond)} gates/s`,
   );
+  for (const n of s.nodes) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    const made = n.ot ? `made ${n.ot.triples} triples and ${n.ot.bits} random bits by OT in ${n.ot.generateSeconds.toFixed(2)} s (base OTs ${n.ot.setupSeconds.toFixed(2)} s)` : '';
+    const store = n.store ? `store peak ${mib(n.store.peak)} of ${mib(n.store.budget)}, ${n.store.taken}/${n.store.count} items used once` : '';
+    if (made || (store && s.preprocessing === 'ot')) lines.push(`  ${n.party}: ${[made, store].filter(Boolean).join('; ')}`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -53,8 +53,11 @@ export interface JobStats {
   planHash: string;
   jobId: string;
   trust?: string;
-  /** Per node, in job party order: time in the multiplication layers, CPU time, peak RSS. */
-  nodes: { party: string; bytesSent: number; onlineSeconds: number; onlineBytesSent: number; cpuSeconds: number; peakRssBytes: number }[];
+  /**
+   * Per node, in job party order: time in the multiplication layers, CPU time, peak RSS, and
+   * with OT preprocessing what its generator made (triples, random bits, setup and generation seconds).
+   */
+  nodes: { party: string; bytesSent: number; onlineSeconds: number; onlineBytesSent: number; cpuSeconds: number; peakRssBytes: number; ot?: JobDoneBody['ot']; store?: JobDoneBody['store'] }[];
 }
 
 export interface JobResult {
@@ -276,7 +279,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
         planHash: hash,
         jobId,
         ...(done[0]?.trust ? { trust: done[0].trust } : {}),
-        nodes: done.map((d, i) => ({ party: nodes[i].id, bytesSent: d.bytesSent, onlineSeconds: d.onlineSeconds, onlineBytesSent: d.onlineBytesSent, cpuSeconds: d.cpuSeconds, peakRssBytes: d.peakRssBytes })),
+        nodes: done.map((d, i) => ({ party: nodes[i].id, bytesSent: d.bytesSent, onlineSeconds: d.onlineSeconds, onlineBytesSent: d.onlineBytesSent, cpuSeconds: d.cpuSeconds, peakRssBytes: d.peakRssBytes, ...(d.ot ? { ot: d.ot } : {}), ...(d.store ? { store: d.store } : {}) })),
       },
     };
   } finally {

@@ -81,6 +81,12 @@ export interface JobDoneBody {
    * bits — and the seconds of session setup (base OTs) and of generation.
    */
   ot?: { triples: number; bits: number; setupSeconds: number; generateSeconds: number };
+  /**
+   * The job's preprocessing store (the bounded run-ahead material is produced into and taken
+   * from exactly once): its bound, what it held at the end, the most it held (bytes), and
+   * items taken of all.
+   */
+  store?: { budget: number; held: number; peak: number; taken: number; count: number };
 }
 export interface DescribeReplyBody {
   party: string;
@@ -134,6 +140,7 @@ const bytes: Check = (x) => x instanceof Uint8Array;
 const arr = (c: Check, max = 1 << 20): Check => (x) => Array.isArray(x) && x.length <= max && x.every(c);
 const oneOf = (...v: string[]): Check => (x) => typeof x === 'string' && v.includes(x);
 const opt = (c: Check): Check => (x) => x === undefined || c(x);
+const numbers = (...keys: string[]): Check => (x) => typeof x === 'object' && x !== null && keys.every((k) => num((x as Record<string, unknown>)[k]));
 
 /** Check `body` against a field table; returns it typed. */
 function parse<T>(kind: string, body: unknown, from: string, fields: Record<string, Check>): T {
@@ -156,7 +163,8 @@ export const parseOutputShare = (b: unknown, from: string): OutputShareBody =>
 export const parseJobDone = (b: unknown, from: string): JobDoneBody =>
   parse('JobDone', b, from, {
     bytesSent: nat, bytesReceived: nat, messagesSent: nat, seconds: num, onlineSeconds: num, onlineBytesSent: nat, cpuSeconds: num, peakRssBytes: nat, preprocessing: str, trust: opt(str),
-    ot: opt((x) => typeof x === 'object' && x !== null && ['triples', 'bits', 'setupSeconds', 'generateSeconds'].every((k) => num((x as Record<string, unknown>)[k]))),
+    ot: opt(numbers('triples', 'bits', 'setupSeconds', 'generateSeconds')),
+    store: opt(numbers('budget', 'held', 'peak', 'taken', 'count')),
   });
 export const parseDescribeReply = (b: unknown, from: string): DescribeReplyBody => {
   const r = parse<DescribeReplyBody>('DescribeReply', b, from, { party: str });

@@ -27,6 +27,7 @@ import { formatOutputs } from '../protocol/outputs.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { DEALER_TRUST } from '../preprocessing/dealer.ts';
 import { dealerPrep } from '../preprocessing/dealers.ts';
+import type { HasStore, StoreFill } from '../util/run-ahead.ts';
 import { createOtMaterial, otSessionId, OT_TRUST } from '../preprocessing/ot/material.ts';
 import type { OtPrepStats } from '../preprocessing/ot/semi-honest.ts';
 import { loadDatasets } from './datasets.ts';
@@ -407,6 +408,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           preprocessing: job.preprocessing,
           trust: job.dealer?.trust ?? OT_TRUST,
           ...(otStats ? { ot: otStatsBody(otStats()) } : {}),
+          ...storeOf(prep),
         },
       });
       completed.set(job.id, job.analyst.peer.id);
@@ -419,6 +421,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           bytesSent: st.bytesSent,
           preprocessing: job.preprocessing,
           ...(otStats ? { ot: otStatsBody(otStats()) } : {}),
+          ...storeOf(prep),
           kernels: kernels.stats(),
           ...(lanes ? { lanes: lanes.stats() } : {}),
           ...(gov.alerts.total > 0 ? { alerts: gov.alerts.snapshot() } : {}),
@@ -648,4 +651,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
 /** A job's OT preprocessing figures, as the job's stats and the node's log carry them. */
 function otStatsBody(s: OtPrepStats): JobDoneBody['ot'] {
   return { triples: s.triples, bits: s.bits, setupSeconds: s.setupMs / 1000, generateSeconds: s.generateMs / 1000 };
+}
+
+/** The preprocessing store's bound and fill level (the job's run-ahead of material), when the source keeps one. */
+function storeOf(prep: unknown): { store?: StoreFill } {
+  const s = (prep as Partial<HasStore> | undefined)?.store;
+  return typeof s === 'function' ? { store: s.call(prep) } : {};
 }

@@ -15,7 +15,7 @@ import type { Kernels } from './kernels.ts';
 import { layerChunks, prepSteps, type Plan } from '../compiler/plan.ts';
 import { concat64 } from './vectors.ts';
 import { pause } from './spdz2k/chunks.ts';
-import { RunAhead, RUN_AHEAD_BYTES } from '../util/run-ahead.ts';
+import { RunAhead, RUN_AHEAD_BYTES, type HasStore, type StoreFill } from '../util/run-ahead.ts';
 
 export interface Triples {
   a: BigUint64Array;
@@ -56,7 +56,7 @@ export interface SemiHonestMaterialSource {
 /** Bytes one item's material holds: a, b, c (8 bytes each) per triple, one value per random integer. */
 const materialBytes = (item: SemiHonestItem): number => (item.kind === 'triples' ? 24 : 8) * item.length;
 
-export class SemiHonestPrep implements SemiHonestSource {
+export class SemiHonestPrep implements SemiHonestSource, HasStore {
   private next = 0;
   readonly #ahead: RunAhead<SemiHonestMaterial>;
   /** The kernels of the latest `triples` call: where items produced ahead of their call go. */
@@ -74,6 +74,11 @@ export class SemiHonestPrep implements SemiHonestSource {
       budget: runAheadBytes,
       pace: (i) => pause(items[i].length),
     });
+  }
+
+  /** The run-ahead's bound and fill level (bytes of material). */
+  store(): StoreFill {
+    return this.#ahead.fill();
   }
 
   /** Stop producing ahead: every pending and later request rejects with `reason`. */

@@ -31,6 +31,21 @@
  */
 export const RUN_AHEAD_BYTES = 32 << 20;
 
+/** How full a run-ahead is: its bound, what it holds now and the most it held (cost units, e.g. bytes). */
+export interface StoreFill {
+  budget: number;
+  held: number;
+  peak: number;
+  /** Items handed to the consumer, of `count`. */
+  taken: number;
+  count: number;
+}
+
+/** A preprocessing source whose run-ahead can say how full it is (node logs, job stats). */
+export interface HasStore {
+  store(): StoreFill;
+}
+
 export interface RunAheadOptions<T> {
   /** Number of items in the sequence; Infinity when the items themselves tell where it ends. */
   count: number;
@@ -63,6 +78,8 @@ export class RunAhead<T> {
   #taken = 0;
   /** Cost of the items started and not yet taken. */
   #ahead = 0;
+  /** The most `#ahead` has been. */
+  #peak = 0;
   #running = false;
   #failedAt = Infinity;
   #failure: Error | undefined;
@@ -84,6 +101,11 @@ export class RunAhead<T> {
   /** Cost currently held ahead of the consumer (produced or being produced, not taken). */
   get ahead(): number {
     return this.#ahead;
+  }
+
+  /** Its bound and fill level. */
+  fill(): StoreFill {
+    return { budget: this.#o.budget, held: this.#ahead, peak: this.#peak, taken: this.#taken, count: this.#o.count };
   }
 
   /** The next item, in order. The first call starts production. */
@@ -146,7 +168,10 @@ export class RunAhead<T> {
     while (this.#mayStart()) {
       const i = this.#started++;
       const slot = this.#claim(i, i < this.#taken);
-      if (i >= this.#taken) this.#ahead += this.#o.cost(i);
+      if (i >= this.#taken) {
+        this.#ahead += this.#o.cost(i);
+        this.#peak = Math.max(this.#peak, this.#ahead);
+      }
       try {
         await this.#o.pace?.(i);
         if (this.#aborted) return slot.reject(this.#aborted);

@@ -48,6 +48,9 @@ export interface OtTripleOptions {
 
 const DEFAULT_BATCH = 8192;
 
+/** Extension batches of one `generate` in flight at once (see there). */
+const PIPELINE = 2;
+
 /**
  * A party's semi-honest triple generator: its OT sessions with every other party.
  * @example
@@ -158,17 +161,28 @@ export class OtTripleGenerator {
     const a = prg.u64(count);
     const b = prg.u64(count);
     const c = new BigUint64Array(count);
-    for (let off = 0; off < count; off += this.#batch) {
+    const batch = async (off: number): Promise<void> => {
       const end = Math.min(off + this.#batch, count);
       const ai = a.subarray(off, end);
       const bi = b.subarray(off, end);
       const ci = c.subarray(off, end);
       localProduct(ai, bi, ci);
+      // Started synchronously, so each session's batch numbers follow the batch order.
       const parts: Promise<BigUint64Array>[] = [];
       for (const s of this.#senders.values()) parts.push(gilboaSend64(s, ai, { aes: this.#aes })); // ⟨a_i · b_j⟩_i
       for (const r of this.#receivers.values()) parts.push(gilboaReceive64(r, bi, { aes: this.#aes })); // ⟨a_j · b_i⟩_i
       for (const share of await Promise.all(parts)) addInto(ci, share);
+    };
+    // PIPELINE batches in flight: while one waits for its peer's matrix or corrections, the
+    // next one's is computed, so neither the network nor the peer's turn idles this party.
+    const inFlight: Promise<void>[] = [];
+    for (let off = 0; off < count; off += this.#batch) {
+      if (inFlight.length === PIPELINE) await inFlight.shift();
+      const p = batch(off);
+      p.catch(() => {});
+      inFlight.push(p);
     }
+    await Promise.all(inFlight);
     this.#generated += count;
     return { a, b, c };
   }

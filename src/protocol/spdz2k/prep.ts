@@ -30,7 +30,7 @@ import { schedule, valueBytes, type Item, type ItemKind } from './schedule.ts';
 import { OpenedValues, DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
 import { concatShares, type AuthShare } from './share.ts';
 import { pause, pieces } from './chunks.ts';
-import { RunAhead, RUN_AHEAD_BYTES } from '../../util/run-ahead.ts';
+import { RunAhead, RUN_AHEAD_BYTES, type HasStore, type StoreFill } from '../../util/run-ahead.ts';
 
 export interface AuthTriple {
   a: AuthShare;
@@ -79,7 +79,7 @@ function materialBytes(it: Item, self: number): number {
   return (it.kind === 'triples' ? 96 : 32) * it.length + (it.holder === self ? valueBytes(it) : 0);
 }
 
-export class Spdz2kPrep {
+export class Spdz2kPrep implements HasStore {
   /** This party's MAC key share α_i. */
   readonly alpha: bigint;
   /** Values opened and not yet MAC-checked, and the chain of checks. */
@@ -115,6 +115,11 @@ export class Spdz2kPrep {
       budget: options.runAheadBytes ?? RUN_AHEAD_BYTES,
       pace: (i) => pause(items[i].length),
     });
+  }
+
+  /** The run-ahead's bound and fill level (bytes of material). */
+  store(): StoreFill {
+    return this.#ahead.fill();
   }
 
   /** Stop expanding ahead: every pending and later request rejects with `reason`. */
