@@ -5,9 +5,9 @@
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { MpcError, ErrorCode } from '../../errors.ts';
 import type { SecurityLevel } from '../../protocol/suites.ts';
 import { createOtSemiHonestMaterial, type OtPrepOptions, type OtPrepStats } from './semi-honest.ts';
+import { createOtSpdz2kMaterial } from './spdz2k.ts';
 
 /** What a job with OT preprocessing trusts, for the node's log, the job's stats and `mpc run`. */
 export const OT_TRUST =
@@ -20,9 +20,6 @@ export function otSessionId(jobId: string, planHash: string): Uint8Array {
 
 /** The material source of one party for one job. */
 export function createOtMaterial(security: SecurityLevel, opts: OtPrepOptions): { material: unknown; stats(): OtPrepStats } {
-  if (security === 'semi-honest') {
-    const m = createOtSemiHonestMaterial(opts);
-    return { material: m, stats: () => m.stats() };
-  }
-  throw new MpcError(ErrorCode.UNSUPPORTED, `OT preprocessing for ${security} security is not built yet`);
+  const m = security === 'semi-honest' ? createOtSemiHonestMaterial(opts) : createOtSpdz2kMaterial(opts);
+  return { material: m, stats: () => m.stats() };
 }

@@ -150,16 +150,21 @@ export class OpenedValues {
   }
 }
 
-/** The batched MAC check number `index` over `openings`, as party `s.self`. */
-export async function macCheck(s: CheckSession, index: number, openings: readonly Opening[]): Promise<void> {
+/**
+ * The batched MAC check number `index` over `openings`, as party `s.self`. `kind` is the
+ * message kind of its rounds: MacCheck for the online phase (the default), Prep for the
+ * checks of the dealer-free preprocessing (src/preprocessing/ot/spdz2k.ts), so the two
+ * numberings never share a slot.
+ */
+export async function macCheck(s: CheckSession, index: number, openings: readonly Opening[], kind: MessageKind = MessageKind.MacCheck): Promise<void> {
   const base = 4 * index;
   const ctx = u32(index);
   const what = `MAC check ${index}`;
 
   // 1. Joint coin for χ: commit, then open [DKLPSS13, MACCheck].
   const coin = s.rng.bytes(32);
-  const coinCommits = await exchange(s, MessageKind.MacCheck, base, taggedHash(COIN_TAG, ctx, u32(s.self), coin), 32, `${what}: coin commitment`);
-  const coins = await exchange(s, MessageKind.MacCheck, base + 1, coin, 32, `${what}: coin`);
+  const coinCommits = await exchange(s, kind, base, taggedHash(COIN_TAG, ctx, u32(s.self), coin), 32, `${what}: coin commitment`);
+  const coins = await exchange(s, kind, base + 1, coin, 32, `${what}: coin`);
   verifyOpenings(s, COIN_TAG, ctx, coinCommits, coins);
   const chi = new Prg(taggedHash(CHI_TAG, ctx, ...coins), CHI_LABEL);
 
@@ -182,8 +187,8 @@ export async function macCheck(s: CheckSession, index: number, openings: readonl
   const opening = new Uint8Array(48);
   opening.set(s.rng.bytes(32), 0);
   opening.set(bigintTo16(sigma), 32);
-  const sigmaCommits = await exchange(s, MessageKind.MacCheck, base + 2, taggedHash(SIGMA_TAG, ctx, u32(s.self), opening), 32, `${what}: σ commitment`);
-  const sigmas = await exchange(s, MessageKind.MacCheck, base + 3, opening, 48, `${what}: σ`);
+  const sigmaCommits = await exchange(s, kind, base + 2, taggedHash(SIGMA_TAG, ctx, u32(s.self), opening), 32, `${what}: σ commitment`);
+  const sigmas = await exchange(s, kind, base + 3, opening, 48, `${what}: σ`);
   verifyOpenings(s, SIGMA_TAG, ctx, sigmaCommits, sigmas);
   let total = 0n;
   for (const o of sigmas) total += bigintFrom16(o.subarray(32));

@@ -1,0 +1,523 @@
+/**
+ * Dealer-free SPDZ2k preprocessing by oblivious transfer: the `Spdz2kMaterialSource` of a job
+ * made by the parties themselves over their transport, following the offline phase of SPDZ2k
+ * [CDESX18, §5 (authentication with a VOLE/COPE, triples by OT, the sacrifice)] and MASCOT
+ * [KOS16] (Π_COPEe, the combine step, the authentication check), with k = s = 64 and every
+ * value in Z_2^128. Written from the papers; no code or text was taken from MP-SPDZ, MPyC or
+ * other implementations.
+ *
+ * **MAC key.** Each party draws α_i uniform in [0, 2^64) (α = Σα_i ∈ Z_2^s as in SPDZ2k,
+ * which halves COPE: 64 base OTs and 64 correction rows per element instead of 128). α_i is
+ * only ever used as base-OT choice bits and in local products; it is never sent.
+ *
+ * **Sessions** (set up at once by `createOtSpdz2kMaterial`, per ordered pair and both roles):
+ * a COPE session (cope.ts, OT stream 1) where this party's α_i is the correlation, one where
+ * the peer's is, and two KOS-checked OT-extension sessions (extension.ts, stream 0, malicious)
+ * for the Gilboa products. Stream 2 is left to other code.
+ *
+ * **Authentication** [[x]] of a vector whose shares x_i the parties hold (`#authenticate`):
+ * m_i = α_i·x_i + Σ_{j≠i} (COPE share of α_i·x_j) + Σ_{j≠i} (COPE share of α_j·x_i), so
+ * Σm_i = α·Σx_i. Then the authentication check [KOS16 §4.2, CDESX18 §5]: one extra
+ * authenticated element r' (uniform) is appended, a joint coin (commit, then open) gives
+ * χ_e ∈ Z_2^64, z = Σ χ_e·x_e + r' is opened (all 128 bits; uniform thanks to r') and goes
+ * through the batched MAC check (mac-check.ts, kind Prep). A party whose COPE corrections
+ * were not made with its x_i (or with one x in every u_b) leaves an α-dependent error in the
+ * MACs, which the check catches except with probability ≈ 2^-57.9 per check (CDESX18's bound
+ * for χ ∈ Z_2^s, s = 64), or by guessing the Δ bits it attacked (selective failure: each bit
+ * guessed costs it a 1/2 chance of being caught, as in [KOS16]). Values held by one party only
+ * (masks, a party's random bits) are authenticated the same way with the other parties' x = 0,
+ * and only the COPE sessions with that holder as x-holder run.
+ *
+ * **Triples** (`#triples`, MASCOT's Π_Triple in Z_2^128, τ = 3): party i draws b_i and
+ * a_i^(1..3); the cross products a_j^(t)·b_i are Gilboa products (gilboa.ts) in KOS-checked
+ * sessions with i as sender of b_i and j as receiver with a_j^(t) as choice bits, so that the
+ * selective-failure leakage a malicious sender can cause is on bits of the a^(t), which the
+ * combine then hashes away: with public random coefficients r, r̂ ∈ Z_2^128 drawn by a joint
+ * coin *after* the raw triples exist, a = Σ r_t·a^(t), c = Σ r_t·c^(t), â = Σ r̂_t·a^(t),
+ * ĉ = Σ r̂_t·c^(t) [KOS16 §5]. a, b, c, â, ĉ are authenticated, then the sacrifice
+ * [CDESX18 §5]: public random t (joint coin), open ρ = t·a − â, open σ = t·c − ĉ − ρ·b
+ * (all 128 bits each), MAC-check both openings, and require σ = 0 mod 2^128. A triple with
+ * c = ab + e, e ≠ 0 mod 2^64, passes only if t·e ≡ ê (mod 2^128), i.e. with probability at
+ * most 2^-64 over t [CDESX18, Lemma on the sacrifice in Z_2^{k+s}]; a failed check throws
+ * `MpcError` PREPROCESSING at every party (σ is public), a lie in an opening MAC_CHECK, and
+ * no triple of that item is returned.
+ *
+ * **Random bits** (`#bits`, for `rand` items): every party i draws bits β_i and authenticates
+ * them as held by it alone. The bits are XORed together with Beaver products on sacrificed
+ * triples: b ← [β_0]; b ← b + β_h − 2·[b·β_h] for h = 1..n−1 (openings d, e of all 128 bits,
+ * MAC-checked); then [b·(1 − b)] (one more Beaver product) is opened, MAC-checked and must be
+ * 0 mod 2^128. Why a non-bit is caught: x ↦ x + β − 2xβ with β ∈ {0, 1} maps {0, 1} to itself
+ * and its complement to itself (x or 1 − x), and for a non-bit β the image of a bit is β or
+ * 1 − β, a non-bit; so one non-bit input makes the final b a non-bit, and x(1 − x) ≡ 0 mod 2^m
+ * only for x ≡ 0 or 1 mod 2^m (x and 1 − x have opposite parities, one is a unit). The MAC
+ * check guarantees the opened product mod 2^64 (k bits, [CDESX18]): so a cheater is caught
+ * unless it breaks the MAC check, and b ≡ 0 or 1 mod 2^64 is what the check proves (the upper
+ * 64 bits of SPDZ2k values are noise anyway; with honest parties b is exactly a bit in
+ * Z_2^128). Why honest bits stay hidden: d and e are masked by the triple's a, b, uniform in
+ * Z_2^128 and used once; the check opens 0 in every honest run, and whether it aborts depends
+ * on the cheater's own inputs and errors, not on honest bits; b is uniform as soon as one
+ * party's β is. r = Σ_j 2^j·b_j is then local.
+ *
+ * **Masks and randoms.** `random`: each party draws x_i uniform, authenticated. `input-mask`:
+ * the holder draws r (uniform, 128 bits), authenticated as held by it alone; its value is r.
+ * `output-mask`: r = r_h + 2^64·ρ with r_h < 2^64 drawn by the holder (held by it alone) and
+ * ρ a joint random value (every party's share uniform): the holder learns r_h = r mod 2^64
+ * and nothing of ρ.
+ *
+ * **Security.** Against a static malicious adversary corrupting any number of parties but
+ * one, with abort: computational κ = 128 (base OT MRR21, AES PRG, KOS with the TMMO hash) and
+ * statistical s = 64 for each check: KOS 2^-64 per batch, the authentication and MAC checks
+ * 2^-57.9 per check [CDESX18 §3], the sacrifice 2^-64 per triple; by a union bound over the
+ * checks of a job (≤ 2^20 of them, say) a cheater passes with probability ≲ 2^-37.9 overall,
+ * and a few bits of α_i can leak through selective failure, each at a 1/2 risk of abort
+ * [KOS16]. Correctness is guaranteed mod 2^64 (the value ring), as in SPDZ2k.
+ *
+ * **Messages.** OT traffic: kind Ot, streams 0 (Gilboa in KOS sessions) and 1 (COPE).
+ * Openings, coins and MAC checks: kind Prep, rounds from a counter advanced by 4 per
+ * operation (a MAC check takes the 4 rounds of its block: `macCheck` index = block / 4),
+ * identical at every party because items are produced in schedule order.
+ * @module
+ */
+import * as z128 from '../../ring/z128.ts';
+import type { Z128Vec } from '../../ring/z128.ts';
+import { Prg } from '../../ring/prg.ts';
+import { u64ToBytes } from '../../ring/encoding.ts';
+import { MpcError, ErrorCode } from '../../errors.ts';
+import { MessageKind, type Transport } from '../../protocol/transport.ts';
+import type { Item } from '../../protocol/spdz2k/schedule.ts';
+import type { Spdz2kMaterial, Spdz2kMaterialSource } from '../../protocol/spdz2k/prep.ts';
+import type { Kernels } from '../../protocol/kernels.ts';
+import { macCheck, type CheckSession, type Opening } from '../../protocol/spdz2k/mac-check.ts';
+import { equalBytes, exchange, openShares, taggedHash, u32 } from '../../protocol/spdz2k/wire.ts';
+import { systemRandom, type RandomBytes } from './base-ot.ts';
+import { MAX_BATCH_OTS, OtExtReceiver, OtExtSender, type BaseOtProvider } from './extension.ts';
+import { FixedKeyAes } from './aes.ts';
+import { GILBOA_OTS_128, gilboaReceive128, gilboaSend128 } from './gilboa.ts';
+import { CopeDeltaHolder, CopeXHolder, COPE_STREAM } from './cope.ts';
+
+export interface OtSpdz2kOptions {
+  transport: Transport;
+  /** Party names in job order, for messages. */
+  parties: readonly string[];
+  /** ≥ 16 bytes, the same at every party. */
+  sessionId: Uint8Array;
+  /** Default systemRandom. */
+  random?: RandomBytes;
+  baseOt?: BaseOtProvider;
+  /**
+   * Test hook only: called with this party's raw values before use, to inject errors:
+   * 'triple-c' the low limbs of the combined c share (before authentication), 'bit-input'
+   * the low limbs of its random bits β_i, 'cope-u' the low limbs of each u_b it sends as
+   * x-holder (one call per bit b).
+   */
+  tamper?: (what: 'triple-c' | 'bit-input' | 'cope-u', v: BigUint64Array) => void;
+}
+
+export interface OtSpdz2kStats {
+  /** Sacrificed triples made (including those spent on random bits). */
+  triples: number;
+  /** Authenticated random bits made. */
+  bits: number;
+  /** Elements authenticated (MACs made by COPE). */
+  authenticated: number;
+  setupMs: number;
+  generateMs: number;
+}
+
+/** Number of raw triples combined into one (MASCOT's τ). */
+export const TAU = 3;
+/** Products per Gilboa call: MAX_BATCH_OTS / 128 = 16 384. */
+const GILBOA_BATCH = MAX_BATCH_OTS / GILBOA_OTS_128;
+/** Triples per internal generation step (bounds memory for long rand items). */
+const TRIPLE_STEP = 1 << 16;
+/** Random bits per internal step (each takes n such triples). */
+const BITS_STEP = 1 << 14;
+
+const COIN_TAG = 'tessera/ot/spdz2k/v1/coin-commitment';
+const COIN_SEED_TAG = 'tessera/ot/spdz2k/v1/coin-seed';
+
+interface Sessions {
+  copeD: Map<number, CopeDeltaHolder>;
+  copeX: Map<number, CopeXHolder>;
+  otS: Map<number, OtExtSender>;
+  otR: Map<number, OtExtReceiver>;
+}
+
+interface Auth {
+  x: Z128Vec;
+  m: Z128Vec;
+}
+
+interface Triples {
+  a: Auth;
+  b: Auth;
+  c: Auth;
+}
+
+function slice(v: Z128Vec, s: number, e: number): Z128Vec {
+  return { lo: v.lo.subarray(s, e), hi: v.hi.subarray(s, e) };
+}
+
+function sliceAuth(a: Auth, s: number, e: number): Auth {
+  return { x: slice(a.x, s, e), m: slice(a.m, s, e) };
+}
+
+function concat(vs: readonly Z128Vec[]): Z128Vec {
+  const n = vs.reduce((t, v) => t + v.lo.length, 0);
+  const out = z128.alloc(n);
+  let off = 0;
+  for (const v of vs) {
+    out.lo.set(v.lo, off);
+    out.hi.set(v.hi, off);
+    off += v.lo.length;
+  }
+  return out;
+}
+
+function isZero(v: Z128Vec): boolean {
+  for (let k = 0; k < v.lo.length; k++) if ((v.lo[k] | v.hi[k]) !== 0n) return false;
+  return true;
+}
+
+class Engine {
+  readonly self: number;
+  readonly n: number;
+  readonly alpha: bigint;
+  readonly check: CheckSession;
+  readonly local: Prg;
+  readonly aes = new FixedKeyAes();
+  readonly stats: OtSpdz2kStats = { triples: 0, bits: 0, authenticated: 0, setupMs: 0, generateMs: 0 };
+  #round = 0;
+  #sessions: Sessions | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(readonly opts: OtSpdz2kOptions) {
+    const t = opts.transport;
+    this.self = t.self;
+    this.n = t.n;
+    if (opts.parties.length !== t.n) throw new RangeError(`createOtSpdz2kMaterial: ${opts.parties.length} party names for a transport of ${t.n} parties`);
+    if (!(opts.sessionId instanceof Uint8Array) || opts.sessionId.length < 16) throw new RangeError('createOtSpdz2kMaterial: sessionId: expected a Uint8Array of at least 16 bytes');
+    const random = opts.random ?? systemRandom;
+    const a = new Uint8Array(8);
+    a.set(random(8));
+    this.alpha = new DataView(a.buffer).getBigUint64(0, true);
+    a.fill(0);
+    this.local = new Prg(random(32).slice(), 'tessera/ot/spdz2k/v1/local');
+    this.check = { self: t.self, parties: opts.parties, transport: t, prep: { alpha: this.alpha }, rng: new Prg(random(32).slice(), 'tessera/ot/spdz2k/v1/check') };
+    const started = performance.now();
+    this.ready = this.#setup(random).then((s) => {
+      this.#sessions = s;
+      this.stats.setupMs = performance.now() - started;
+    });
+    this.ready.catch(() => {});
+  }
+
+  async #setup(random: RandomBytes): Promise<Sessions> {
+    const { transport, sessionId, baseOt, parties } = this.opts;
+    const s: Sessions = { copeD: new Map(), copeX: new Map(), otS: new Map(), otR: new Map() };
+    const tasks: Promise<void>[] = [];
+    for (let j = 0; j < this.n; j++) {
+      if (j === this.self) continue;
+      const cope = { transport, peer: j, sessionId, peerName: parties[j], stream: COPE_STREAM, random, baseOt };
+      tasks.push(CopeDeltaHolder.setup({ ...cope, delta: this.alpha }).then((c) => void s.copeD.set(j, c)));
+      tasks.push(CopeXHolder.setup(cope).then((c) => void s.copeX.set(j, c)));
+      const ot = { transport, peer: j, sessionId, stream: 0, malicious: true, random, baseOt };
+      tasks.push(OtExtSender.setup(ot).then((o) => void s.otS.set(j, o)));
+      tasks.push(OtExtReceiver.setup(ot).then((o) => void s.otR.set(j, o)));
+    }
+    await Promise.all(tasks);
+    return s;
+  }
+
+  get sessions(): Sessions {
+    return this.#sessions!;
+  }
+
+  /** The next block of 4 Prep rounds. */
+  #block(): number {
+    const b = this.#round;
+    this.#round += 4;
+    return b;
+  }
+
+  /** A joint coin: commit to 32 random bytes, then open; the PRG of the hash of all openings. */
+  async coin(label: string): Promise<Prg> {
+    const base = this.#block();
+    const ctx = u32(base);
+    const mine = this.check.rng.bytes(32);
+    const what = `preprocessing coin ${base / 4} (${label})`;
+    const commits = await exchange(this.check, MessageKind.Prep, base, taggedHash(COIN_TAG, ctx, u32(this.self), mine), 32, `${what}: commitment`);
+    const coins = await exchange(this.check, MessageKind.Prep, base + 1, mine, 32, what);
+    for (let j = 0; j < this.n; j++) {
+      if (!equalBytes(taggedHash(COIN_TAG, ctx, u32(j), coins[j]), commits[j])) {
+        const name = this.opts.parties[j];
+        throw new MpcError(ErrorCode.PROTOCOL, `${what}: party ${name} opened a coin that does not match its commitment`, { party: name });
+      }
+    }
+    return new Prg(taggedHash(COIN_SEED_TAG, ctx, ...coins), `tessera/ot/spdz2k/v1/coin/${label}`);
+  }
+
+  /** Open `v` (all 128 bits). */
+  open(v: Z128Vec, what: string): Promise<Z128Vec> {
+    return openShares(this.check, MessageKind.Prep, this.#block(), v, `the preprocessing opening of ${what}`);
+  }
+
+  /** MAC-check `openings` (kind Prep). */
+  macCheck(openings: Opening[]): Promise<void> {
+    const base = this.#block();
+    return macCheck(this.check, base / 4, openings, MessageKind.Prep);
+  }
+
+  /**
+   * MAC shares of the shared vector x (this party's share x_i), with the authentication check.
+   * `holder`: the vector is held by that party alone (the others pass zeros).
+   */
+  async authenticate(x: Z128Vec, what: string, holder?: number): Promise<Z128Vec> {
+    const N = x.lo.length;
+    const { copeD, copeX } = this.sessions;
+    // x ‖ r' : the extra element masks the check's opening.
+    const xx = z128.alloc(N + 1);
+    xx.lo.set(x.lo);
+    xx.hi.set(x.hi);
+    if (holder === undefined || holder === this.self) {
+      const r = this.local.z128(1);
+      xx.lo[N] = r.lo[0];
+      xx.hi[N] = r.hi[0];
+    }
+    const m = z128.mulScalar(xx, this.alpha);
+    const parts: Promise<Z128Vec>[] = [];
+    const tamper = this.opts.tamper;
+    for (let j = 0; j < this.n; j++) {
+      if (j === this.self) continue;
+      if (holder === undefined || holder === j) parts.push(copeD.get(j)!.extend(N + 1));
+      if (holder === undefined || holder === this.self) parts.push(copeX.get(j)!.extend(xx, tamper && ((v) => tamper('cope-u', v))));
+    }
+    for (const p of await Promise.all(parts)) z128.add(m, p, m);
+    this.stats.authenticated += N;
+
+    // The authentication check: z = Σ χ_e·x_e + r', opened and MAC-checked.
+    const chi = (await this.coin(`auth/${what}`)).u64(N);
+    const acc = new BigUint64Array(4);
+    z128.chiDot(chi, slice(xx, 0, N), slice(m, 0, N), 0, acc);
+    const zx = z128.add({ lo: acc.subarray(0, 1), hi: acc.subarray(1, 2) }, slice(xx, N, N + 1));
+    const zm = z128.add({ lo: acc.subarray(2, 3), hi: acc.subarray(3, 4) }, slice(m, N, N + 1));
+    const z = await this.open(zx, `the authentication check of ${what}`);
+    await this.macCheck([{ opened: z, mac: zm, label: `the authentication of ${what}` }]);
+    return slice(m, 0, N);
+  }
+
+  /** `L` sacrificed authenticated triples, in steps of at most TRIPLE_STEP. */
+  async triples(L: number, what: string): Promise<Triples> {
+    if (L <= TRIPLE_STEP) return this.#triples(L, what);
+    const parts: Triples[] = [];
+    for (let s = 0; s < L; s += TRIPLE_STEP) parts.push(await this.#triples(Math.min(TRIPLE_STEP, L - s), what));
+    const cat = (f: (t: Triples) => Auth): Auth => ({ x: concat(parts.map((t) => f(t).x)), m: concat(parts.map((t) => f(t).m)) });
+    return { a: cat((t) => t.a), b: cat((t) => t.b), c: cat((t) => t.c) };
+  }
+
+  async #triples(L: number, what: string): Promise<Triples> {
+    const { otS, otR } = this.sessions;
+    const b = this.local.z128(L);
+    const as = Array.from({ length: TAU }, () => this.local.z128(L));
+    const cs = as.map((a) => z128.mul(a, b));
+    // Cross products: this party sends b (x of Gilboa) to every peer's a^(t) (choice bits),
+    // and receives with its a^(t) against every peer's b. Batches per GILBOA_BATCH products.
+    for (let s = 0; s < L; s += GILBOA_BATCH) {
+      const e = Math.min(L, s + GILBOA_BATCH);
+      const tasks: Promise<void>[] = [];
+      for (let j = 0; j < this.n; j++) {
+        if (j === this.self) continue;
+        for (let t = 0; t < TAU; t++) {
+          const into = slice(cs[t], s, e);
+          tasks.push(gilboaSend128(otS.get(j)!, slice(b, s, e), { aes: this.aes }).then((v) => void z128.add(into, v, into)));
+          tasks.push(gilboaReceive128(otR.get(j)!, slice(as[t], s, e), { aes: this.aes }).then((v) => void z128.add(into, v, into)));
+        }
+      }
+      await Promise.all(tasks);
+    }
+    // Combine with public coefficients drawn now that the raw triples exist [KOS16 §5].
+    const coef = await this.coin(`combine/${what}`);
+    const a = z128.alloc(L);
+    const c = z128.alloc(L);
+    const ah = z128.alloc(L);
+    const ch = z128.alloc(L);
+    for (let t = 0; t < TAU; t++) {
+      const r = coef.z128(L);
+      const rh = coef.z128(L);
+      z128.add(a, z128.mul(r, as[t]), a);
+      z128.add(c, z128.mul(r, cs[t]), c);
+      z128.add(ah, z128.mul(rh, as[t]), ah);
+      z128.add(ch, z128.mul(rh, cs[t]), ch);
+    }
+    this.opts.tamper?.('triple-c', c.lo);
+    const all = concat([a, b, c, ah, ch]);
+    const m = await this.authenticate(all, `triples (${what})`);
+    const [ma, mb, mc, mah, mch] = [0, 1, 2, 3, 4].map((k) => slice(m, k * L, (k + 1) * L));
+
+    // Sacrifice [CDESX18 §5]: ρ = t·a − â, σ = t·c − ĉ − ρ·b; σ must be 0.
+    const tc = (await this.coin(`sacrifice/${what}`)).z128(L);
+    const rhoX = z128.sub(z128.mul(tc, a), ah);
+    const rhoM = z128.sub(z128.mul(tc, ma), mah);
+    const rho = await this.open(rhoX, `the sacrifice of ${what}`);
+    const sigX = z128.sub(z128.sub(z128.mul(tc, c), ch), z128.mul(rho, b));
+    const sigM = z128.sub(z128.sub(z128.mul(tc, mc), mch), z128.mul(rho, mb));
+    const sigma = await this.open(sigX, `the sacrifice of ${what}`);
+    await this.macCheck([
+      { opened: rho, mac: rhoM, label: `the sacrifice of ${what} (ρ)` },
+      { opened: sigma, mac: sigM, label: `the sacrifice of ${what} (σ)` },
+    ]);
+    if (!isZero(sigma)) throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing: the sacrifice of ${what} failed: some party's triple shares are wrong (c ≠ a·b)`);
+    this.stats.triples += L;
+    return { a: { x: a, m: ma }, b: { x: b, m: mb }, c: { x: c, m: mc } };
+  }
+
+  /** Beaver products x·y with triples `t` (openings logged into `log`). */
+  async #beaver(x: Auth, y: Auth, t: Triples, log: Opening[], what: string): Promise<Auth> {
+    const N = x.x.lo.length;
+    const dx = concat([z128.sub(x.x, t.a.x), z128.sub(y.x, t.b.x)]);
+    const dm = concat([z128.sub(x.m, t.a.m), z128.sub(y.m, t.b.m)]);
+    const de = await this.open(dx, what);
+    log.push({ opened: de, mac: dm, label: what });
+    const d = slice(de, 0, N);
+    const e = slice(de, N, 2 * N);
+    // z = c + d·b + e·a + d·e
+    const zx = z128.add(z128.add(t.c.x, z128.mul(d, t.b.x)), z128.mul(e, t.a.x));
+    const zm = z128.add(z128.add(t.c.m, z128.mul(d, t.b.m)), z128.mul(e, t.a.m));
+    const de2 = z128.mul(d, e);
+    if (this.self === 0) z128.add(zx, de2, zx);
+    z128.add(zm, z128.mulScalar(de2, this.alpha), zm);
+    return { x: zx, m: zm };
+  }
+
+  /** `count` authenticated random bits, in steps of at most BITS_STEP (see the module comment). */
+  async bits(count: number, what: string): Promise<Auth> {
+    if (count <= BITS_STEP) return this.#bits(count, what);
+    const parts: Auth[] = [];
+    for (let s = 0; s < count; s += BITS_STEP) parts.push(await this.#bits(Math.min(BITS_STEP, count - s), what));
+    return { x: concat(parts.map((p) => p.x)), m: concat(parts.map((p) => p.m)) };
+  }
+
+  async #bits(count: number, what: string): Promise<Auth> {
+    const n = this.n;
+    const raw = this.local.bytes(Math.ceil(count / 8));
+    const beta = z128.alloc(count);
+    for (let k = 0; k < count; k++) beta.lo[k] = BigInt((raw[k >> 3] >> (k & 7)) & 1);
+    this.opts.tamper?.('bit-input', beta.lo);
+    const shares: Auth[] = [];
+    for (let h = 0; h < n; h++) {
+      const x = h === this.self ? beta : z128.alloc(count);
+      shares.push({ x, m: await this.authenticate(x, `random bits of party ${this.opts.parties[h]} (${what})`, h) });
+    }
+    const t = await this.triples(n * count, `bits (${what})`);
+    const log: Opening[] = [];
+    let b = shares[0];
+    for (let h = 1; h < n; h++) {
+      const p = await this.#beaver(b, shares[h], sliceAuth3(t, (h - 1) * count, h * count), log, `the XOR of random bits (${what})`);
+      // b ← b + β − 2·b·β
+      const two = (v: Z128Vec): Z128Vec => z128.add(v, v);
+      b = { x: z128.sub(z128.add(b.x, shares[h].x), two(p.x)), m: z128.sub(z128.add(b.m, shares[h].m), two(p.m)) };
+    }
+    // 1 − b
+    const one: Auth = { x: z128.neg(b.x), m: z128.neg(b.m) };
+    if (this.self === 0) z128.addScalar(one.x, 1n, one.x);
+    z128.addScalar(one.m, this.alpha, one.m);
+    const q = await this.#beaver(b, one, sliceAuth3(t, (n - 1) * count, n * count), log, `the bit check (${what})`);
+    const opened = await this.open(q.x, `the bit check (${what})`);
+    log.push({ opened, mac: q.m, label: `the bit check (${what})` });
+    await this.macCheck(log);
+    if (!isZero(opened)) throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing: the bit check of ${what} failed: some party input a value that is not a bit`);
+    this.stats.bits += count;
+    return b;
+  }
+
+  async produce(item: Item): Promise<Spdz2kMaterial> {
+    const L = item.length;
+    const what = item.what;
+    if (L === 0) return item.kind === 'triples' ? { x: [z128.alloc(0), z128.alloc(0)], rest: [0, 1, 2, 3].map(() => z128.alloc(0)) } : emptyAuth(item, this.self);
+    switch (item.kind) {
+      case 'triples': {
+        const t = await this.triples(L, what);
+        return { x: [t.a.x, t.b.x], rest: [t.c.x, t.a.m, t.b.m, t.c.m] };
+      }
+      case 'random': {
+        const x = this.local.z128(L);
+        return { x: [x], rest: [await this.authenticate(x, what)] };
+      }
+      case 'input-mask': {
+        const mine = item.holder === this.self;
+        const x = mine ? this.local.z128(L) : z128.alloc(L);
+        const m = await this.authenticate(x, what, item.holder);
+        return { x: [x], rest: [m], ...(mine ? { value: z128.toBytes(x) } : {}) };
+      }
+      case 'output-mask': {
+        const mine = item.holder === this.self;
+        const rh = mine ? this.local.u64(L) : new BigUint64Array(L);
+        const rho = this.local.z128(L);
+        const both = concat([z128.lift(rh), rho]);
+        const m = await this.authenticate(both, what);
+        // r = r_h + 2^64·ρ: the low limb of ρ moves up.
+        const x: Z128Vec = { lo: both.lo.slice(0, L), hi: z128.add(slice(both, 0, L), { lo: new BigUint64Array(L), hi: both.lo.subarray(L) }).hi };
+        const ml = slice(m, 0, L);
+        const mr = slice(m, L, 2 * L);
+        const mm = z128.add(ml, { lo: new BigUint64Array(L), hi: mr.lo });
+        return { x: [x], rest: [mm], ...(mine ? { value: u64ToBytes(rh).slice() } : {}) };
+      }
+      case 'rand': {
+        const B = item.bits!;
+        if (!Number.isInteger(B) || B < 1 || B > 64) throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing item ${what}: ${String(B)} bits is not in 1..64`);
+        const bits = await this.bits(B * L, what);
+        const x = z128.alloc(L);
+        const m = z128.alloc(L);
+        for (let j = B - 1; j >= 0; j--) {
+          z128.add(x, x, x);
+          z128.add(m, m, m);
+          z128.add(x, slice(bits.x, j * L, (j + 1) * L), x);
+          z128.add(m, slice(bits.m, j * L, (j + 1) * L), m);
+        }
+        return { x: [x], rest: [m] };
+      }
+      default:
+        throw new MpcError(ErrorCode.PREPROCESSING, `preprocessing: unknown item kind ${String((item as Item).kind)}`);
+    }
+  }
+}
+
+function sliceAuth3(t: Triples, s: number, e: number): Triples {
+  return { a: sliceAuth(t.a, s, e), b: sliceAuth(t.b, s, e), c: sliceAuth(t.c, s, e) };
+}
+
+function emptyAuth(item: Item, self: number): Spdz2kMaterial {
+  const value = item.holder === self ? new Uint8Array(0) : undefined;
+  return { x: [z128.alloc(0)], rest: [z128.alloc(0)], ...(value ? { value } : {}) };
+}
+
+/**
+ * The SPDZ2k material source of one party, made by OT with the other parties (see the module
+ * comment). Starts the sessions' setup at once; every party of the job must create one, with
+ * the same session id, and call `produce` for the same items in the same order.
+ */
+export function createOtSpdz2kMaterial(opts: OtSpdz2kOptions): Spdz2kMaterialSource & { stats(): OtSpdz2kStats } {
+  const engine = new Engine(opts);
+  let failed: unknown;
+  let chain: Promise<unknown> = engine.ready;
+  async function produce(item: Item, _kernels: Kernels | undefined): Promise<Spdz2kMaterial> {
+    const run = async (): Promise<Spdz2kMaterial> => {
+      if (failed !== undefined) throw failed;
+      await engine.ready;
+      const t0 = performance.now();
+      try {
+        return await engine.produce(item);
+      } catch (e) {
+        failed = e;
+        throw e;
+      } finally {
+        engine.stats.generateMs += performance.now() - t0;
+      }
+    };
+    // Calls come one after another; chaining keeps the round counter in step even if not.
+    const p = chain.then(run, run);
+    chain = p.catch(() => {});
+    return p;
+  }
+  return { alpha: engine.alpha, produce, stats: () => ({ ...engine.stats }) };
+}

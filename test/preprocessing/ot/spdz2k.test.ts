@@ -1,0 +1,207 @@
+// Dealer-free SPDZ2k material (src/preprocessing/ot/spdz2k.ts). Negative tests first: a
+// party that cheats in a triple, in its random bits or in its COPE corrections is caught by
+// every party and nothing is returned; no payload ever carries a MAC key share. Then the
+// relations of every item of real schedules (2 and 3 parties) and runs of the malicious suite
+// on that material against the plaintext reference.
+import { describe, expect, it } from 'vitest';
+import { memoryNetwork } from '../../../src/protocol/memory.ts';
+import type { Transport } from '../../../src/protocol/transport.ts';
+import { createOtSpdz2kMaterial, type OtSpdz2kOptions } from '../../../src/preprocessing/ot/spdz2k.ts';
+import { schedule, type Item } from '../../../src/protocol/spdz2k/schedule.ts';
+import { Spdz2kPrep, type Spdz2kMaterial } from '../../../src/protocol/spdz2k/prep.ts';
+import { spdz2k } from '../../../src/protocol/spdz2k/suite.ts';
+import { execute } from '../../../src/protocol/executor.ts';
+import { encodePartyInputs } from '../../../src/protocol/inputs.ts';
+import { ANALYST } from '../../../src/circuit/builder.ts';
+import type { Plan } from '../../../src/compiler/plan.ts';
+import { Prg } from '../../../src/ring/prg.ts';
+import * as z128 from '../../../src/ring/z128.ts';
+import { bytesToU64, decodeFixed } from '../../../src/ring/encoding.ts';
+import { ErrorCode, isMpcError, type MpcError } from '../../../src/errors.ts';
+import { compileInline } from '../../helpers.ts';
+import { insecureBaseOtForTests, seeded } from './helpers.ts';
+
+const M128 = (1n << 128n) - 1n;
+const sessionId = new Uint8Array(32).fill(7);
+const names = (n: number) => Array.from({ length: n }, (_, i) => `p${i + 1}`);
+
+type Source = ReturnType<typeof createOtSpdz2kMaterial>;
+
+function sources(n: number, opts: { wrap?: (t: Transport, i: number) => Transport; tamper?: (i: number) => OtSpdz2kOptions['tamper'] } = {}) {
+  const transports = memoryNetwork(n);
+  const parties = names(n);
+  const srcs = transports.map((t, i) =>
+    createOtSpdz2kMaterial({
+      transport: opts.wrap?.(t, i) ?? t,
+      parties,
+      sessionId,
+      random: seeded(`spdz2k-ot/${n}/${i}`),
+      baseOt: insecureBaseOtForTests,
+      tamper: opts.tamper?.(i),
+    }),
+  );
+  return { transports, srcs };
+}
+
+/** Every party produces `items` in order; every party's outcome per item. */
+async function produceAll(srcs: Source[], items: Item[]): Promise<Spdz2kMaterial[][]> {
+  const out: Spdz2kMaterial[][] = [];
+  for (const it of items) out.push(await Promise.all(srcs.map((s) => s.produce(it, undefined))));
+  return out;
+}
+
+/** Every party rejects `item` with `code`, within 20 s. */
+async function expectAllReject(srcs: Source[], item: Item, code: string, pattern: RegExp): Promise<void> {
+  const settled = await Promise.allSettled(
+    srcs.map((s) => Promise.race([s.produce(item, undefined), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('hung')), 20_000))])),
+  );
+  settled.forEach((r, i) => {
+    expect(r.status, `party ${i} must reject`).toBe('rejected');
+    const e = (r as PromiseRejectedResult).reason;
+    expect(isMpcError(e), `party ${i}: ${String(e)}`).toBe(true);
+    expect((e as MpcError).code, `party ${i}: ${(e as Error).message}`).toBe(code);
+    expect((e as Error).message).toMatch(pattern);
+  });
+}
+
+const item = (kind: Item['kind'], length: number, extra: Partial<Item> = {}): Item => ({ kind, ordinal: 0, length, holder: -1, what: `${kind} test`, ...extra });
+
+const total = (vs: z128.Z128Vec[], k: number): bigint => vs.reduce((t, v) => t + ((v.hi[k] << 64n) | v.lo[k]), 0n) & M128;
+
+describe('OT SPDZ2k material: cheaters are caught', () => {
+  it("an error in a party's c share: the sacrifice fails at every party (PREPROCESSING), nothing returned", async () => {
+    const { srcs } = sources(3, { tamper: (i) => (i === 1 ? (what, v) => void (what === 'triple-c' && (v[0] += 1n)) : undefined) });
+    await expectAllReject(srcs, item('triples', 4), ErrorCode.PREPROCESSING, /sacrifice .* failed/);
+    // and the source stays failed
+    await expect(srcs[0].produce(item('random', 2), undefined)).rejects.toThrow(/sacrifice/);
+  });
+
+  it('a non-bit (2) as a random bit input: the bit check fails at every party', async () => {
+    const { srcs } = sources(2, { tamper: (i) => (i === 1 ? (what, v) => void (what === 'bit-input' && (v[0] = 2n)) : undefined) });
+    await expectAllReject(srcs, item('rand', 2, { bits: 3 }), ErrorCode.PREPROCESSING, /bit check .* failed: some party input a value that is not a bit/);
+  });
+
+  it('a non-bit at the last of 3 parties is caught too', async () => {
+    const { srcs } = sources(3, { tamper: (i) => (i === 2 ? (what, v) => void (what === 'bit-input' && (v[1] = M128 & ((1n << 64n) - 1n))) : undefined) });
+    await expectAllReject(srcs, item('rand', 1, { bits: 2 }), ErrorCode.PREPROCESSING, /not a bit/);
+  });
+
+  it('inconsistent COPE input (every u_b shifted): the authentication check fails (MAC_CHECK) at every party', async () => {
+    const { srcs } = sources(3, { tamper: (i) => (i === 2 ? (what, v) => void (what === 'cope-u' && (v[0] += 1n)) : undefined) });
+    await expectAllReject(srcs, item('random', 3), ErrorCode.MAC_CHECK, /MAC check failed.*authentication/);
+  });
+
+  it('inconsistent COPE input in a triple batch is caught as well', async () => {
+    const { srcs } = sources(2, { tamper: (i) => (i === 0 ? (what, v) => void (what === 'cope-u' && v.length > 2 && (v[2] ^= 1n << 40n)) : undefined) });
+    await expectAllReject(srcs, item('triples', 3), ErrorCode.MAC_CHECK, /MAC check failed/);
+  });
+});
+
+// A plan with comparisons (random bits), a fixed-point product (truncation), openings,
+// outputs to a party (output masks) and to the analyst.
+function planFor(n: number): Plan {
+  const parties = names(n);
+  return compileInline(
+    parties,
+    (c) => {
+      const x = c.vector('p1', 'x');
+      const y = c.vector('p2', 'y');
+      const lt = c.compare('lt', x, y);
+      const f = c.mul(c.fixed('p1', 'f'), c.fixed('p2', 'g'));
+      const w = c.mul(x, y);
+      c.reveal('lt', lt, { to: 'p2' });
+      c.reveal('w', w.sum(), { to: ANALYST });
+      c.reveal('f', f, { to: ['p1', ANALYST] });
+      if (n > 2) c.reveal('z', c.add(c.vector('p3', 'z'), x), { to: 'p3' });
+    },
+    { 'p1.x': 3, 'p2.y': 3, 'p1.f': 2, 'p2.g': 2, ...(n > 2 ? { 'p3.z': 3 } : {}) },
+  ).plan;
+}
+
+describe('OT SPDZ2k material for a real schedule', () => {
+  for (const n of [2, 3]) {
+    it(`${n} parties: every item's relations hold; no payload contains a MAC key share`, async () => {
+      const plan = planFor(n);
+      const items = schedule(plan, n);
+      const kinds = new Set(items.map((i) => i.kind));
+      expect([...kinds].sort()).toEqual(['input-mask', 'output-mask', 'rand', 'random', 'triples']);
+      const sent: Uint8Array[][] = Array.from({ length: n }, () => []);
+      const { srcs } = sources(n, {
+        wrap: (t, i) => ({ ...t, self: t.self, n: t.n, send: (to, k, r, p) => (sent[i].push(p), t.send(to, k, r, p)), recv: (f, k, r) => t.recv(f, k, r), abort: (e) => t.abort(e), stats: () => t.stats() }),
+      });
+      const alpha = srcs.reduce((t, s) => t + s.alpha, 0n) & M128;
+      const all = await produceAll(srcs, items);
+      items.forEach((it, idx) => {
+        const mat = all[idx];
+        const L = it.length;
+        const xs = (v: number) => mat.map((m) => m.x[v]);
+        const rs = (v: number) => mat.map((m) => m.rest[v]);
+        for (let k = 0; k < L; k++) {
+          if (it.kind === 'triples') {
+            const a = total(xs(0), k), b = total(xs(1), k), c = total(rs(0), k);
+            expect(c, `${it.what}[${k}]: c = ab`).toBe((a * b) & M128);
+            expect(total(rs(1), k)).toBe((alpha * a) & M128);
+            expect(total(rs(2), k)).toBe((alpha * b) & M128);
+            expect(total(rs(3), k)).toBe((alpha * c) & M128);
+          } else {
+            const r = total(xs(0), k);
+            expect(total(rs(0), k), `${it.what}[${k}]: MAC`).toBe((alpha * r) & M128);
+            if (it.kind === 'rand') expect(r < 1n << BigInt(it.bits!), `${it.what}[${k}] = ${r} < 2^${it.bits}`).toBe(true);
+            if (it.kind === 'input-mask') expect(z128.toBigints(z128.fromBytes(mat[it.holder].value!))[k]).toBe(r);
+            if (it.kind === 'output-mask') expect(bytesToU64(mat[it.holder].value!)[k]).toBe(r & ((1n << 64n) - 1n));
+          }
+        }
+        mat.forEach((m, i) => {
+          if (i !== it.holder) expect(m.value).toBeUndefined();
+        });
+      });
+      // Random integers use their whole range: some value has its top bit set.
+      const rand = items.map((it, idx) => [it, idx] as const).filter(([it]) => it.kind === 'rand' && it.bits! >= 8);
+      expect(rand.length).toBeGreaterThan(0);
+      const high = rand.some(([it, idx]) => {
+        for (let k = 0; k < it.length; k++) if (total(all[idx].map((m) => m.x[0]), k) >= 1n << BigInt(it.bits! - 1)) return true;
+        return false;
+      });
+      expect(high).toBe(true);
+      // MAC key shares never leave their party.
+      srcs.forEach((s, i) => {
+        const key = Buffer.alloc(8);
+        key.writeBigUInt64LE(s.alpha);
+        expect(s.alpha < 1n << 64n).toBe(true);
+        for (const p of sent[i]) expect(Buffer.from(p.buffer, p.byteOffset, p.byteLength).indexOf(key)).toBe(-1);
+        expect(sent[i].length).toBeGreaterThan(0);
+      });
+      const st = srcs[0].stats();
+      expect(st.triples).toBeGreaterThan(0);
+      expect(st.bits).toBeGreaterThan(0);
+      expect(st.authenticated).toBeGreaterThan(0);
+    }, 60_000);
+  }
+});
+
+describe('the malicious suite on OT material, end to end', () => {
+  for (const n of [2, 3]) {
+    it(`${n} parties: outputs equal the plaintext reference`, async () => {
+      const plan = planFor(n);
+      const parties = names(n);
+      const inputs: Record<string, Record<string, unknown>> = { p1: { x: [5, -3, 100], f: [1.5, -2.25] }, p2: { y: [7, -4, 100], g: [2, 0.5] } };
+      if (n > 2) inputs.p3 = { z: [1, 2, 3] };
+      const transports = memoryNetwork(n);
+      const runs = parties.map((p, i) => {
+        const src = createOtSpdz2kMaterial({ transport: transports[i], parties, sessionId, random: seeded(`e2e/${n}/${i}`), baseOt: insecureBaseOtForTests });
+        const prep = new Spdz2kPrep(plan, n, i, src);
+        return execute(plan, { self: i, parties, transport: transports[i], prep, rng: new Prg(new Uint8Array(32).fill(i + 1), 'test') }, spdz2k, encodePartyInputs(plan, p, inputs[p] as never, 'inputs'));
+      });
+      const res = await Promise.all(runs);
+      expect(Array.from(res[1].values.lt)).toEqual([1n, 0n, 0n]);
+      // Fixed-point product (truncated): 1.5·2 = 3, −2.25·0.5 = −1.125, up to one unit in the last place.
+      const frac = plan.outputs.find((o) => o.name === 'f')!.frac;
+      const fx = Array.from(res[0].values.f).map((u) => decodeFixed(u, frac));
+      expect(Math.abs(fx[0] - 3)).toBeLessThanOrEqual(2 ** -frac);
+      expect(Math.abs(fx[1] + 1.125)).toBeLessThanOrEqual(2 ** -frac);
+      const w = spdz2k.reconstructExternal(res.map((r) => r.external.w), 1, 'w');
+      expect(BigInt.asIntN(64, w[0])).toBe(35n + 12n + 10000n);
+      if (n > 2) expect(Array.from(res[2].values.z).map((u) => BigInt.asIntN(64, u))).toEqual([6n, -1n, 103n]);
+    }, 60_000);
+  }
+});
