@@ -52,6 +52,7 @@ import { Prg } from '../../ring/prg.ts';
 import { baseOtReceive, baseOtSend, systemRandom, type BaseOtOptions, type RandomBytes } from './base-ot.ts';
 import { crHash, crHash64, tcrHash, tcrHash64, type FixedKeyAes } from './aes.ts';
 import { CHUNK_ROWS, Transposer, type Columns } from './transpose.ts';
+import { ChiCombiner } from './chi.ts';
 
 /** Computational security parameter κ: the number of base OTs and the width of Δ. */
 export const KAPPA = 128;
@@ -255,10 +256,35 @@ export function gf128Mul(a: Uint8Array, b: Uint8Array): Uint8Array {
  * rows, a table of the 256 XOR-combinations of their χ's, then one lookup per column.
  * `cols` is 128 columns of `rows` bits; `chi` is `rows` × 16 bytes.
  */
-export function chiCombineColumns(cols: Columns, chi: Uint8Array, rows: number): Uint8Array {
+export function chiCombineColumns(cols: Columns, chi: Uint8Array, rows: number, opts: { wasm?: boolean } = {}): Uint8Array {
   const bytes = rows >>> 3;
   const colArr = cols instanceof Uint8Array ? Array.from({ length: 128 }, (_, j) => cols.subarray(j * bytes, (j + 1) * bytes)) : cols;
   if (rows % 8 !== 0 || colArr.length !== 128 || colArr.some((c) => c.length !== bytes) || chi.length !== 16 * rows) throw new RangeError('chiCombineColumns: inconsistent sizes');
+  const wasm = opts.wasm === false ? undefined : chiCombiner();
+  const y = wasm ? wasm.columnSums((b) => colArr[b], chi, rows) : columnSumsJs(colArr, chi, rows);
+  // Σ_b X^b·y_b by Horner's rule from b = 127 down: acc ← acc·X ⊕ y_b.
+  let acc = 0n;
+  for (let b = 127; b >= 0; b--) {
+    acc <<= 1n;
+    if (acc >> 128n) acc = (acc & MASK128) ^ GF_POLY_LOW;
+    acc ^= toBig(y, 16 * b);
+  }
+  return fromBig(acc);
+}
+
+// One combiner per thread, made on first use (its instance holds only scratch memory).
+let combiner: ChiCombiner | null | undefined;
+function chiCombiner(): ChiCombiner | undefined {
+  if (combiner === undefined) {
+    const c = new ChiCombiner();
+    combiner = c.available ? c : null;
+  }
+  return combiner ?? undefined;
+}
+
+/** The y_b of `chiCombineColumns` in JavaScript, on 32-bit words (the path without WebAssembly). */
+function columnSumsJs(colArr: readonly Uint8Array[], chi: Uint8Array, rows: number): Uint8Array {
+  const bytes = rows >>> 3;
   const c32 = chi.byteOffset % 4 === 0 ? new Int32Array(chi.buffer, chi.byteOffset, 4 * rows) : new Int32Array(new Uint8Array(chi).buffer);
   const y = new Int32Array(128 * 4);
   const tab = new Int32Array(256 * 4);
@@ -283,15 +309,7 @@ export function chiCombineColumns(cols: Columns, chi: Uint8Array, rows: number):
       y[o + 3] ^= tab[t + 3];
     }
   }
-  // Σ_b X^b·y_b by Horner's rule from b = 127 down: acc ← acc·X ⊕ y_b.
-  const yb = new Uint8Array(y.buffer);
-  let acc = 0n;
-  for (let b = 127; b >= 0; b--) {
-    acc <<= 1n;
-    if (acc >> 128n) acc = (acc & MASK128) ^ GF_POLY_LOW;
-    acc ^= toBig(yb, 16 * b);
-  }
-  return fromBig(acc);
+  return new Uint8Array(y.buffer);
 }
 
 /** Σ_i χ_i · r_i: the XOR of the χ_i whose choice bit is set. */

@@ -24,6 +24,7 @@
  * @module
  */
 import { describeKind } from '../../util/describe.ts';
+import { compiledOnce, leb, name, section, wasmApi } from './wasm.ts';
 
 function checkN(fn: string, n: unknown): asserts n is number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n % 64 !== 0) {
@@ -104,25 +105,6 @@ function transpose64(a: BigUint64Array): void {
 
 // --- WebAssembly SIMD kernel ---------------------------------------------------------------
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  return [...leb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-}
-
 /**
  * Assembles `transpose(src, dst, rowBytes, blocks)`, which for each block I < blocks reads
  * the 16 bytes at src + j·rowBytes + 16·I of the 128 columns j, transposes that 128 × 128
@@ -191,31 +173,8 @@ function assembleKernel(): Uint8Array {
   ]);
 }
 
-/** The part of the WebAssembly JS API used here (the project compiles with lib ES2022, which lacks its types). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (desc: { initial: number }) => { buffer: ArrayBuffer };
-}
-
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-// The compiled module is immutable code, compiled once per thread on first use; every
-// Transposer instantiates it with memory of its own, so no state is shared.
-let compiled: object | null | undefined;
-
 /** The compiled kernel, or null when WebAssembly SIMD is unavailable or `MPC_NO_WASM=1`. */
-function kernelModule(): object | null {
-  if (compiled === undefined) {
-    compiled = null;
-    if (process.env.MPC_NO_WASM !== '1' && wasmApi !== undefined) {
-      const bytes = assembleKernel();
-      if (wasmApi.validate(bytes)) compiled = new wasmApi.Module(bytes);
-    }
-  }
-  return compiled;
-}
+const kernelModule = compiledOnce(assembleKernel);
 
 /** Rows per kernel call: bounds the instance's memory (2 MB) whatever the batch size. */
 export const CHUNK_ROWS = 1 << 16;

@@ -1,5 +1,6 @@
 // OT extension (IKNP + KOS): the correlation t_i = q_i ⊕ r_i·Δ, random-OT keys m_b = H(i, q_i ⊕ b·Δ),
 // and the KOS check catching a receiver that uses inconsistent choice bits across columns.
+import { ChiCombiner, CHI_CHUNK_ROWS } from '../../../src/preprocessing/ot/chi.ts';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
 import { memoryNetwork } from '../../../src/protocol/memory.ts';
@@ -289,5 +290,18 @@ describe('GF(2^128) for the check', () => {
       for (let k = 0; k < 16; k++) acc[k] ^= p[k];
     }
     expect(hex(chiCombineColumns(cols, chi, rows))).toBe(hex(acc));
+    expect(hex(chiCombineColumns(cols, chi, rows, { wasm: false }))).toBe(hex(acc));
+  });
+
+  it('the WebAssembly kernel and the JavaScript path agree across chunk boundaries and on all-ones columns', () => {
+    expect(new ChiCombiner().available).toBe(process.env.MPC_NO_WASM !== '1');
+    for (const rows of [8, CHI_CHUNK_ROWS, CHI_CHUNK_ROWS + 24, 3 * CHI_CHUNK_ROWS - 8]) {
+      const cols = random(16 * rows);
+      const chi = random(16 * rows);
+      expect(hex(chiCombineColumns(cols, chi, rows)), `${rows} rows`).toBe(hex(chiCombineColumns(cols, chi, rows, { wasm: false })));
+    }
+    const ones = new Uint8Array(16 * 64).fill(0xff);
+    const chi = random(16 * 64);
+    expect(hex(chiCombineColumns(ones, chi, 64))).toBe(hex(chiCombineColumns(ones, chi, 64, { wasm: false })));
   });
 });
