@@ -205,3 +205,62 @@ describe('the malicious suite on OT material, end to end', () => {
     }, 60_000);
   }
 });
+
+describe('a whole malicious job on OT material: cheaters and MAC keys', () => {
+  const inputs: Record<string, Record<string, unknown>> = { p1: { x: [5, -3, 100], f: [1.5, -2.25] }, p2: { y: [7, -4, 100], g: [2, 0.5] } };
+
+  /** Runs the job of planFor(2) with every payload recorded; `tamper` makes party 1 deviate. */
+  async function job(tamper?: OtSpdz2kOptions['tamper']) {
+    const plan = planFor(2);
+    const parties = names(2);
+    const sent: Uint8Array[] = [];
+    const transports = memoryNetwork(2).map((t): Transport => ({
+      self: t.self,
+      n: t.n,
+      send: (to, kind, round, payload) => {
+        sent.push(payload.slice());
+        return t.send(to, kind, round, payload);
+      },
+      recv: (from, kind, round) => t.recv(from, kind, round),
+      abort: (reason) => t.abort(reason),
+      stats: () => t.stats(),
+    }));
+    const srcs = transports.map((transport, i) =>
+      createOtSpdz2kMaterial({ transport, parties, sessionId, random: seeded(`job/${i}`), baseOt: insecureBaseOtForTests, ...(i === 1 && tamper ? { tamper } : {}) }),
+    );
+    const runs = parties.map((p, i) =>
+      execute(plan, { self: i, parties, transport: transports[i], prep: new Spdz2kPrep(plan, 2, i, srcs[i]), rng: new Prg(new Uint8Array(32).fill(i + 9), 'test') }, spdz2k, encodePartyInputs(plan, p, inputs[p] as never, 'inputs')),
+    );
+    // A failing party aborts the others, as a node's JobAbort would.
+    runs.forEach((r) => r.catch((err: Error) => transports.forEach((t) => t.abort(err))));
+    const settled = await Promise.allSettled(runs);
+    return { settled, sent, alphas: srcs.map((s) => s.alpha) };
+  }
+
+  it('a party that adds an error to its triple c shares: every party fails, no output is delivered to anyone', async () => {
+    const { settled } = await job((what, v) => {
+      if (what === 'triple-c') v[0] ^= 1n;
+    });
+    for (const s of settled) {
+      expect(s.status).toBe('rejected');
+      expect(isMpcError((s as PromiseRejectedResult).reason, ErrorCode.PREPROCESSING) || isMpcError((s as PromiseRejectedResult).reason, ErrorCode.ABORTED)).toBe(true);
+    }
+    expect(settled.some((s) => s.status === 'rejected' && /sacrifice/.test(String((s as PromiseRejectedResult).reason?.message)))).toBe(true);
+  }, 60_000);
+
+  it('no message of the whole job (preprocessing, online phase, outputs) contains a MAC key share', async () => {
+    const { settled, sent, alphas } = await job();
+    expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
+    expect(sent.length).toBeGreaterThan(50);
+    for (const alpha of alphas) {
+      expect(alpha > 0n && alpha < 1n << 64n).toBe(true);
+      const le = Buffer.from(new BigUint64Array([alpha]).buffer);
+      const be = Buffer.from(le).reverse();
+      for (const p of sent) {
+        const b = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+        expect(b.indexOf(le), 'α_i (little-endian) in a payload').toBe(-1);
+        expect(b.indexOf(be), 'α_i (big-endian) in a payload').toBe(-1);
+      }
+    }
+  }, 60_000);
+});
