@@ -164,12 +164,12 @@ describe('mpc run', () => {
     });
   });
 
-  it('--preprocessing ot says it is not implemented yet; an unknown --security is refused', async () => {
-    const [ot, bogus] = await Promise.all([
-      runMpc(['run', 'circuits/sum.ts', '--preprocessing', 'ot']),
+  it('an unknown --preprocessing or --security is refused before anything starts', async () => {
+    const [prep, bogus] = await Promise.all([
+      runMpc(['run', 'circuits/sum.ts', '--preprocessing', 'trusted-friend']),
       runMpc(['run', 'circuits/sum.ts', '--security', 'paranoid']),
     ]);
-    expectFailure(ot, 'MPC_ERR_UNSUPPORTED', '--preprocessing ot: only dealer is implemented so far');
+    expectFailure(prep, 'MPC_ERR_CONFIG', '--preprocessing trusted-friend: expected dealer or ot');
     expectFailure(bogus, 'MPC_ERR_CONFIG', '--security paranoid: expected semi-honest or malicious');
   });
 });
