@@ -102,10 +102,36 @@ function chunks(L: number): Array<[number, number]> {
 
 const M64 = 0xffffffffffffffffn;
 
-/** The Δ-holder's end of one COPE session (this party's Δ times the peer's vectors). */
-export class CopeDeltaHolder {
+/**
+ * What both ends of a session share: an `extend` claims its batch numbers at call time, and
+ * calls run one after another, one chunk at a time, since the PRG streams are drawn chunk by
+ * chunk in call order (so at most one chunk's streams, 1 KiB per element, exist at a time).
+ */
+abstract class CopeSession {
   #batch = 1;
   #chain: Promise<void> = Promise.resolve();
+
+  /** `chunk(batch, start, end, out)` for each chunk of [0, L), in order; resolves to `out`. */
+  protected inOrder(L: number, chunk: (batch: number, s: number, e: number, out: Z128Vec) => Promise<void>): Promise<Z128Vec> {
+    const parts = chunks(L);
+    const first = this.#batch;
+    this.#batch += parts.length;
+    const run = async (): Promise<Z128Vec> => {
+      const out: Z128Vec = { lo: new BigUint64Array(L), hi: new BigUint64Array(L) };
+      for (const [c, [s, e]] of parts.entries()) await chunk(first + c, s, e, out);
+      return out;
+    };
+    const p = this.#chain.then(run);
+    this.#chain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+}
+
+/** The Δ-holder's end of one COPE session (this party's Δ times the peer's vectors). */
+export class CopeDeltaHolder extends CopeSession {
   private constructor(
     readonly transport: Transport,
     readonly peer: number,
@@ -113,7 +139,9 @@ export class CopeDeltaHolder {
     readonly stream: number,
     readonly delta: bigint,
     readonly prgs: Prg[],
-  ) {}
+  ) {
+    super();
+  }
 
   /** 64 base OTs as receiver with the bits of `delta` (< 2^64) as choices. */
   static async setup(opts: CopeOptions & { delta: bigint }): Promise<CopeDeltaHolder> {
@@ -137,31 +165,16 @@ export class CopeDeltaHolder {
    */
   async extend(L: number): Promise<Z128Vec> {
     if (!Number.isSafeInteger(L) || L < 1) throw new RangeError(`CopeDeltaHolder.extend: L: expected a positive integer, got ${String(L)}`);
-    const parts = chunks(L);
-    const first = this.#batch;
-    this.#batch += parts.length;
-    // Calls run one after another (the PRG streams are drawn chunk by chunk, in call order),
-    // so at most one chunk's streams (1 KiB per element) exist at a time.
-    const run = async (): Promise<Z128Vec> => {
-      const out: Z128Vec = { lo: new BigUint64Array(L), hi: new BigUint64Array(L) };
-      for (const [c, [s, e]] of parts.entries()) {
-        const n = e - s;
-        const bytes = copeMessageBytes(n);
-        const msg = await this.transport.recv(this.peer, MessageKind.Ot, otRound(first + c, OtStep.Extend, this.stream));
-        if (!(msg instanceof Uint8Array) || msg.length !== bytes) {
-          const got = msg instanceof Uint8Array ? `${msg.length} bytes` : 'a non-binary payload';
-          throw new MpcError(ErrorCode.PROTOCOL, `COPE: party ${this.peerName} sent ${got} for the correction u, expected ${bytes}`, { party: this.peerName });
-        }
-        deltaKernel(this.prgs.map((p) => p.z128(n)), bytesToU64(msg), this.delta, n, out.lo.subarray(s, e), out.hi.subarray(s, e));
+    return this.inOrder(L, async (batch, s, e, out) => {
+      const n = e - s;
+      const bytes = copeMessageBytes(n);
+      const msg = await this.transport.recv(this.peer, MessageKind.Ot, otRound(batch, OtStep.Extend, this.stream));
+      if (!(msg instanceof Uint8Array) || msg.length !== bytes) {
+        const got = msg instanceof Uint8Array ? `${msg.length} bytes` : 'a non-binary payload';
+        throw new MpcError(ErrorCode.PROTOCOL, `COPE: party ${this.peerName} sent ${got} for the correction u, expected ${bytes}`, { party: this.peerName });
       }
-      return out;
-    };
-    const p = this.#chain.then(run);
-    this.#chain = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    return p;
+      deltaKernel(this.prgs.map((p) => p.z128(n)), bytesToU64(msg), this.delta, n, out.lo.subarray(s, e), out.hi.subarray(s, e));
+    });
   }
 }
 
@@ -211,16 +224,16 @@ export function deltaKernel(t: Z128Vec[], u: BigUint64Array, delta: bigint, n: n
 }
 
 /** The x-holder's end of one COPE session (the peer's Δ times this party's vectors). */
-export class CopeXHolder {
-  #batch = 1;
-  #chain: Promise<void> = Promise.resolve();
+export class CopeXHolder extends CopeSession {
   private constructor(
     readonly transport: Transport,
     readonly peer: number,
     readonly stream: number,
     readonly prg0: Prg[],
     readonly prg1: Prg[],
-  ) {}
+  ) {
+    super();
+  }
 
   /** 64 base OTs as sender of random seed pairs. */
   static async setup(opts: CopeOptions): Promise<CopeXHolder> {
@@ -243,29 +256,15 @@ export class CopeXHolder {
   async extend(x: Z128Vec, tamper?: (v: BigUint64Array) => void): Promise<Z128Vec> {
     const L = x.lo.length;
     if (L < 1 || x.hi.length !== L) throw new RangeError(`CopeXHolder.extend: x: expected a non-empty vector with limbs of equal length`);
-    const parts = chunks(L);
-    const first = this.#batch;
-    this.#batch += parts.length;
-    // One call after another, one chunk at a time (see CopeDeltaHolder.extend).
-    const run = async (): Promise<Z128Vec> => {
-      const out: Z128Vec = { lo: new BigUint64Array(L), hi: new BigUint64Array(L) };
-      for (const [c, [s, e]] of parts.entries()) {
-        const n = e - s;
-        const t0 = this.prg0.map((p) => p.z128(n));
-        const t1 = this.prg1.map((p) => p.z128(n));
-        const msg = new BigUint64Array(2 * COPE_BITS * n);
-        xKernel(t0, t1, x.lo.subarray(s, e), x.hi.subarray(s, e), msg, n, out.lo.subarray(s, e), out.hi.subarray(s, e));
-        if (tamper) for (let b = 0; b < COPE_BITS; b++) tamper(msg.subarray(2 * b * n, (2 * b + 1) * n));
-        await this.transport.send(this.peer, MessageKind.Ot, otRound(first + c, OtStep.Extend, this.stream), new Uint8Array(msg.buffer));
-      }
-      return out;
-    };
-    const p = this.#chain.then(run);
-    this.#chain = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    return p;
+    return this.inOrder(L, async (batch, s, e, out) => {
+      const n = e - s;
+      const t0 = this.prg0.map((p) => p.z128(n));
+      const t1 = this.prg1.map((p) => p.z128(n));
+      const msg = new BigUint64Array(2 * COPE_BITS * n);
+      xKernel(t0, t1, x.lo.subarray(s, e), x.hi.subarray(s, e), msg, n, out.lo.subarray(s, e), out.hi.subarray(s, e));
+      if (tamper) for (let b = 0; b < COPE_BITS; b++) tamper(msg.subarray(2 * b * n, (2 * b + 1) * n));
+      await this.transport.send(this.peer, MessageKind.Ot, otRound(batch, OtStep.Extend, this.stream), new Uint8Array(msg.buffer));
+    });
   }
 }
 

@@ -26,7 +26,7 @@
  * The OTs' hash and check follow the session: semi-honest sessions (CR hash, no check) give
  * semi-honest multiplication; a malicious session protects the sender's Δ, but a malicious
  * *sender* of τ can still add errors that depend on y's bits (a selective failure), which
- * MASCOT removes with its combine-and-sacrifice steps — not implemented here (README.md).
+ * MASCOT removes with its combine-and-sacrifice steps, which spdz2k.ts runs on top.
  * @module
  */
 

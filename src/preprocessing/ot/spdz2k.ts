@@ -87,6 +87,7 @@ import { MessageKind, type Transport } from '../../protocol/transport.ts';
 import type { Item } from '../../protocol/spdz2k/schedule.ts';
 import type { Spdz2kMaterial, Spdz2kMaterialSource } from '../../protocol/spdz2k/prep.ts';
 import type { Kernels } from '../../protocol/kernels.ts';
+import { concat128 as concat, slice128 as slice } from '../../protocol/spdz2k/share.ts';
 import { macCheck, type CheckSession, type Opening } from '../../protocol/spdz2k/mac-check.ts';
 import { equalBytes, exchange, openShares, taggedHash, u32 } from '../../protocol/spdz2k/wire.ts';
 import { systemRandom, type RandomBytes } from './base-ot.ts';
@@ -154,24 +155,8 @@ interface Triples {
   c: Auth;
 }
 
-function slice(v: Z128Vec, s: number, e: number): Z128Vec {
-  return { lo: v.lo.subarray(s, e), hi: v.hi.subarray(s, e) };
-}
-
 function sliceAuth(a: Auth, s: number, e: number): Auth {
   return { x: slice(a.x, s, e), m: slice(a.m, s, e) };
-}
-
-function concat(vs: readonly Z128Vec[]): Z128Vec {
-  const n = vs.reduce((t, v) => t + v.lo.length, 0);
-  const out = z128.alloc(n);
-  let off = 0;
-  for (const v of vs) {
-    out.lo.set(v.lo, off);
-    out.hi.set(v.hi, off);
-    off += v.lo.length;
-  }
-  return out;
 }
 
 function isZero(v: Z128Vec): boolean {

@@ -12,7 +12,7 @@
  *
  * Security: semi-honest, any number of corrupted parties (each cross term is private against
  * both of its parties, and a_i, b_i never leave party i). Malicious triples need MACs and a
- * sacrifice (SPDZ2k) on top — see README.md; the sessions here are therefore semi-honest ones
+ * sacrifice (SPDZ2k) on top — spdz2k.ts; the sessions here are therefore semi-honest ones
  * (no KOS check, CR hash).
  *
  * Cost per triple: 2(n − 1)·64 OTs per party; bytes sent in total over all parties
