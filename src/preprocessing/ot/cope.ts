@@ -37,6 +37,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { MpcError, ErrorCode } from '../../errors.ts';
 import { MessageKind, type Transport } from '../../protocol/transport.ts';
 import { Prg } from '../../ring/prg.ts';
+import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { bytesToU64 } from '../../ring/encoding.ts';
 import { systemRandom, type RandomBytes } from './base-ot.ts';
@@ -180,7 +181,7 @@ export class CopeDeltaHolder extends CopeSession {
 
 /**
  * acc = Σ_b 2^b·q_b with q_b = t_b + Δ_b·u_b (Horner from b = 63 down), written into (ol, oh).
- * `u` holds, per bit b, n low limbs then n high limbs.
+ * `u` holds, per bit b, n low limbs then n high limbs. Overwrites each t_b with q_b.
  */
 export function deltaKernel(t: Z128Vec[], u: BigUint64Array, delta: bigint, n: number, ol: BigUint64Array, oh: BigUint64Array): void {
   ol.fill(0n);
@@ -188,37 +189,18 @@ export function deltaKernel(t: Z128Vec[], u: BigUint64Array, delta: bigint, n: n
   for (let b = COPE_BITS - 1; b >= 0; b--) {
     const tl = t[b].lo;
     const th = t[b].hi;
-    const bit = (delta >> BigInt(b)) & 1n;
-    if (bit === 1n) {
-      const ul = u.subarray(2 * b * n, (2 * b + 1) * n);
-      const uh = u.subarray((2 * b + 1) * n, (2 * b + 2) * n);
-      for (let k = 0; k < n; k++) {
-        // q = t + u
-        const x = tl[k];
-        const y = ul[k];
-        const s = BigInt.asUintN(64, x + y);
-        const c = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, x & y) | BigInt.asUintN(64, BigInt.asUintN(64, x | y) & BigInt.asUintN(64, s ^ M64))) >> 63n);
-        const qh = BigInt.asUintN(64, BigInt.asUintN(64, th[k] + uh[k]) + c);
-        // acc = 2·acc + q
-        const al = ol[k];
-        const dl = BigInt.asUintN(64, al << 1n);
-        const dh = BigInt.asUintN(64, BigInt.asUintN(64, oh[k] << 1n) | BigInt.asUintN(64, al >> 63n));
-        const r = BigInt.asUintN(64, dl + s);
-        const c2 = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, dl & s) | BigInt.asUintN(64, BigInt.asUintN(64, dl | s) & BigInt.asUintN(64, r ^ M64))) >> 63n);
-        ol[k] = r;
-        oh[k] = BigInt.asUintN(64, BigInt.asUintN(64, dh + qh) + c2);
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        const s = tl[k];
-        const al = ol[k];
-        const dl = BigInt.asUintN(64, al << 1n);
-        const dh = BigInt.asUintN(64, BigInt.asUintN(64, oh[k] << 1n) | BigInt.asUintN(64, al >> 63n));
-        const r = BigInt.asUintN(64, dl + s);
-        const c2 = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, dl & s) | BigInt.asUintN(64, BigInt.asUintN(64, dl | s) & BigInt.asUintN(64, r ^ M64))) >> 63n);
-        ol[k] = r;
-        oh[k] = BigInt.asUintN(64, BigInt.asUintN(64, dh + th[k]) + c2);
-      }
+    // q_b = t_b + Δ_b·u_b, in place (t_b is this call's own PRG output).
+    if (((delta >> BigInt(b)) & 1n) === 1n) z128.add(t[b], { lo: u.subarray(2 * b * n, (2 * b + 1) * n), hi: u.subarray((2 * b + 1) * n, (2 * b + 2) * n) }, t[b]);
+    for (let k = 0; k < n; k++) {
+      // acc = 2·acc + q
+      const q = tl[k];
+      const al = ol[k];
+      const dl = BigInt.asUintN(64, al << 1n);
+      const dh = BigInt.asUintN(64, BigInt.asUintN(64, oh[k] << 1n) | BigInt.asUintN(64, al >> 63n));
+      const r = BigInt.asUintN(64, dl + q);
+      const c = BigInt.asUintN(64, BigInt.asUintN(64, BigInt.asUintN(64, dl & q) | BigInt.asUintN(64, BigInt.asUintN(64, dl | q) & BigInt.asUintN(64, r ^ M64))) >> 63n);
+      ol[k] = r;
+      oh[k] = BigInt.asUintN(64, BigInt.asUintN(64, dh + th[k]) + c);
     }
   }
 }
