@@ -29,3 +29,22 @@ export class AsyncQueue<T> {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 }
+
+/**
+ * `run(start, end)` for the steps [start, min(start + step, count)) of [0, count), at most
+ * `window` of them in flight: each is started (synchronously, in order) once the oldest of the
+ * window has finished, so work that keeps its order by being *started* in order (OT sessions
+ * claim batch numbers at call time) stays in step between parties, while one step waits for
+ * the network the next one computes. Rejects with the first failure, after which no further
+ * step is started.
+ */
+export async function pipelined(count: number, step: number, window: number, run: (start: number, end: number) => Promise<void>): Promise<void> {
+  const inFlight: Promise<void>[] = [];
+  for (let s = 0; s < count; s += step) {
+    if (inFlight.length === window) await inFlight.shift();
+    const p = run(s, Math.min(s + step, count));
+    p.catch(() => {}); // awaited below or above; a rejection must not count as unhandled meanwhile
+    inFlight.push(p);
+  }
+  await Promise.all(inFlight);
+}

@@ -4,7 +4,7 @@
 // where they come from. If a vector changes, every stored seed-expanded share changes with it.
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, Prg, prgKey, randomSeed, SEED_BYTES } from '../../src/ring/prg.ts';
+import { AES_PIECE, deriveSeed, expandRegion, Prg, prgKey, randomSeed, SEED_BYTES } from '../../src/ring/prg.ts';
 
 const SEED = Uint8Array.from({ length: 32 }, (_, i) => i);
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -49,6 +49,17 @@ describe('stream behaviour', () => {
     parts.push(new Uint8Array(new BigUint64Array([p.nextBigint64()]).buffer));
     parts.push(p.bytes(1000 - 3 - 13 - 40 - 64 - 8));
     expect(hex(Buffer.concat(parts))).toBe(hex(whole));
+  });
+
+  it('streams longer than one OpenSSL piece (AES_PIECE) equal node:crypto in one call, from any offset', () => {
+    const n = 3 * AES_PIECE + 37;
+    const key = prgKey(SEED, 'test');
+    const direct = createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(5 + n + 2 * AES_PIECE));
+    const p = new Prg(SEED, 'test');
+    expect(hex(p.bytes(5))).toBe(hex(direct.subarray(0, 5)));
+    expect(hex(p.bytes(n))).toBe(hex(direct.subarray(5, 5 + n)));
+    const region = p.reserve(2 * AES_PIECE);
+    expect(hex(expandRegion(region, new Uint8Array(region.length)))).toBe(hex(direct.subarray(5 + n)));
   });
 
   it('different labels and seeds give different streams', () => {

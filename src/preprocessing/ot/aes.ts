@@ -20,7 +20,7 @@
  * (CCS 2019) explain why OT extension against a malicious receiver needs the tweak.
  *
  * Batches go through OpenSSL's AES-128-ECB (`node:crypto`, AES-NI, pipelined) in
- * pieces of 256 KB, so there is no per-block call from JavaScript; the XORs around π are
+ * pieces of 64 KiB, so there is no per-block call from JavaScript; the XORs around π are
  * done over 64-bit words.
  * @module
  */
@@ -28,6 +28,7 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describeKind } from '../../util/describe.ts';
+import { AES_PIECE } from '../../ring/prg.ts';
 
 /** One AES block: 16 bytes. */
 export const BLOCK_BYTES = 16;
@@ -41,8 +42,8 @@ export function fixedKey(): Uint8Array {
   return sha256(new TextEncoder().encode('tessera/ot/fixed-key-aes/v1')).slice(0, 16);
 }
 
-/** ECB is processed in pieces of this many bytes (256 KB): large enough for AES-NI pipelining, small enough for L2. */
-const PIECE = 1 << 18;
+/** ECB is processed in pieces of this many bytes (AES_PIECE in src/ring/prg.ts says why). */
+const PIECE = AES_PIECE;
 
 function checkBlocks(fn: string, x: unknown): asserts x is Uint8Array {
   if (!(x instanceof Uint8Array)) throw new TypeError(`${fn}: expected Uint8Array, got ${describeKind(x)}`);

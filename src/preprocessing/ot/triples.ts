@@ -26,6 +26,7 @@ import { systemRandom, type RandomBytes } from './base-ot.ts';
 import { FixedKeyAes } from './aes.ts';
 import { OtExtReceiver, OtExtSender, MAX_BATCH_OTS, type BaseOtProvider } from './extension.ts';
 import { bitMulReceive64, bitMulSend64, gilboaReceive64, gilboaSend64, GILBOA_OTS_64 } from './gilboa.ts';
+import { pipelined } from '../../util/queue.ts';
 
 /** One party's shares of a batch of triples: Σ_i c_i = (Σ_i a_i)·(Σ_i b_i) elementwise, mod 2^64. */
 export interface TripleShares {
@@ -161,8 +162,9 @@ export class OtTripleGenerator {
     const a = prg.u64(count);
     const b = prg.u64(count);
     const c = new BigUint64Array(count);
-    const batch = async (off: number): Promise<void> => {
-      const end = Math.min(off + this.#batch, count);
+    // PIPELINE batches in flight: while one waits for its peer's matrix or corrections, the
+    // next one's is computed, so neither the network nor the peer's turn idles this party.
+    await pipelined(count, this.#batch, PIPELINE, async (off, end) => {
       const ai = a.subarray(off, end);
       const bi = b.subarray(off, end);
       const ci = c.subarray(off, end);
@@ -172,17 +174,7 @@ export class OtTripleGenerator {
       for (const s of this.#senders.values()) parts.push(gilboaSend64(s, ai, { aes: this.#aes })); // ⟨a_i · b_j⟩_i
       for (const r of this.#receivers.values()) parts.push(gilboaReceive64(r, bi, { aes: this.#aes })); // ⟨a_j · b_i⟩_i
       for (const share of await Promise.all(parts)) addInto(ci, share);
-    };
-    // PIPELINE batches in flight: while one waits for its peer's matrix or corrections, the
-    // next one's is computed, so neither the network nor the peer's turn idles this party.
-    const inFlight: Promise<void>[] = [];
-    for (let off = 0; off < count; off += this.#batch) {
-      if (inFlight.length === PIPELINE) await inFlight.shift();
-      const p = batch(off);
-      p.catch(() => {});
-      inFlight.push(p);
-    }
-    await Promise.all(inFlight);
+    });
     this.#generated += count;
     return { a, b, c };
   }
