@@ -28,7 +28,7 @@ export default defineConfig({
           name: 'workers',
           include: JOB_TESTS,
           // OT material is made in the calling thread whatever the kernels: nothing new to run on workers.
-          exclude: ['test/circuits/canonical-ot.test.ts'],
+          exclude: ['test/circuits/canonical-ot.test.ts', 'test/cli/ot.test.ts'],
           env: { MPC_NO_WORKERS: '', MPC_THREADS: '2', MPC_WORKER_MIN_BATCH: '0' },
           setupFiles: ['test/setup/workers.ts'],
         },

@@ -53,8 +53,8 @@ const slow = process.env.MPC_SLOW === '1';
 function partyCounts(file: string, security: SecurityLevel): number[] {
   if (slow) return [2, 3, 5];
   if (security === 'semi-honest') return [2, 3];
-  if (['histogram.ts', 'max.ts', 'mean-fixed.ts'].includes(file)) return [];
-  if (['median.ts', 'linreg.ts'].includes(file)) return [2];
+  if (['histogram.ts', 'max.ts', 'mean-fixed.ts', 'linreg.ts'].includes(file)) return [];
+  if (file === 'median.ts') return [2];
   return [2, 3];
 }
 
