@@ -93,7 +93,7 @@ function counterBlock(offset: number): Uint8Array {
 
 function cipherAt(key: Uint8Array, offset: number): Cipher {
   const cipher = createCipheriv('aes-256-ctr', key, counterBlock(offset));
-  if (offset % 16 !== 0) cipher.update(Buffer.alloc(offset % 16));
+  if (offset % 16 !== 0) cipher.update(ZEROS.subarray(0, offset % 16));
   return cipher;
 }
 

@@ -28,6 +28,7 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describeKind } from '../../util/describe.ts';
+// ECB runs in pieces of AES_PIECE bytes (src/ring/prg.ts says why).
 import { AES_PIECE } from '../../ring/prg.ts';
 
 /** One AES block: 16 bytes. */
@@ -41,9 +42,6 @@ export const BLOCK_BYTES = 16;
 export function fixedKey(): Uint8Array {
   return sha256(new TextEncoder().encode('tessera/ot/fixed-key-aes/v1')).slice(0, 16);
 }
-
-/** ECB is processed in pieces of this many bytes (AES_PIECE in src/ring/prg.ts says why). */
-const PIECE = AES_PIECE;
 
 function checkBlocks(fn: string, x: unknown): asserts x is Uint8Array {
   if (!(x instanceof Uint8Array)) throw new TypeError(`${fn}: expected Uint8Array, got ${describeKind(x)}`);
@@ -90,8 +88,8 @@ export class FixedKeyAes {
   encrypt(blocks: Uint8Array, out: Uint8Array = new Uint8Array(blocks.length)): Uint8Array {
     checkBlocks('FixedKeyAes.encrypt: blocks', blocks);
     if (!(out instanceof Uint8Array) || out.length !== blocks.length) throw new RangeError(`FixedKeyAes.encrypt: out: expected length ${blocks.length}`);
-    for (let off = 0; off < blocks.length; off += PIECE) {
-      const end = Math.min(off + PIECE, blocks.length);
+    for (let off = 0; off < blocks.length; off += AES_PIECE) {
+      const end = Math.min(off + AES_PIECE, blocks.length);
       out.set(this.#cipher.update(blocks.subarray(off, end)), off);
     }
     return out;
@@ -178,9 +176,9 @@ export function crHash64(aes: FixedKeyAes, x: Uint8Array, mask?: Uint8Array, out
 function forEachMaskedPiece(x: Uint8Array, mask: Uint8Array | undefined, fn: (k0: number, n: number, inW: BigUint64Array) => void): void {
   const xw = words(x);
   const mw = mask === undefined ? undefined : words(masked(new Uint8Array(16), mask));
-  const scratch = mw === undefined ? undefined : new BigUint64Array(Math.min(x.length, PIECE) >>> 3);
-  for (let off = 0; off < x.length; off += PIECE) {
-    const end = Math.min(off + PIECE, x.length);
+  const scratch = mw === undefined ? undefined : new BigUint64Array(Math.min(x.length, AES_PIECE) >>> 3);
+  for (let off = 0; off < x.length; off += AES_PIECE) {
+    const end = Math.min(off + AES_PIECE, x.length);
     const k0 = off >>> 4;
     const n = (end - off) >>> 4;
     let inW = xw.subarray(2 * k0, 2 * (k0 + n));

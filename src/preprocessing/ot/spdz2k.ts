@@ -88,13 +88,13 @@ import type { Item } from '../../protocol/spdz2k/schedule.ts';
 import type { Spdz2kMaterial, Spdz2kMaterialSource } from '../../protocol/spdz2k/prep.ts';
 import type { Kernels } from '../../protocol/kernels.ts';
 import { concat128 as concat, slice128 as slice } from '../../protocol/spdz2k/share.ts';
+import { pipelined } from '../../util/queue.ts';
 import { macCheck, type CheckSession, type Opening } from '../../protocol/spdz2k/mac-check.ts';
 import { equalBytes, exchange, openShares, taggedHash, u32 } from '../../protocol/spdz2k/wire.ts';
 import { systemRandom, type RandomBytes } from './base-ot.ts';
 import { OtExtReceiver, OtExtSender, type BaseOtProvider } from './extension.ts';
 import { FixedKeyAes } from './aes.ts';
-import { pipelined } from '../../util/queue.ts';
-import { GILBOA_OTS_128, gilboaReceive128, gilboaSend128 } from './gilboa.ts';
+import { gilboaReceive128, gilboaSend128 } from './gilboa.ts';
 import { CopeDeltaHolder, CopeXHolder, COPE_STREAM } from './cope.ts';
 
 export interface OtSpdz2kOptions {
