@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { MpcError, ErrorCode } from '../errors.ts';
 import { compileFile, type Compiled } from '../compiler/load.ts';
 import { encodePlan, type Plan } from '../compiler/plan.ts';
+import { withRangeChecks } from '../compiler/range-checks.ts';
 import { checkRawInputs, shapesOf } from '../protocol/inputs.ts';
 import { readJsonFile } from '../util/json-file.ts';
 
@@ -55,9 +56,15 @@ export interface CompileSummary {
     /** Elements opened at run time (masked, so they reveal nothing). */
     openings: number;
   };
+  /**
+   * What malicious jobs add: every node checks each input that declares both bounds inside
+   * the computation (compiler/range-checks.ts); null when no input declares both.
+   */
+  rangeChecks: { inputs: string[]; elements: number; multiplications: number; rounds: number; openings: number } | null;
 }
 
 export function summarise(plan: Plan, hash: string, file: string): CompileSummary {
+  const checked = withRangeChecks(plan);
   return {
     circuit: plan.circuit,
     file,
@@ -83,6 +90,15 @@ export function summarise(plan: Plan, hash: string, file: string): CompileSummar
       randomValues: plan.needs.randomValues,
       openings: plan.needs.openings,
     },
+    rangeChecks: checked.checks
+      ? {
+          inputs: checked.checks.map((c) => `${c.party}.${c.name} in [${c.min}, ${c.max}]`),
+          elements: checked.stats.nonlinear['range check'],
+          multiplications: checked.stats.multiplications - plan.stats.multiplications,
+          rounds: checked.stats.rounds - plan.stats.rounds,
+          openings: checked.needs.openings - plan.needs.openings,
+        }
+      : null,
   };
 }
 
@@ -109,6 +125,12 @@ export function renderSummary(s: CompileSummary): string {
       : [
           `              ${s.preprocessing.edaBits} edaBits (64-bit), ${s.preprocessing.truncationPairs} truncation pairs`,
           `              ${s.preprocessing.randomBits} random bits, ${s.preprocessing.randomValues} other random values, ${s.preprocessing.openings} masked openings`,
+        ]),
+    ...(s.rangeChecks === null
+      ? []
+      : [
+          `range checks  malicious jobs check ${s.rangeChecks.inputs.join(', ')} inside the computation:`,
+          `              ${s.rangeChecks.elements} elements tested, +${s.rangeChecks.multiplications} multiplications, +${s.rangeChecks.rounds} rounds, +${s.rangeChecks.openings} openings`,
         ]),
     `plan         ${s.planBytes} bytes, sha256 ${s.planHash}`,
   ];

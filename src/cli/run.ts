@@ -10,6 +10,7 @@ import { loadPolicy } from '../security/policy.ts';
 import type { Command } from 'commander';
 import { MpcError, ErrorCode } from '../errors.ts';
 import { compileLoaded, loadCircuit } from '../compiler/load.ts';
+import { planForSecurity } from '../compiler/range-checks.ts';
 import { loadClusterConfig, loadTlsMaterial } from '../security/config.ts';
 import { checkInputsFile, loadInputsFile } from '../protocol/inputs-file.ts';
 import { runJob, type JobResult, type RunJobOptions } from '../coordinator/client.ts';
@@ -124,8 +125,11 @@ export function registerRun(program: Command): void {
         preprocessing,
         pad: flags.pad ?? false,
         onProgress: progressPrinter(),
-        onPlan: (plan, hash) =>
-          notice(`job: ${plan.circuit}, ${plan.stats.multiplications} multiplications in ${plan.stats.rounds} rounds, plan ${hash.slice(0, 16)}…`),
+        onPlan: (plan, hash) => {
+          const ran = planForSecurity(plan, flags.security);
+          const checks = ran.checks ? ` (${ran.stats.multiplications - plan.stats.multiplications} of them range-check ${ran.checks.length} inputs inside the computation)` : '';
+          notice(`job: ${plan.circuit}, ${ran.stats.multiplications} multiplications in ${ran.stats.rounds} rounds${checks}, plan ${hash.slice(0, 16)}…`);
+        },
       };
       let result: JobResult;
       if (flags.cluster) {

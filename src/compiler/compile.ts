@@ -18,7 +18,7 @@ import {
   type PlanInput,
   type PlanLayer,
   type PlanStats,
-  multiplicationBatches,
+  planNeeds,
 } from './plan.ts';
 
 interface Folded {
@@ -275,14 +275,12 @@ export function compileGraph(graph: CircuitGraph): Plan {
     const f = nodes[map[r.node]];
     return { name: r.name, wire: wire[map[r.node]], to: r.to, scalar: f.node.scalar, frac: r.frac };
   });
-  const inputElements: Record<string, number> = {};
-  for (const p of graph.parties) inputElements[p] = 0;
-  for (const i of inputs) inputElements[i.party] += i.length;
   const stats: PlanStats = { gates, ops: opsCount, multiplications: 0, rounds: layers.length - 1, nonlinear: { ...graph.nonlinear } };
+  const base = { inputs, wireLength, layers, parties: [...graph.parties], stats };
   const plan: Plan = {
     format: PLAN_FORMAT,
     circuit: graph.name,
-    parties: [...graph.parties],
+    parties: base.parties,
     inputs,
     wireLength,
     wireSecret,
@@ -291,17 +289,8 @@ export function compileGraph(graph: CircuitGraph): Plan {
     outputs,
     derived: graph.derived.map((d) => ({ name: d.name, expr: d.expr, uses: d.uses, to: d.to })),
     stats,
-    needs: { triples: 0, tripleBatches: [], inputElements, randomBits: 0, randomValues: 0, openings: gates.open ?? 0 },
+    needs: planNeeds(base),
   };
-  plan.needs.tripleBatches = multiplicationBatches(plan);
-  plan.needs.triples = plan.needs.tripleBatches.reduce((s, x) => s + x, 0);
-  for (const layer of layers) {
-    for (const op of layer.local) {
-      if (op.op !== 'rand') continue;
-      if (op.bits === 1) plan.needs.randomBits += wireLength[op.out];
-      else plan.needs.randomValues += wireLength[op.out];
-    }
-  }
   plan.stats.multiplications = plan.needs.triples;
   return plan;
 }

@@ -125,6 +125,44 @@ export interface Plan {
   derived: PlanDerived[];
   stats: PlanStats;
   needs: PlanNeeds;
+  /**
+   * Range checks inside the computation (compiler/range-checks.ts): public wires, opened in
+   * the last layers, that are zero in every element iff the input's values are in range.
+   * Never part of a submitted plan: every node (and the dealer) adds them itself to a
+   * malicious job's plan, so nobody can leave them out.
+   */
+  checks?: PlanCheck[];
+}
+
+/** The range check of one input: `wire` must be all zeros, or `party` fed values outside [min, max]. */
+export interface PlanCheck {
+  party: string;
+  name: string;
+  wire: number;
+  min: number;
+  max: number;
+}
+
+/** Whether `layer` opens a range check, so that everything opened before must be verified first. */
+export function opensCheck(plan: Plan, layer: PlanLayer): boolean {
+  return plan.checks !== undefined && layer.opens.some((g) => plan.checks!.some((c) => c.wire === g.out));
+}
+
+/** What a plan's layers consume, derived from the layers (a received `needs` is informational). */
+export function planNeeds(plan: Pick<Plan, 'layers' | 'wireLength' | 'inputs' | 'parties' | 'stats'>): PlanNeeds {
+  const inputElements: Record<string, number> = {};
+  for (const p of plan.parties) inputElements[p] = 0;
+  for (const i of plan.inputs) inputElements[i.party] += i.length;
+  const tripleBatches = multiplicationBatches(plan);
+  const needs: PlanNeeds = { triples: tripleBatches.reduce((s, x) => s + x, 0), tripleBatches, inputElements, randomBits: 0, randomValues: 0, openings: plan.stats.gates.open ?? 0 };
+  for (const layer of plan.layers) {
+    for (const op of layer.local) {
+      if (op.op !== 'rand') continue;
+      if (op.bits === 1) needs.randomBits += plan.wireLength[op.out];
+      else needs.randomValues += plan.wireLength[op.out];
+    }
+  }
+  return needs;
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
@@ -341,7 +379,7 @@ export function layerChunks(width: number): number[] {
  * of every layer. Derived from the layers themselves (a received plan's `needs` field is
  * informational; preprocessing never trusts it).
  */
-export function multiplicationBatches(plan: Plan): number[] {
+export function multiplicationBatches(plan: Pick<Plan, 'layers' | 'wireLength'>): number[] {
   return prepSteps(plan).flatMap((s) => (s.kind === 'triples' ? [s.length] : []));
 }
 
@@ -359,7 +397,7 @@ export type PrepStep =
   | { kind: 'triples'; length: number; layer: number }
   | { kind: 'rand'; length: number; bits: number; layer: number };
 
-export function prepSteps(plan: Plan): PrepStep[] {
+export function prepSteps(plan: Pick<Plan, 'layers' | 'wireLength'>): PrepStep[] {
   const out: PrepStep[] = [];
   plan.layers.forEach((layer, k) => {
     const opened = layer.opens.reduce((s, g) => s + plan.wireLength[g.out], 0);

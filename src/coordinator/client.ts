@@ -15,6 +15,7 @@ import type { Channel } from '../net/channel.ts';
 import type { NetLog } from '../net/log.ts';
 import { compileLoaded, type LoadedCircuit } from '../compiler/load.ts';
 import { encodePlan, planHash, type Plan } from '../compiler/plan.ts';
+import { planForSecurity } from '../compiler/range-checks.ts';
 import { formatOutputs, type OutputValue } from '../protocol/outputs.ts';
 import { suiteFor } from '../protocol/suites.ts';
 import { ANALYST } from '../circuit/builder.ts';
@@ -43,8 +44,11 @@ export interface JobStats {
   parties: number;
   security: SecurityLevel;
   preprocessing: string;
+  /** What the nodes ran, the range checks of malicious jobs included. */
   multiplications: number;
   rounds: number;
+  /** Malicious jobs: input elements whose declared range was checked inside the computation. */
+  rangeChecks?: number;
   /** Protocol payload bytes sent by all nodes together. */
   bytesSent: number;
   /** Wall time from submission until every node reported done. */
@@ -261,6 +265,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
     // The suite combines and verifies each output (in malicious mode, a party that altered
     // its share is caught here).
     const suite = suiteFor(opts.security);
+    const ran = planForSecurity(plan, opts.security);
     const values: Record<string, BigUint64Array> = {};
     for (const o of plan.outputs) {
       if (o.to.includes(ANALYST)) values[o.name] = suite.reconstructExternal(shares.map((m) => m[o.name]), plan.wireLength[o.wire], o.name);
@@ -271,11 +276,12 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
         parties: nodes.length,
         security: opts.security,
         preprocessing: opts.preprocessing,
-        multiplications: plan.stats.multiplications,
-        rounds: plan.stats.rounds,
+        multiplications: ran.stats.multiplications,
+        rounds: ran.stats.rounds,
+        ...(ran.checks ? { rangeChecks: ran.stats.nonlinear['range check'] } : {}),
         bytesSent: done.reduce((t, d) => t + d.bytesSent, 0),
         seconds,
-        gatesPerSecond: seconds > 0 ? plan.stats.multiplications / seconds : 0,
+        gatesPerSecond: seconds > 0 ? ran.stats.multiplications / seconds : 0,
         planHash: hash,
         jobId,
         ...(done[0]?.trust ? { trust: done[0].trust } : {}),

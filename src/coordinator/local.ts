@@ -5,6 +5,7 @@
  * @module
  */
 import type { Plan } from '../compiler/plan.ts';
+import { planForSecurity } from '../compiler/range-checks.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { memoryExtras, type Dealing } from '../preprocessing/dealer.ts';
@@ -38,6 +39,11 @@ export interface LocalRunOptions {
   wrapDealing?: (d: Dealing) => Dealing;
   /** OT preprocessing: how sessions get their base OTs (tests inject a cheap double). */
   baseOt?: BaseOtProvider;
+  /**
+   * How a party turns its raw inputs into ring elements; default `encodePartyInputs`, which
+   * refuses values outside their declared range. Tests replace it to play a cheating party.
+   */
+  encodeInputs?: (plan: Plan, party: string, values: RawInputs[string] | undefined) => Map<number, BigUint64Array>;
 }
 
 export interface LocalRunResult {
@@ -47,9 +53,11 @@ export interface LocalRunResult {
   bytesSent: number[];
 }
 
-export async function runLocal(plan: Plan, inputs: RawInputs, options: LocalRunOptions = {}): Promise<LocalRunResult> {
-  const parties = options.parties ?? plan.parties;
+export async function runLocal(submitted: Plan, inputs: RawInputs, options: LocalRunOptions = {}): Promise<LocalRunResult> {
+  const parties = options.parties ?? submitted.parties;
   const suite = options.suite ?? (semiHonest as ProtocolSuite<unknown, unknown>);
+  const plan = planForSecurity(submitted, suite.name);
+  const encode = options.encodeInputs ?? ((pl: Plan, p: string, v: RawInputs[string] | undefined) => encodePartyInputs(pl, p, v, 'inputs'));
   const n = parties.length;
   const transports = memoryNetwork(n).map((t, i) => options.wrapTransport?.(t, i) ?? t);
   const dealt = options.preprocessing === 'ot' ? undefined : dealerFor(suite.name).deal(plan, n, options.dealerSeeds);
@@ -68,7 +76,7 @@ export async function runLocal(plan: Plan, inputs: RawInputs, options: LocalRunO
         kernels: options.kernels,
       },
       suite,
-      encodePartyInputs(plan, p, inputs[p], 'inputs'),
+      encode(plan, p, inputs[p]),
     ),
   );
   // Any party's failure aborts the others, as a node's abort message would.

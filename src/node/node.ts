@@ -19,6 +19,7 @@ import type { Channel } from '../net/channel.ts';
 import type { Frame } from '../net/frame.ts';
 import type { JobTransport } from '../net/job-transport.ts';
 import { decodePlan, planHash, type Plan } from '../compiler/plan.ts';
+import { planForSecurity } from '../compiler/range-checks.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { execute } from '../protocol/executor.ts';
 import { suiteFor, type SecurityLevel } from '../protocol/suites.ts';
@@ -297,13 +298,16 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       await allAccepted(job);
       await gov.record('job-started', { job: job.id, planHash: job.hash, parties });
       const suite = suiteFor(job.security);
+      // What this node runs: the accepted plan, plus (malicious jobs) the range checks of its
+      // inputs, which this node adds itself (compiler/range-checks.ts).
+      const plan = planForSecurity(job.plan, job.security);
       const me = parties.indexOf(self);
       let prep: unknown;
       let otStats: (() => OtPrepStats) | undefined;
       if (job.preprocessing === 'ot') {
         // The parties make the job's material among themselves, over the job's own transport.
         const ot = createOtMaterial(job.security, { transport, parties, sessionId: otSessionId(job.id, job.hash) });
-        prep = suite.prep(job.plan, parties.length, me, ot.material, over.signal);
+        prep = suite.prep(plan, parties.length, me, ot.material, over.signal);
         otStats = ot.stats;
       } else {
         job.dealer = await openDealerLink({
@@ -317,14 +321,14 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
           parties,
           log: nlog,
         });
-        prep = dealerPrep(suite, job.plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra, over.signal);
+        prep = dealerPrep(suite, plan, parties.length, me, job.dealer.seed, job.dealer.nextExtra, over.signal);
       }
       let lastProgress = 0;
       const phases: Record<string, number> = {};
       const phaseBytes: Record<string, number> = {};
       const cpu0 = process.cpuUsage();
       const result = await execute(
-        job.plan,
+        plan,
         {
           self: me,
           parties,

@@ -20,6 +20,7 @@ import { CloseCode, type Channel } from '../net/channel.ts';
 import { netLog, type Logger } from '../util/log.ts';
 import { abortBody, dealerChunkCost, parseDealerCredit, parseDealerRequest, type DealerRequestBody } from '../net/messages.ts';
 import { decodePlan, planHash, type Plan } from '../compiler/plan.ts';
+import { planForSecurity } from '../compiler/range-checks.ts';
 import { dealerFor } from './dealers.ts';
 import type { Dealing } from './dealer.ts';
 import { DEALER_TRUST } from './dealer.ts';
@@ -110,7 +111,8 @@ export async function startDealer(cfg: DealerConfig, log: Logger): Promise<Runni
     let state = jobs.get(job);
     if (!state) {
       if (planHash(req.plan) !== req.planHash) throw new MpcError(ErrorCode.PROTOCOL, `party ${ch.peer.id} sent a plan that does not match its hash`, { party: ch.peer.id });
-      const plan = decodePlan(req.plan);
+      // The plan the parties run: a malicious job's also checks its input ranges.
+      const plan = planForSecurity(decodePlan(req.plan), req.security);
       const dealing = dealerFor(req.security).deal(plan, req.parties.length);
       state = { request: req, plan, dealing, served: new Set(), timer: setTimeout(() => jobs.delete(job), JOB_TTL_MS) };
       state.timer.unref();

@@ -7,12 +7,13 @@
  * or clocks: only the session's transport and preprocessing.
  * @module
  */
-import { gatherIndex, layerChunks, localOperands, MUL_CHUNK, OPEN_CHUNK_BASE, type Plan } from '../compiler/plan.ts';
+import { gatherIndex, layerChunks, localOperands, MUL_CHUNK, OPEN_CHUNK_BASE, opensCheck, type Plan } from '../compiler/plan.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
 import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
 import { concat64, constantValues, evalLocal } from './vectors.ts';
 import { chunkRound } from './transport.ts';
+import { MpcError, ErrorCode } from '../errors.ts';
 
 export { chunkRound };
 
@@ -80,6 +81,7 @@ function lastUses(plan: Plan): number[] {
     for (const op of layer.local) for (const x of localOperands(op)) last[x] = k;
   });
   for (const o of plan.outputs) last[o.wire] = plan.layers.length;
+  for (const c of plan.checks ?? []) last[c.wire] = plan.layers.length;
   return last;
 }
 
@@ -117,6 +119,7 @@ export async function execute<S, P>(
   let done = 0;
   for (let k = 0; k < plan.layers.length; k++) {
     const layer = plan.layers[k];
+    if (opensCheck(plan, layer)) await suite.verify?.(session);
     // Openings claim their preprocessing first, then the multiplications (plan.ts prepSteps).
     const opening = layer.opens.length > 0 ? openLayer(suite, session, k, suite.concat(layer.opens.map((g) => w[g.a]!))) : undefined;
     opening?.catch(() => {});
@@ -174,6 +177,18 @@ export async function execute<S, P>(
     }
     for (const wire of dropAfter[k]) w[wire] = pub[wire] = undefined;
     if (layer.muls.length > 0 || layer.opens.length > 0) options.onProgress?.({ layer: k, layers, multiplications: done });
+  }
+  if (plan.checks) {
+    await suite.verify?.(session);
+    for (const c of plan.checks) {
+      if (pub[c.wire]!.some((v) => v !== 0n)) {
+        throw new MpcError(
+          ErrorCode.PROTOCOL,
+          `party ${c.party} fed values outside the declared range [${c.min}, ${c.max}] into input ${c.party}.${c.name} (checked inside the computation); the job is aborted and no output is released`,
+          { party: c.party },
+        );
+      }
+    }
   }
   options.onPhase?.('output');
   const outputs: OutputSpec<S>[] = plan.outputs.map((o) => ({

@@ -66,6 +66,12 @@ export interface ProtocolSuite<S, P> {
    * The result is the value mod 2^64 (verified before any output, where the suite can).
    */
   open(session: Session<P>, round: number, x: S): Promise<BigUint64Array>;
+  /**
+   * Check every value opened so far, before the executor opens a value that is not masked
+   * (a range check) or acts on one: the malicious suite runs its MAC check; a semi-honest
+   * suite has nothing to check and leaves this out.
+   */
+  verify?(session: Session<P>): Promise<void>;
   /** `length` shared uniformly random integers in [0, 2^bits), from preprocessing. */
   rand(session: Session<P>, bits: number, length: number): Promise<S>;
   /**

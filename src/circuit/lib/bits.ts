@@ -178,3 +178,43 @@ export function truncate(x: Value, m: number): Value {
   res = b.raw('add', res, b.raw('mul', wrapped, b.ringConst(1n << BigInt(64 - m)), 0, undefined), 0, undefined);
   return shaped(b.raw('sub', res, back, frac, bound), x);
 }
+
+/**
+ * A secret that is zero in every element exactly when lo ≤ x ≤ hi (x read as a signed
+ * 64-bit integer in ring units, |lo|, |hi| < 2^62): the range check of an input inside the
+ * computation, for a party that may not have followed its own node's check.
+ *
+ * With W = hi − lo < 2^k, x lies in [lo, hi] iff d = x − lo and, unless W = 2^k − 1,
+ * also hi − x lie in [0, 2^k) as unsigned 64-bit numbers (a value outside [lo, hi] makes one
+ * of them wrap to ≥ 2^k, however large). Each d is tested by bit decomposition of its low
+ * part [EGKRS20]: open c = d + r for r = r_lo + 2^k·r_hi with r_lo's k bits shared; then
+ * d = 2^k·d_hi + (c_lo − r_lo mod 2^k) with 2^k·d_hi ≡ 2^k·(c_hi − r_hi − [c_lo < r_lo])
+ * (mod 2^64) — the wrap-around of d + r vanishes in the product — and d < 2^k iff that is
+ * zero. Cost per tested element: one k-bit comparison of a public with a secret number
+ * (about 2k multiplications, ⌈log2 k⌉ rounds).
+ *
+ * The result is zero for honest data and otherwise a function of x alone, but a cheating
+ * party could bend the comparison so that it depends on other secrets: it may be opened
+ * only once every earlier opening has passed its MAC check (the executor does this for
+ * the plan's `checks`).
+ */
+export function rangeDefect(x: Value, lo: bigint, hi: bigint): Value {
+  const b = x.builder;
+  if (hi < lo) throw new RangeError(`rangeDefect: empty range [${lo}, ${hi}]`);
+  const W = hi - lo;
+  const k = Math.max(1, W.toString(2).length);
+  if (k > 63) throw new RangeError(`rangeDefect: the range [${lo}, ${hi}] is wider than 2^63`);
+  const below = b.raw('sub', x, b.ringConst(lo), 0, undefined);
+  const d = W === (1n << BigInt(k)) - 1n ? below : b.concat([below, b.raw('sub', b.ringConst(hi), x, 0, undefined)]);
+  const M = d.length;
+  b.tally('range check', M);
+  const bits = b.primRand(1, k * M);
+  const rHigh = b.raw('mul', b.primRand(64 - k, M), b.ringConst(1n << BigInt(k)), 0, undefined);
+  const c = openMasked(d, b.raw('add', b.primPack(bits, k), rHigh, 0, undefined));
+  const cLow = b.primBits(c, 0, k);
+  const borrow = bitLessThan(cLow, bits, k, M);
+  // 2^k·(c_hi − r_hi − borrow) = (c − c_lo) − 2^k·r_hi − 2^k·borrow.
+  const cHigh = b.raw('sub', c, b.primPack(cLow, k), 0, undefined);
+  const defect = b.raw('sub', cHigh, rHigh, 0, undefined);
+  return b.raw('sub', defect, b.raw('mul', borrow, b.ringConst(1n << BigInt(k)), 0, undefined), 0, undefined);
+}

@@ -95,6 +95,7 @@ export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthSha
     input: shareInputs,
     multiply,
     open,
+    verify: (session) => session.prep.opened.flush(session),
     rand: (session, bits, length) => session.prep.rand(bits, length),
     output: deliverOutputs,
     reconstructExternal,

@@ -30,6 +30,8 @@ export interface HarnessOptions {
   propagate?: boolean;
   /** A party still running after this many ms is reported as hung. Default 5000. */
   timeoutMs?: number;
+  /** How party `party` encodes its inputs (default: honestly, refusing out-of-range values). */
+  encode?: (plan: Plan, party: string, values: RawInputs[string] | undefined) => Map<number, BigUint64Array>;
 }
 
 export interface HarnessResult {
@@ -52,7 +54,7 @@ export async function runParties(plan: Plan, inputs: RawInputs, options: Harness
       plan,
       { self: i, parties, transport: transports[i], prep: options.wrapPrep?.(prep, i) ?? prep, rng: new Prg(options.rngSeed?.(i) ?? randomSeed(), 'test') },
       suite,
-      encodePartyInputs(plan, p, inputs[p], 'inputs'),
+      options.encode?.(plan, p, inputs[p]) ?? encodePartyInputs(plan, p, inputs[p], 'inputs'),
     );
     if (options.propagate) run.catch((e: Error) => transports.forEach((t) => t.abort(e)));
     let timer: NodeJS.Timeout | undefined;
