@@ -611,6 +611,8 @@ describe.each(SECURITY_LEVELS)('non-linear library (%s)', (security) => {
         fc.array(fc.integer({ min: -1e4, max: 1e4 }), { minLength: 8, maxLength: 8 }),
         async (v1, v2, x, y, k) => {
           const { out } = await run(plan, { p1: { v: v1, x }, p2: { v: v2, y, k } }, n, security);
+          // Reductions of vectors reveal numbers, not one-element arrays.
+          for (const name of ['mean', 'variance', 'stddev', 'cov', 'corr', 'meanInt', 'stddevInt']) expect(typeof out[name], `${name} is a scalar`).toBe('number');
           const v = [...v1, ...v2].map(real);
           const xs = x.map(real);
           const ys = y.map(real);

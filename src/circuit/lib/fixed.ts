@@ -27,7 +27,7 @@
  */
 import type { Value } from '../builder.ts';
 import { bitLength } from '../builder.ts';
-import { lessThanZero, truncate } from './bits.ts';
+import { lessThanZero, shaped, truncate } from './bits.ts';
 
 /** Default fractional bits of fixed-point values (a circuit may choose others: `fracBits`). */
 export const FRAC_BITS = 16;
@@ -210,7 +210,9 @@ export function divSecret(a: Value, b: Value): Value {
   // a/b = (a·v / 2^K) · (1/d), with a·v/2^K kept to F fractional bits.
   const aF = truncate(vA, K - F);
   const q = truncate(k.raw('mul', aF, w, 0, undefined), 2 * F - a.frac);
-  return k.raw('mul', q, sign, a.frac, undefined);
+  const quotient = k.raw('mul', q, sign, a.frac, undefined);
+  // The normalisation works on vectors; a ratio of two scalars is still a scalar.
+  return a.isScalar && b.isScalar ? shaped(quotient, a) : quotient;
 }
 
 /**
