@@ -635,6 +635,43 @@ describe.each(SECURITY_LEVELS)('non-linear library (%s)', (security) => {
     );
   });
 
+  it('sqrt beyond 2^30 and stddev of values within ±2·10^7: normalised by a secret power of two', async () => {
+    const L = 12;
+    const plan = compile(
+      'large ranges',
+      (c) => {
+        const v = c.concat([c.fixed('p1', 'v', { min: -2e7, max: 2e7 }), c.fixed('p2', 'v', { min: -2e7, max: 2e7 })]);
+        const big = c.fixed('p1', 'big', { length: 4, min: 0, max: 1e12 });
+        c.reveal('mean', mean(v));
+        c.reveal('stddev', stddev(v));
+        c.reveal('root', big.sqrt());
+      },
+      { 'p1.v': L, 'p2.v': L },
+    );
+    // A centre anywhere in the range and a spread from 1 to 10^7.
+    const data = fc.tuple(fc.double({ min: -1.5e7, max: 1.5e7, noNaN: true }), fc.integer({ min: 0, max: 7 }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 2 * L, maxLength: 2 * L }));
+    const bigs = fc.array(fc.oneof(fc.double({ min: 0, max: 1e12, noNaN: true }), fc.constantFrom(0, 1e12, 2 ** 30, 1.5)), { minLength: 4, maxLength: 4 });
+    await forParties(2, seed, (n) =>
+      fc.asyncProperty(data, bigs, async ([centre, e, unit], big) => {
+        const vals = unit.map((u) => Math.max(-2e7, Math.min(2e7, centre + u * 10 ** e)));
+        const { out } = await run(plan, { p1: { v: vals.slice(0, L), big }, p2: { v: vals.slice(L) } }, n, security);
+        const v = vals.map(real);
+        const m = mMean(v);
+        const sd = mStd(v, 'uncorrected') as unknown as number;
+        note('mean of ±2e7, relative', Math.abs((out.mean as number) - m) / Math.max(1, Math.abs(m)));
+        note('stddev of ±2e7, absolute', Math.abs((out.stddev as number) - sd));
+        expect(Math.abs((out.mean as number) - m), `mean: got ${String(out.mean)}, want ${m}`).toBeLessThanOrEqual(2 * UNIT);
+        // Deviations of up to 2^25.3 are squared at 4 fractional bits (README: error ≤ 2^(b − 28) for |v| < 2^b).
+        expect(Math.abs((out.stddev as number) - sd), `stddev: got ${String(out.stddev)}, want ${sd}`).toBeLessThanOrEqual(2 ** (Math.log2(2e7) - 28));
+        (out.root as number[]).forEach((r, k) => {
+          const want = Math.sqrt(real(big[k]));
+          note('sqrt beyond 2^30, relative', Math.abs(r - want) / Math.max(1, want));
+          expect(Math.abs(r - want), `sqrt(${big[k]}): got ${r}, want ${want}`).toBeLessThanOrEqual(want * 2 ** -29 + 2 * UNIT);
+        });
+      }),
+    );
+  });
+
   it('ols with one and two regressors: within 1e-2 (relative, or absolute below 1) of least squares on the normal equations', async () => {
     const L = 12;
     const plan = compile(
@@ -756,10 +793,10 @@ describe('non-linear library: mistakes are reported', () => {
     );
   });
 
-  it('sqrt of a value whose bound exceeds 2^30 → CIRCUIT naming this file and line', () => {
-    const e = compileError((c) => c.reveal('r', c.fixedScalar('p1', 'a', { min: 0, max: 2 ** 31 }).sqrt()));
+  it('sqrt of a value whose bound exceeds 2^45 → CIRCUIT naming this file and line', () => {
+    const e = compileError((c) => c.reveal('r', c.fixedScalar('p1', 'a', { min: 0, max: 2 ** 45.5 }).sqrt()));
     expect(e.code).toBe(ErrorCode.CIRCUIT);
-    expect(e.message).toMatch(/sqrt: the operand may reach 2\^31\.0 \(real\), above the 2\^30 limit/);
+    expect(e.message).toMatch(/sqrt: the operand may reach 2\^45\.5 \(real, 16 fractional bits\), above the 2\^45 limit/);
     expect(e.message).toMatch(THIS_LINE);
   });
 

@@ -216,33 +216,81 @@ export function divSecret(a: Value, b: Value): Value {
 }
 
 /**
- * sqrt(x) for a fixed-point x ≥ 0 with x · 2^f < 2^62 (f the circuit's fractional bits;
- * x < 2^30 for f = 16), any fractional bits ≤ 2f, as a fixed-point value with f fractional
- * bits. See the module comment.
+ * ⌊√X⌋ for 0 ≤ X < 2^(2·top + 2) ≤ 2^62 in ring units, digit by digit from bit `top` down:
+ * one comparison of X with (R + 2^j)² = R² + 2^(j+1)·R + 2^(2j) per result bit.
  */
-export function sqrtFixed(x: Value): Value {
-  const b = x.builder;
-  b.tally('square root', x.length);
-  const f = b.fracBits;
-  const up = 2 * f - x.frac;
-  if (up < 0) b.failHere('sqrt', `${x.frac} fractional bits are more than ${2 * f}`);
-  const boundX = x.bound === undefined ? 1n << 62n : x.bound << BigInt(up);
-  if (boundX > 1n << 62n) {
-    b.failHere('sqrt', `the operand may reach 2^${(Math.log2(Number(boundX)) - 2 * f).toFixed(1)} (real), above the 2^${62 - 2 * f} limit: declare a smaller input range`);
-  }
-  // X = x · 2^(2f − frac), so that sqrt(X) = sqrt(x) · 2^f.
-  const X = up === 0 ? x : b.raw('mul', x, b.ringConst(1n << BigInt(up)), 0, undefined);
-  const top = Math.floor((bitLength(boundX) - 1) / 2);
+function sqrtDigits(X: Value, top: number): Value {
+  const b = X.builder;
   let R: Value = b.ringConst(0n);
   let R2: Value = b.ringConst(0n);
   for (let j = top; j >= 0; j--) {
-    // (R + 2^j)² = R² + 2^(j+1)·R + 2^(2j)
     const step = b.raw('add', b.raw('mul', R, b.ringConst(1n << BigInt(j + 1)), 0, undefined), b.ringConst(1n << BigInt(2 * j)), 0, undefined);
     const candidate = b.raw('add', R2, step, 0, undefined);
     const fits = b.raw('sub', b.ringConst(1n), lessThanZero(b.raw('sub', X, candidate, 0, undefined), X.length), 0, 1n);
     R = b.raw('add', R, b.raw('mul', fits, b.ringConst(1n << BigInt(j)), 0, undefined), 0, undefined);
     R2 = b.raw('add', R2, b.raw('mul', fits, step, 0, undefined), 0, undefined);
   }
-  const bound = BigInt(Math.ceil(Math.sqrt(Number(boundX)))) + 1n;
-  return b.retype(R, f, bound);
+  return R;
+}
+
+/** Ring values below this are square-rooted exactly; larger ones are normalised first. */
+const SQRT_EXACT_LIMIT = 1n << 62n;
+/** A normalised operand lies in [2^(SQRT_NORM − 2), 2^SQRT_NORM). */
+const SQRT_NORM = 61;
+
+/**
+ * sqrt(x) for a fixed-point x ≥ 0 (any fractional bits p, |x| < 2^61 in ring units), as a
+ * fixed-point value with the circuit's f fractional bits.
+ * - When X = x·2^(2f − p) stays below 2^62 (x < 2^(62 − 2f) real at p = f): the exact
+ *   floor of √X, digit by digit (error below one unit).
+ * - Otherwise x is normalised by a secret power of two, as division normalises its divisor:
+ *   find 2^i ≤ x < 2^(i+1) (one batch of comparisons, `normaliser`), scale by 2^e with
+ *   e ≡ p (mod 2) so that y = x·2^e ∈ [2^59, 2^61), take ⌊√y⌋ (30–31 bits, relative error
+ *   below 2^-29.5), and scale back by the secret 2^(f − (p + e)/2) with one multiplication and
+ *   one truncation (error below one more unit). So the operand may reach 2^(61 − p) real
+ *   whatever f is, and the result keeps 29 significant bits.
+ */
+export function sqrtFixed(x: Value): Value {
+  const b = x.builder;
+  b.tally('square root', x.length);
+  const f = b.fracBits;
+  const p = x.frac;
+  const up = 2 * f - p;
+  // Without a declared range, x is taken to be in the exact path's range (x < 2^(62 − 2f) real).
+  const bx = x.bound ?? SQRT_EXACT_LIMIT >> BigInt(Math.max(0, up));
+  if (up >= 0 && bx << BigInt(up) <= SQRT_EXACT_LIMIT) {
+    // X = x · 2^(2f − p), so that √X = √x · 2^f.
+    const boundX = bx << BigInt(up);
+    const X = up === 0 ? x : b.raw('mul', x, b.ringConst(1n << BigInt(up)), 0, undefined);
+    const R = sqrtDigits(X, Math.floor((bitLength(boundX) - 1) / 2));
+    return b.retype(R, f, BigInt(Math.ceil(Math.sqrt(Number(boundX)))) + 1n);
+  }
+  if (bx >= 1n << BigInt(SQRT_NORM)) {
+    b.failHere('sqrt', `the operand may reach 2^${(Math.log2(Number(bx)) - p).toFixed(1)} (real, ${p} fractional bits), above the 2^${SQRT_NORM - p} limit: declare a smaller input range`);
+  }
+  const I = Math.max(1, bitLength(bx));
+  // lt_i = [x < 2^i] for i < I; x lies in [2^i, 2^(i+1)) iff onehot_i = lt_(i+1) − lt_i = 1
+  // (lt_I = 1 by the bound); x = 0 has no position and gives 0.
+  const lt = lessThanZero(b.concat(Array.from({ length: I }, (_, i) => b.raw('sub', x, b.ringConst(1n << BigInt(i)), 0, undefined))));
+  const L = x.length;
+  const at = (i: number): Value => (i === I ? b.ringConst(1n) : b.primGather(lt, [i], L));
+  const onehot = Array.from({ length: I }, (_, i) => b.raw('sub', at(i + 1), at(i), 0, 1n));
+  // e_i: the shift that lands x in [2^(N−2), 2^N) with the parity of p; h_i = (p + e_i)/2.
+  // (the top positions land in [2^(N−1), 2^(N+1)), still below 2^62, which ⌊√·⌋ of 31 bits covers).
+  const e = onehot.map((_, i) => {
+    const least = Math.max(0, SQRT_NORM - 2 - i);
+    return (least - p) % 2 === 0 ? least : least + 1;
+  });
+  const h = e.map((ei) => (p + ei) / 2);
+  const select = (pow: (i: number) => number): Value =>
+    onehot.reduce<Value>((acc, oh, i) => b.raw('add', acc, b.raw('mul', oh, b.ringConst(1n << BigInt(pow(i))), 0, undefined), 0, undefined), b.ringConst(0n));
+  const y = b.raw('mul', x, select((i) => e[i]), 0, 1n << 62n);
+  const r = sqrtDigits(y, (SQRT_NORM - 1) / 2);
+  // √x·2^f = r · 2^(f − h_i); with c = max(0, max h − f): trunc(r · 2^(f − h_i + c), c).
+  const c = Math.max(0, Math.max(...h) - f);
+  const scaled = b.raw('mul', r, select((i) => f - h[i] + c), 0, undefined);
+  const out = c === 0 ? scaled : truncate(scaled, c);
+  const bound = BigInt(Math.ceil(Math.sqrt(Number(bx)) * 2 ** (f - p / 2))) + 2n;
+  if (bound >= 1n << 62n) b.failHere('sqrt', `the square root may reach 2^${bitLength(bound) - f} (real), beyond the fixed-point range: declare a smaller input range`);
+  return b.retype(out, f, bound);
 }
