@@ -180,6 +180,8 @@ export class CircuitBuilder {
   readonly parties: readonly string[];
   /** Fractional bits of this circuit's fixed-point values. */
   readonly fracBits: number;
+  /** Bits of the value domain Z_2^ringBits; the library's limits (2^(ringBits − 2) for products before truncation, …) derive from it. */
+  readonly ringBits: number = 64;
   /** @internal */ readonly graph: CircuitGraph;
   private readonly shapes: ReadonlyMap<string, number>;
   private readonly inputs = new Map<string, number>();
