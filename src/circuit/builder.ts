@@ -19,7 +19,7 @@ import { MpcError, ErrorCode } from '../errors.ts';
 import { encodeFixed, encodeInt } from '../ring/encoding.ts';
 import type { CircuitGraph, GraphNode, Site } from './graph.ts';
 import { equalsZero, lessThanZero, truncate } from './lib/bits.ts';
-import { FRAC_BITS, divPublic, divSecret, sqrtFixed } from './lib/fixed.ts';
+import { FRAC_BITS, FRAC_BITS_128, divPublic, divSecret, sqrtFixed } from './lib/fixed.ts';
 import { reduceBest, select } from './lib/order.ts';
 
 /** Recipient name meaning "whoever submitted the job". */
@@ -36,8 +36,14 @@ export interface CircuitOptions {
   /** The parties that may own inputs or receive outputs, e.g. ['p1', 'p2', 'p3']. */
   parties: readonly string[];
   description?: string;
-  /** Fractional bits of fixed-point values (default FRAC_BITS = 16; 1 … 32). */
+  /** Fractional bits of fixed-point values (default 16 in Z_2^64, 32 in Z_2^128; 1 … 32, or … 48 in Z_2^128). */
   fracBits?: number;
+  /**
+   * The value domain: Z_2^64 (default) or Z_2^128, for values and intermediate results
+   * beyond what 64 bits hold (README "Value domains"). Without it, the compiler picks 128
+   * when the circuit does not fit 64 bits.
+   */
+  ring?: 64 | 128;
 }
 
 export type CircuitBody = (c: CircuitBuilder) => void;
@@ -47,7 +53,10 @@ export interface CircuitDefinition {
   readonly name: string;
   readonly parties: readonly string[];
   readonly description: string | undefined;
-  readonly fracBits: number;
+  /** Fractional bits asked for; undefined: the domain's default. */
+  readonly fracBits: number | undefined;
+  /** The domain asked for; undefined: chosen by the compiler. */
+  readonly ring: 64 | 128 | undefined;
   readonly body: CircuitBody;
 }
 
@@ -68,9 +77,12 @@ export function circuit(options: CircuitOptions, body: CircuitBody): CircuitDefi
     throw new TypeError(`circuit ${options.name}: duplicate party ids in ${JSON.stringify(options.parties)}`);
   }
   if (typeof body !== 'function') throw new TypeError(`circuit ${options.name}: expected a body function`);
-  const fracBits = options.fracBits ?? FRAC_BITS;
-  if (!Number.isInteger(fracBits) || fracBits < 1 || fracBits > 32) {
-    throw new TypeError(`circuit ${options.name}: options.fracBits must be an integer in 1..32, got ${String(options.fracBits)}`);
+  const ring = options.ring;
+  if (ring !== undefined && ring !== 64 && ring !== 128) throw new TypeError(`circuit ${options.name}: options.ring must be 64 or 128, got ${String(ring)}`);
+  const fracBits = options.fracBits;
+  const maxFrac = ring === 128 ? 48 : 32;
+  if (fracBits !== undefined && (!Number.isInteger(fracBits) || fracBits < 1 || fracBits > maxFrac)) {
+    throw new TypeError(`circuit ${options.name}: options.fracBits must be an integer in 1..${maxFrac}, got ${String(options.fracBits)}`);
   }
   return Object.freeze({
     kind: 'tessera.circuit' as const,
@@ -78,6 +90,7 @@ export function circuit(options: CircuitOptions, body: CircuitBody): CircuitDefi
     parties: Object.freeze([...options.parties]),
     description: options.description,
     fracBits,
+    ring,
     body,
   });
 }
@@ -181,17 +194,21 @@ export class CircuitBuilder {
   /** Fractional bits of this circuit's fixed-point values. */
   readonly fracBits: number;
   /** Bits of the value domain Z_2^ringBits; the library's limits (2^(ringBits − 2) for products before truncation, …) derive from it. */
-  readonly ringBits: number = 64;
+  readonly ringBits: 64 | 128;
+  /** Products before truncation (and fixed-point values) stay below this in ring units: 2^(ringBits − 2). */
+  readonly productLimit: bigint;
   /** @internal */ readonly graph: CircuitGraph;
   private readonly shapes: ReadonlyMap<string, number>;
   private readonly inputs = new Map<string, number>();
 
   /** @internal */
-  constructor(def: CircuitDefinition, shapes: ReadonlyMap<string, number>, file: string | undefined) {
+  constructor(def: CircuitDefinition, shapes: ReadonlyMap<string, number>, file: string | undefined, ring: 64 | 128 = def.ring ?? 64) {
     this.parties = def.parties;
-    this.fracBits = def.fracBits ?? FRAC_BITS;
+    this.ringBits = ring;
+    this.productLimit = 1n << BigInt(ring - 2);
+    this.fracBits = def.fracBits ?? (ring === 128 ? FRAC_BITS_128 : FRAC_BITS);
     this.shapes = shapes;
-    this.graph = { name: def.name, file, parties: [...def.parties], nodes: [], reveals: [], derived: [], nonlinear: {} };
+    this.graph = { name: def.name, file, parties: [...def.parties], ring, nodes: [], reveals: [], derived: [], nonlinear: {} };
   }
 
   /** An error at the current call site of the circuit file. */
@@ -246,8 +263,8 @@ export class CircuitBuilder {
   }
   /** @internal A scalar constant as a ring element. */
   ringConst(k: bigint, frac = 0): Value {
-    const u = BigInt.asUintN(64, k);
-    const signed = BigInt.asIntN(64, u);
+    const u = BigInt.asUintN(this.ringBits, k);
+    const signed = BigInt.asIntN(this.ringBits, u);
     return this.push({ op: 'const', values: [u], length: 1, scalar: true, site: callSite() }, true, frac, signed < 0n ? -signed : signed);
   }
 
@@ -278,7 +295,7 @@ export class CircuitBuilder {
     if (max !== undefined) out.max = max;
     if (min !== undefined && max !== undefined) {
       const m = Math.max(Math.abs(min), Math.abs(max));
-      if (m * 2 ** frac >= 2 ** 62) this.fail(op, `${key}: the range ±${m} does not fit the ${frac > 0 ? 'fixed-point' : 'integer'} range ±2^${62 - frac}`, site);
+      if (m * 2 ** frac >= 2 ** (this.ringBits - 2)) this.fail(op, `${key}: the range ±${m} does not fit the ${frac > 0 ? 'fixed-point' : 'integer'} range ±2^${this.ringBits - 2 - frac} of Z_2^${this.ringBits}`, site);
       out.bound = BigInt(Math.ceil(m * 2 ** frac));
     }
     return out;
@@ -350,11 +367,10 @@ export class CircuitBuilder {
     const enc = (e: unknown, name: string): bigint => (frac > 0 ? encodeFixed(e, frac, name) : encodeInt(e, name));
     try {
       const list = Array.isArray(x) ? x : [x];
-      const values = list.map((e, i) => enc(e, Array.isArray(x) ? `constant[${i}]` : 'constant'));
-      const bound = values.reduce((m, v) => {
-        const a = BigInt.asIntN(64, v);
-        return (a < 0n ? -a : a) > m ? (a < 0n ? -a : a) : m;
-      }, 0n);
+      // Encoded as signed 64-bit values, then embedded in the ring with their sign.
+      const signedValues = list.map((e, i) => BigInt.asIntN(64, enc(e, Array.isArray(x) ? `constant[${i}]` : 'constant')));
+      const values = signedValues.map((v) => BigInt.asUintN(this.ringBits, v));
+      const bound = signedValues.reduce((m, a) => ((a < 0n ? -a : a) > m ? (a < 0n ? -a : a) : m), 0n);
       const scalar = !Array.isArray(x);
       return this.push({ op: 'const', values, length: values.length, scalar, site }, true, frac, bound);
     } catch (e) {
@@ -432,10 +448,10 @@ export class CircuitBuilder {
     return this.raw('mul', x, y, x.frac + y.frac, bound, site);
   }
 
-  /** A fixed-point product must stay below 2^62 before truncation (when bounds are known). */
+  /** A fixed-point product must stay below 2^(ringBits − 2) before truncation (when bounds are known). */
   private checkProduct(op: string, bound: bigint | undefined, site: Site): void {
-    if (bound !== undefined && bound >= PRODUCT_LIMIT) {
-      this.fail(op, `the fixed-point product may reach 2^${bitLength(bound)} before truncation, beyond the 2^62 limit: declare smaller input ranges ({ min, max }) or scale the operands down`, site);
+    if (bound !== undefined && bound >= this.productLimit) {
+      this.fail(op, `the fixed-point product may reach 2^${bitLength(bound)} before truncation, beyond the 2^${this.ringBits - 2} limit of Z_2^${this.ringBits}: declare smaller input ranges ({ min, max }), scale the operands down, or use circuit({ ring: 128 })`, site);
     }
   }
 
@@ -472,7 +488,7 @@ export class CircuitBuilder {
     const bound = mulBounds(x.bound, y.bound);
     if (x.isFixed && y.isFixed) {
       const total = bound === undefined ? undefined : bound * BigInt(Math.max(1, length));
-      if (total !== undefined && total < PRODUCT_LIMIT) {
+      if (total !== undefined && total < this.productLimit) {
         const p = this.raw('mul', x, y, 2 * this.fracBits, bound, site);
         return truncate(this.push({ op: 'sum', a: p.node, length: 1, scalar: true, site }, p.isPublic, p.frac, total), this.fracBits);
       }
@@ -674,8 +690,6 @@ export class CircuitBuilder {
   }
 }
 
-/** Products (before truncation) must stay below this for truncation to be exact to one unit. */
-const PRODUCT_LIMIT = 1n << 62n;
 
 function addBounds(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
   return a === undefined || b === undefined ? undefined : a + b;

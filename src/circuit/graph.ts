@@ -146,6 +146,8 @@ export interface CircuitGraph {
   /** Source file, for error messages; set by the loader. */
   file: string | undefined;
   parties: string[];
+  /** The value domain's bits (Z_2^64 or Z_2^128). */
+  ring: 64 | 128;
   nodes: GraphNode[];
   reveals: Reveal[];
   derived: Derived[];

@@ -7,9 +7,9 @@
  * @module
  */
 import { MpcError, ErrorCode } from '../errors.ts';
-import * as z64 from '../ring/z64.ts';
 import { operandsOf, type BinaryNode, type CircuitGraph, type GraphNode, type Site } from '../circuit/graph.ts';
-import { evalLocal } from '../protocol/vectors.ts';
+import { evalLocalIn } from '../protocol/vectors.ts';
+import { domainOf, type Domain } from '../protocol/domain.ts';
 import { checkDerived } from '../circuit/derived.ts';
 import {
   PLAN_FORMAT,
@@ -55,10 +55,10 @@ function toLocalOp(n: Exclude<GraphNode, { op: 'input' | 'const' | 'open' }>, ou
   }
 }
 
-/** Evaluate a node over public constants (one implementation with the executor: evalLocal). */
-function foldConst(n: GraphNode, consts: (node: number) => bigint[]): bigint[] {
+/** Evaluate a node over public constants (one implementation with the executor: evalLocalIn). */
+function foldConst<V>(D: Domain<V>, n: GraphNode, consts: (node: number) => bigint[]): bigint[] {
   const op = toLocalOp(n as Exclude<GraphNode, { op: 'input' | 'const' | 'open' }>, -1, (x) => x);
-  return Array.from(evalLocal(op as Exclude<LocalOp, { op: 'rand' }>, (x) => z64.fromBigints(consts(x))));
+  return D.toBigints(evalLocalIn(D, op as Exclude<LocalOp, { op: 'rand' }>, (x) => D.fromBigints(consts(x))));
 }
 
 /** Key of a node's extra parameters, for hash-consing. */
@@ -92,6 +92,7 @@ export function compileGraph(graph: CircuitGraph): Plan {
     throw circuitError(graph, graph.file, `circuit ${graph.name} reveals nothing: call c.reveal(name, value) at least once`);
   }
   checkDerived(graph);
+  const D: Domain<unknown> = domainOf({ ring: graph.ring === 128 ? 128 : undefined }) as Domain<unknown>;
 
   // Pass 1: fold constants, simplify, hash-cons. `map[i]` is the new index of old node i.
   const nodes: Folded[] = [];
@@ -134,7 +135,7 @@ export function compileGraph(graph: CircuitGraph): Plan {
     const ops = operandsOf(remapped);
     const secret = ops.some((x) => nodes[x].secret);
     if (!secret && n.op !== 'open' && ops.every((x) => constOf(x))) {
-      map[i] = constant(foldConst(remapped, (x) => constOf(x)!), n.scalar, n.site);
+      map[i] = constant(foldConst(D, remapped, (x) => constOf(x)!), n.scalar, n.site);
       return;
     }
     if (n.op === 'open' && !secret) return void (map[i] = ops[0]);
@@ -232,10 +233,7 @@ export function compileGraph(graph: CircuitGraph): Plan {
       inputs.push(entry);
       count('input', n.length);
     } else if (n.op === 'const') {
-      const bytes = new Uint8Array(n.length * 8);
-      const view = new DataView(bytes.buffer);
-      n.values.forEach((v, k) => view.setBigUint64(k * 8, v, true));
-      constants.push({ wire: newWire(i), values: bytes });
+      constants.push({ wire: newWire(i), values: D.toBytes(D.fromBigints(n.values)).slice() });
     }
   });
   // Layer contents in creation order (topological within a layer).
@@ -280,6 +278,7 @@ export function compileGraph(graph: CircuitGraph): Plan {
   const plan: Plan = {
     format: PLAN_FORMAT,
     circuit: graph.name,
+    ...(graph.ring === 128 ? { ring: 128 as const } : {}),
     parties: base.parties,
     inputs,
     wireLength,

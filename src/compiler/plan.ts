@@ -111,6 +111,8 @@ export interface PlanNeeds {
 export interface Plan {
   format: number;
   circuit: string;
+  /** The value domain Z_2^ring; absent for Z_2^64 (so 64-bit plans keep their bytes and hash). */
+  ring?: 128;
   /** The circuit's parties (input owners and possible recipients). */
   parties: string[];
   inputs: PlanInput[];
@@ -118,7 +120,7 @@ export interface Plan {
   wireLength: number[];
   /** Whether each wire is secret (shared) or public. */
   wireSecret: boolean[];
-  /** Public constant wires, values as little-endian u64 bytes. */
+  /** Public constant wires, values as little-endian bytes (8 per element; 16 in Z_2^128: low limbs, then high limbs). */
   constants: { wire: number; values: Uint8Array }[];
   layers: PlanLayer[];
   outputs: PlanOutput[];
@@ -208,6 +210,8 @@ export function validatePlan(plan: Plan): void {
   if (typeof plan !== 'object' || plan === null) bad('expected an object');
   if (plan.format !== PLAN_FORMAT) bad(`unsupported format ${String(plan.format)}, expected ${PLAN_FORMAT}`);
   if (!isStr(plan.circuit) || !isStrArr(plan.parties)) bad('circuit or parties malformed');
+  if (plan.ring !== undefined && plan.ring !== 128) bad(`unsupported ring ${String(plan.ring)} (Z_2^64 has no ring field; Z_2^128 has 128)`);
+  const ring = plan.ring ?? 64;
   const { wireLength: len, wireSecret: sec } = plan;
   if (!Array.isArray(len) || !Array.isArray(sec) || len.length !== sec.length) bad('wire tables malformed');
   if (!len.every(isNat) || !sec.every((s) => typeof s === 'boolean')) bad('wire tables malformed');
@@ -225,14 +229,14 @@ export function validatePlan(plan: Plan): void {
   if (!Array.isArray(plan.inputs)) bad('inputs malformed');
   for (const i of plan.inputs) {
     if (!isStr(i.party) || !plan.parties.includes(i.party) || !isStr(i.name)) bad('input owner malformed');
-    if (!isNat(i.frac) || i.frac > 32) bad(`input ${i.party}.${i.name}: fractional bits malformed`);
+    if (!isNat(i.frac) || i.frac > (ring === 128 ? 48 : 32)) bad(`input ${i.party}.${i.name}: fractional bits malformed`);
     const w = define(i.wire, `input ${i.party}.${i.name}`);
     if (len[w] !== i.length || !sec[w]) bad(`input ${i.party}.${i.name}: wire shape mismatch`);
   }
   if (!Array.isArray(plan.constants)) bad('constants malformed');
   for (const c of plan.constants) {
     const w = define(c.wire, 'constant');
-    if (!(c.values instanceof Uint8Array) || c.values.length !== len[w] * 8 || sec[w]) bad(`constant wire ${w} malformed`);
+    if (!(c.values instanceof Uint8Array) || c.values.length !== (len[w] * ring) / 8 || sec[w]) bad(`constant wire ${w} malformed`);
   }
   const binLen = (a: number, b: number, what: string): number => {
     if (len[a] !== len[b] && len[a] !== 1 && len[b] !== 1) bad(`${what}: operand lengths ${len[a]} and ${len[b]}`);
@@ -256,7 +260,7 @@ export function validatePlan(plan: Plan): void {
     }
     for (const op of layer.local) {
       const what = `layer ${k} ${String(op.op)}`;
-      const [want, secret] = localShape(op, len, sec, use, what);
+      const [want, secret] = localShape(op, len, sec, use, what, ring);
       const w = define(op.out, what);
       if (len[w] !== want || sec[w] !== secret) bad(`${what}: output shape mismatch`);
     }
@@ -279,6 +283,7 @@ function localShape(
   sec: boolean[],
   use: (w: unknown, what: string) => number,
   what: string,
+  ring: number,
 ): [number, boolean] {
   const binLen = (a: number, b: number): number => {
     if (len[a] !== len[b] && len[a] !== 1 && len[b] !== 1) bad(`${what}: operand lengths ${len[a]} and ${len[b]}`);
@@ -326,18 +331,18 @@ function localShape(
       const a = use(op.a, what);
       nat(op.from, op.count);
       if (sec[a]) bad(`${what}: bits of a secret`);
-      if (op.count < 1 || op.from + op.count > 64) bad(`${what}: bits ${op.from}..${op.from + op.count} outside 0..64`);
+      if (op.count < 1 || op.from + op.count > ring) bad(`${what}: bits ${op.from}..${op.from + op.count} outside 0..${ring}`);
       return [op.count * len[a], false];
     }
     case 'pack': {
       const a = use(op.a, what);
       nat(op.count, op.shift);
-      if (op.count < 1 || len[a] % op.count !== 0 || op.shift >= 64) bad(`${what}: cannot pack ${len[a]} elements in ${op.count} digits`);
+      if (op.count < 1 || len[a] % op.count !== 0 || op.shift >= ring) bad(`${what}: cannot pack ${len[a]} elements in ${op.count} digits`);
       return [len[a] / op.count, sec[a]];
     }
     case 'rand':
       nat(op.bits);
-      if (op.bits < 1 || op.bits > 64) bad(`${what}: ${op.bits} random bits`);
+      if (op.bits < 1 || op.bits > ring) bad(`${what}: ${op.bits} random bits`);
       return [isNat(op.out) && op.out < len.length ? len[op.out] : -1, true];
     default:
       return bad(`${what}: unknown op`);

@@ -32,7 +32,8 @@ export function ringRange(i: PlanInput): { lo: bigint; hi: bigint } | undefined 
 function checkPlan(plan: Plan): { plan: Plan; checked: PlanInput[] } | undefined {
   const checked = plan.inputs.filter((i) => ringRange(i) !== undefined);
   if (checked.length === 0) return undefined;
-  const def = { kind: 'tessera.circuit', name: plan.circuit, parties: plan.parties, description: undefined, fracBits: 16, body: () => {} } as CircuitDefinition;
+  const ring = plan.ring ?? 64;
+  const def: CircuitDefinition = { kind: 'tessera.circuit', name: plan.circuit, parties: plan.parties, description: undefined, fracBits: undefined, ring, body: () => {} };
   const b = new CircuitBuilder(def, new Map(), undefined);
   checked.forEach((i, k) => {
     const { lo, hi } = ringRange(i)!;

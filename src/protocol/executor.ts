@@ -11,7 +11,7 @@ import { gatherIndex, layerChunks, localOperands, MUL_CHUNK, OPEN_CHUNK_BASE, op
 import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
 import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
-import { concat64, constantValues, evalLocal } from './vectors.ts';
+import { evalLocalIn } from './vectors.ts';
 import { chunkRound } from './transport.ts';
 import { MpcError, ErrorCode } from '../errors.ts';
 
@@ -35,7 +35,7 @@ export interface ExecuteOptions {
 }
 
 /** What a party ends a job with: its own outputs, and its messages for the analyst. */
-export type PartyResult = OutputResult;
+export type PartyResult<V = BigUint64Array> = OutputResult<V>;
 
 /** Chunks of one layer in flight at once: enough to overlap compute and network, bounded memory. */
 const CHUNK_WINDOW = 4;
@@ -44,7 +44,7 @@ const CHUNK_WINDOW = 4;
  * Multiply one layer's batch chunk by chunk (see MUL_CHUNK), at most CHUNK_WINDOW chunks in
  * flight; chunks are started in order, so preprocessing is consumed in order.
  */
-async function multiplyLayer<S, P>(suite: ProtocolSuite<S, P>, session: Session<P>, layer: number, x: S, y: S): Promise<S> {
+async function multiplyLayer<S, P, V>(suite: ProtocolSuite<S, P, V>, session: Session<P>, layer: number, x: S, y: S): Promise<S> {
   const widths = layerChunks(suite.length(x));
   if (widths.length === 1) return suite.multiply(session, chunkRound(layer, 0), x, y);
   // Each chunk's product goes straight into the layer's result, so the chunks' own buffers
@@ -66,10 +66,10 @@ async function multiplyLayer<S, P>(suite: ProtocolSuite<S, P>, session: Session<
  * Open one layer's openings, concatenated and cut into chunks like a multiplication layer.
  * Every chunk is started (and so claims its preprocessing) before this returns its promise.
  */
-function openLayer<S, P>(suite: ProtocolSuite<S, P>, session: Session<P>, layer: number, x: S): Promise<BigUint64Array> {
+function openLayer<S, P, V>(suite: ProtocolSuite<S, P, V>, session: Session<P>, layer: number, x: S): Promise<V> {
   const widths = layerChunks(suite.length(x));
   const parts = widths.map((w, c) => suite.open(session, chunkRound(layer, OPEN_CHUNK_BASE + c), suite.slice(x, c * MUL_CHUNK, c * MUL_CHUNK + w)));
-  return Promise.all(parts).then(concat64);
+  return Promise.all(parts).then((v) => suite.domain.concat(v));
 }
 
 /** For each wire, the last layer that reads it (outputs: past the last layer). */
@@ -89,16 +89,20 @@ function lastUses(plan: Plan): number[] {
  * Run `plan` as party `session.self`. `mine` holds this party's own input values by wire
  * (see `encodePartyInputs`). Every party of the session must call this with the same plan.
  */
-export async function execute<S, P>(
+export async function execute<S, P, V>(
   plan: Plan,
   session: Session<P>,
-  suite: ProtocolSuite<S, P>,
-  mine: ReadonlyMap<number, BigUint64Array>,
+  suite: ProtocolSuite<S, P, V>,
+  mine: ReadonlyMap<number, V>,
   options: ExecuteOptions = {},
-): Promise<PartyResult> {
+): Promise<PartyResult<V>> {
+  const D = suite.domain;
+  if (D.ring !== (plan.ring ?? 64)) {
+    throw new MpcError(ErrorCode.UNSUPPORTED, `circuit ${plan.circuit} computes in Z_2^${plan.ring ?? 64}, but the ${suite.name} suite runs in Z_2^${D.ring}`);
+  }
   const w = new Array<S | undefined>(plan.wireLength.length);
-  const pub = new Array<BigUint64Array | undefined>(plan.wireLength.length);
-  for (const c of plan.constants) pub[c.wire] = constantValues(c.values);
+  const pub = new Array<V | undefined>(plan.wireLength.length);
+  for (const c of plan.constants) pub[c.wire] = D.fromBytes(c.values);
   // Public operands of local ops become sharings on first use only.
   const share = (wire: number): S => (w[wire] ??= suite.fromPublic(session, pub[wire]!));
   const secret = (wire: number): boolean => plan.wireSecret[wire];
@@ -139,7 +143,7 @@ export async function execute<S, P>(
       let off = 0;
       for (const g of layer.opens) {
         const len = plan.wireLength[g.out];
-        pub[g.out] = v.subarray(off, off + len);
+        pub[g.out] = D.slice(v, off, off + len);
         off += len;
       }
     }
@@ -157,7 +161,7 @@ export async function execute<S, P>(
       if (op.op === 'rand') {
         w[op.out] = await suite.rand(session, op.bits, plan.wireLength[op.out]);
       } else if (!secret(op.out)) {
-        pub[op.out] = evalLocal(op, (x) => pub[x]!);
+        pub[op.out] = evalLocalIn(D, op, (x) => pub[x]!);
       } else if (op.op === 'neg' || op.op === 'sum') {
         w[op.out] = suite[op.op](w[op.a]!);
       } else if (op.op === 'mul') {
@@ -181,7 +185,7 @@ export async function execute<S, P>(
   if (plan.checks) {
     await suite.verify?.(session);
     for (const c of plan.checks) {
-      if (pub[c.wire]!.some((v) => v !== 0n)) {
+      if (D.toBigints(pub[c.wire]!).some((v) => v !== 0n)) {
         throw new MpcError(
           ErrorCode.PROTOCOL,
           `party ${c.party} fed values outside the declared range [${c.min}, ${c.max}] into input ${c.party}.${c.name} (checked inside the computation); the job is aborted and no output is released`,

@@ -13,6 +13,7 @@
  * Secure against honest-but-curious parties only; see README "Threat model".
  * @module
  */
+import { D64 } from './domain.ts';
 import { MpcError, ErrorCode } from '../errors.ts';
 import * as z64 from '../ring/z64.ts';
 import { Prg } from '../ring/prg.ts';
@@ -183,6 +184,7 @@ export async function deliverOutputs(s: Session<SemiHonestSource>, outputs: read
 /** Semi-honest additive sharing over Z_2^64: a share is a BigUint64Array. */
 export const semiHonest: ProtocolSuite<BigUint64Array, SemiHonestSource> = {
   name: 'semi-honest',
+  domain: D64,
   length: (s) => s.length,
   // Party 0 holds the public value, everyone else zero: a valid additive sharing.
   fromPublic: (session, v) => (session.self === 0 ? new BigUint64Array(v) : new BigUint64Array(v.length)),

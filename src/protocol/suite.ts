@@ -8,6 +8,7 @@
  */
 import type { Plan } from '../compiler/plan.ts';
 import type { Session } from './session.ts';
+import type { Domain } from './domain.ts';
 
 /** An input to share: its owner (session index), length and wire. */
 export interface InputSpec {
@@ -26,24 +27,26 @@ export interface OutputSpec<S> {
   external: boolean;
 }
 
-export interface OutputResult {
+export interface OutputResult<V = BigUint64Array> {
   /** Outputs addressed to this party, reconstructed (and verified, where the suite can). */
-  values: Record<string, BigUint64Array>;
+  values: Record<string, V>;
   /** This party's message for the external recipient, per external output. */
   external: Record<string, Uint8Array>;
 }
 
-export interface ProtocolSuite<S, P> {
+export interface ProtocolSuite<S, P, V = BigUint64Array> {
   readonly name: 'semi-honest' | 'malicious';
+  /** The value domain the suite computes in (src/protocol/domain.ts); a plan's `ring` must match it. */
+  readonly domain: Domain<V>;
   length(s: S): number;
   /** A sharing of a public value (no communication). */
-  fromPublic(session: Session<P>, v: BigUint64Array): S;
+  fromPublic(session: Session<P>, v: V): S;
   add(a: S, b: S): S;
   sub(a: S, b: S): S;
   neg(a: S): S;
   sum(a: S): S;
   /** Elementwise product with a public vector of the same length, or a public scalar. */
-  mulPublic(a: S, p: BigUint64Array): S;
+  mulPublic(a: S, p: V): S;
   /** `a` repeated to `length` elements when it has one. */
   broadcast(a: S, length: number): S;
   concat(parts: readonly S[]): S;
@@ -57,15 +60,15 @@ export interface ProtocolSuite<S, P> {
   /** Σ_i 2^(shift+i)·a[i·L … (i+1)·L) for `count` digits (plan op `pack`). */
   pack(a: S, count: number, shift: number): S;
   /** Share all inputs in one round; `mine` holds this party's own values by wire. */
-  input(session: Session<P>, specs: readonly InputSpec[], mine: ReadonlyMap<number, BigUint64Array>): Promise<Map<number, S>>;
+  input(session: Session<P>, specs: readonly InputSpec[], mine: ReadonlyMap<number, V>): Promise<Map<number, S>>;
   /** One multiplication layer, one round: elementwise x·y. */
   multiply(session: Session<P>, round: number, x: S, y: S): Promise<S>;
   /**
    * Open a secret to every computing party in one round. The compiler only opens values
    * masked by a uniformly random `rand` (src/circuit/lib), so the opened value is uniform.
-   * The result is the value mod 2^64 (verified before any output, where the suite can).
+   * The result is the value mod 2^ring (verified before any output, where the suite can).
    */
-  open(session: Session<P>, round: number, x: S): Promise<BigUint64Array>;
+  open(session: Session<P>, round: number, x: S): Promise<V>;
   /**
    * Check every value opened so far, before the executor opens a value that is not masked
    * (a range check) or acts on one: the malicious suite runs its MAC check; a semi-honest
@@ -79,9 +82,9 @@ export interface ProtocolSuite<S, P> {
    * returned `external` messages go to the analyst. Any final check (e.g. MACs) happens here,
    * before anything leaves this party.
    */
-  output(session: Session<P>, outputs: readonly OutputSpec<S>[]): Promise<OutputResult>;
+  output(session: Session<P>, outputs: readonly OutputSpec<S>[]): Promise<OutputResult<V>>;
   /** The external recipient's side: combine every party's message for one output, verify. */
-  reconstructExternal(messages: readonly Uint8Array[], length: number, name: string): BigUint64Array;
+  reconstructExternal(messages: readonly Uint8Array[], length: number, name: string): V;
   /**
    * This party's preprocessing source for one job, over `material`, the suite's material
    * source (`SemiHonestMaterialSource`, `Spdz2kMaterialSource`): a dealer's

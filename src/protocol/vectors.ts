@@ -6,6 +6,7 @@
  */
 import * as z64 from '../ring/z64.ts';
 import { gatherIndex, type LocalOp } from '../compiler/plan.ts';
+import { D64, type Domain } from './domain.ts';
 
 /** `v` itself when it already has `length` elements, else its single element repeated. */
 export function broadcast(v: BigUint64Array, length: number): BigUint64Array {
@@ -82,28 +83,33 @@ export function pack64(v: BigUint64Array, count: number, shift: number): BigUint
 
 /**
  * Evaluate a local op on values held in the clear: public wires at run time, every wire in
- * the plaintext evaluator, constants at compile time. `rand` is not a function of its
- * operands and is handled by the caller.
+ * the plaintext evaluator, constants at compile time; over any value domain. `rand` is not
+ * a function of its operands and is handled by the caller.
  */
-export function evalLocal(op: Exclude<LocalOp, { op: 'rand' }>, get: (wire: number) => BigUint64Array): BigUint64Array {
+export function evalLocalIn<V>(D: Domain<V>, op: Exclude<LocalOp, { op: 'rand' }>, get: (wire: number) => V): V {
   switch (op.op) {
     case 'add':
     case 'sub':
     case 'mul':
-      return elementwise(op.op, get(op.a), get(op.b));
+      return D.elementwise(op.op, get(op.a), get(op.b));
     case 'neg':
-      return z64.neg(get(op.a));
+      return D.neg(get(op.a));
     case 'sum':
-      return BigUint64Array.of(z64.sum(get(op.a)));
+      return D.sum(get(op.a));
     case 'slice':
-      return get(op.a).subarray(op.start, op.end);
+      return D.slice(get(op.a), op.start, op.end);
     case 'concat':
-      return concat64(op.parts.map(get));
+      return D.concat(op.parts.map(get));
     case 'gather':
-      return gather64(get(op.a), gatherIndex(op.index), op.block);
+      return D.gather(get(op.a), gatherIndex(op.index), op.block);
     case 'bits':
-      return bits64(get(op.a), op.from, op.count);
+      return D.bits(get(op.a), op.from, op.count);
     case 'pack':
-      return pack64(get(op.a), op.count, op.shift);
+      return D.pack(get(op.a), op.count, op.shift);
   }
+}
+
+/** `evalLocalIn` over Z_2^64. */
+export function evalLocal(op: Exclude<LocalOp, { op: 'rand' }>, get: (wire: number) => BigUint64Array): BigUint64Array {
+  return evalLocalIn(D64, op, get);
 }

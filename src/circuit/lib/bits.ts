@@ -46,8 +46,9 @@ export function shaped(v: Value, like: Value): Value {
 /** L random 64-bit values with their bits: `bits` is bit-major (bit i of element j at i·L + j). */
 function edaBits(x: Value): { bits: Value; r: Value } {
   const b = x.builder;
-  const bits = b.primRand(1, 64 * x.length);
-  return { bits, r: b.primPack(bits, 64) };
+  const R = b.ringBits;
+  const bits = b.primRand(1, R * x.length);
+  return { bits, r: b.primPack(bits, R) };
 }
 
 /** x + r, opened: uniform, so it tells nothing about x. */
@@ -107,13 +108,14 @@ export function bitLessThan(c: Value, r: Value, m: number, L: number): Value {
 export function lessThanZero(x: Value, n: number = x.length): Value {
   const b = x.builder;
   b.tally('comparison', n);
-  if (x.isPublic) return shaped(b.retype(b.primBits(x, 63, 1), 0, 1n), x);
+  const top = b.ringBits - 1;
+  if (x.isPublic) return shaped(b.retype(b.primBits(x, top, 1), 0, 1n), x);
   const L = x.length;
   const { bits, r } = edaBits(x);
   const c = openMasked(x, r);
-  const borrow = bitLessThan(b.primBits(c, 0, 63), b.slice(bits, 0, 63 * L), 63, L);
-  const c63 = b.primBits(c, 63, 1);
-  const r63 = b.slice(bits, 63 * L, 64 * L);
+  const borrow = bitLessThan(b.primBits(c, 0, top), b.slice(bits, 0, top * L), top, L);
+  const c63 = b.primBits(c, top, 1);
+  const r63 = b.slice(bits, top * L, (top + 1) * L);
   // t = c63 ⊕ r63 (linear, c63 public), then msb = t ⊕ borrow = t + borrow − 2·t·borrow.
   const t = b.raw('add', c63, b.raw('mul', r63, b.raw('sub', b.ringConst(1n), b.raw('mul', c63, b.ringConst(2n), 0, 2n), 0, 1n), 0, 1n), 0, 1n);
   const both = b.raw('mul', t, borrow, 0, 1n);
@@ -125,17 +127,18 @@ export function lessThanZero(x: Value, n: number = x.length): Value {
 export function equalsZero(x: Value, n: number = x.length): Value {
   const b = x.builder;
   b.tally('equality', n);
+  const R = b.ringBits;
   if (x.isPublic) {
     // [x = 0] = 1 − [x < 0] − [−x < 0], in the clear.
-    const neg = b.primBits(x, 63, 1);
-    const pos = b.primBits(b.raw('sub', b.ringConst(0n), x, 0, undefined), 63, 1);
+    const neg = b.primBits(x, R - 1, 1);
+    const pos = b.primBits(b.raw('sub', b.ringConst(0n), x, 0, undefined), R - 1, 1);
     return shaped(b.raw('sub', b.raw('sub', b.ringConst(1n), neg, 0, 1n), pos, 0, 1n), x);
   }
   const L = x.length;
   const { bits, r } = edaBits(x);
   const c = openMasked(x, r);
-  let eq = bitEquals(b.primBits(c, 0, 64), bits).eq;
-  let digits = 64;
+  let eq = bitEquals(b.primBits(c, 0, R), bits).eq;
+  let digits = R;
   while (digits > 1) {
     const e = halves(eq, digits, L);
     let next = b.raw('mul', e.hi, e.lo, 0, 1n);
@@ -152,30 +155,31 @@ export function equalsZero(x: Value, n: number = x.length): Value {
  */
 export function truncate(x: Value, m: number): Value {
   const b = x.builder;
-  if (!Number.isInteger(m) || m < 1 || m > 62) throw new RangeError(`truncate: shift ${m} outside 1..62`);
+  const R = b.ringBits;
+  if (!Number.isInteger(m) || m < 1 || m > R - 2) throw new RangeError(`truncate: shift ${m} outside 1..${R - 2}`);
   const frac = Math.max(0, x.frac - m);
   const bound = x.bound === undefined ? undefined : (x.bound >> BigInt(m)) + 1n;
-  const offset = b.ringConst(1n << 62n);
-  const back = b.ringConst(1n << BigInt(62 - m));
+  const offset = b.ringConst(1n << BigInt(R - 2));
+  const back = b.ringConst(1n << BigInt(R - 2 - m));
   if (x.isPublic) {
-    const shifted = b.primPack(b.primBits(b.raw('add', x, offset, 0, undefined), m, 64 - m), 64 - m);
+    const shifted = b.primPack(b.primBits(b.raw('add', x, offset, 0, undefined), m, R - m), R - m);
     return shaped(b.raw('sub', shifted, back, frac, bound), x);
   }
   b.tally('truncation', x.length);
   const L = x.length;
   const lo = b.primRand(m, L);
-  const hi = b.primRand(63 - m, L);
+  const hi = b.primRand(R - 1 - m, L);
   const top = b.primRand(1, L);
   const pow = (e: number): Value => b.ringConst(1n << BigInt(e));
-  const r = b.raw('add', b.raw('add', lo, b.raw('mul', hi, pow(m), 0, undefined), 0, undefined), b.raw('mul', top, pow(63), 0, undefined), 0, undefined);
+  const r = b.raw('add', b.raw('add', lo, b.raw('mul', hi, pow(m), 0, undefined), 0, undefined), b.raw('mul', top, pow(R - 1), 0, undefined), 0, undefined);
   const c = b.primOpen(b.raw('add', b.raw('add', x, offset, 0, undefined), r, 0, undefined));
-  const cHigh = b.primPack(b.primBits(c, m, 64 - m), 64 - m);
-  const c63 = b.primBits(c, 63, 1);
+  const cHigh = b.primPack(b.primBits(c, m, R - m), R - m);
+  const c63 = b.primBits(c, R - 1, 1);
   const wrapped = b.raw('mul', top, b.raw('sub', b.ringConst(1n), c63, 0, 1n), 0, 1n);
-  // ⌊c/2^m⌋ − r_hi − 2^(63−m)·r_63 + 2^(64−m)·ov − 2^(62−m)
+  // ⌊c/2^m⌋ − r_hi − 2^(R−1−m)·r_top + 2^(R−m)·ov − 2^(R−2−m)
   let res = b.raw('sub', cHigh, hi, 0, undefined);
-  res = b.raw('sub', res, b.raw('mul', top, pow(63 - m), 0, undefined), 0, undefined);
-  res = b.raw('add', res, b.raw('mul', wrapped, b.ringConst(1n << BigInt(64 - m)), 0, undefined), 0, undefined);
+  res = b.raw('sub', res, b.raw('mul', top, pow(R - 1 - m), 0, undefined), 0, undefined);
+  res = b.raw('add', res, b.raw('mul', wrapped, b.ringConst(1n << BigInt(R - m)), 0, undefined), 0, undefined);
   return shaped(b.raw('sub', res, back, frac, bound), x);
 }
 
@@ -203,13 +207,14 @@ export function rangeDefect(x: Value, lo: bigint, hi: bigint): Value {
   if (hi < lo) throw new RangeError(`rangeDefect: empty range [${lo}, ${hi}]`);
   const W = hi - lo;
   const k = Math.max(1, W.toString(2).length);
-  if (k > 63) throw new RangeError(`rangeDefect: the range [${lo}, ${hi}] is wider than 2^63`);
+  const R = b.ringBits;
+  if (k > R - 1) throw new RangeError(`rangeDefect: the range [${lo}, ${hi}] is wider than 2^${R - 1}`);
   const below = b.raw('sub', x, b.ringConst(lo), 0, undefined);
   const d = W === (1n << BigInt(k)) - 1n ? below : b.concat([below, b.raw('sub', b.ringConst(hi), x, 0, undefined)]);
   const M = d.length;
   b.tally('range check', M);
   const bits = b.primRand(1, k * M);
-  const rHigh = b.raw('mul', b.primRand(64 - k, M), b.ringConst(1n << BigInt(k)), 0, undefined);
+  const rHigh = b.raw('mul', b.primRand(R - k, M), b.ringConst(1n << BigInt(k)), 0, undefined);
   const c = openMasked(d, b.raw('add', b.primPack(bits, k), rHigh, 0, undefined));
   const cLow = b.primBits(c, 0, k);
   const borrow = bitLessThan(cLow, bits, k, M);

@@ -31,13 +31,15 @@ import { lessThanZero, shaped, truncate } from './bits.ts';
 
 /** Default fractional bits of fixed-point values (a circuit may choose others: `fracBits`). */
 export const FRAC_BITS = 16;
+/** Their default in Z_2^128: 32 fractional bits and a range of ±2^94. */
+export const FRAC_BITS_128 = 32;
 
-/** Newton–Raphson's working precision (fractional bits). */
-const NEWTON_BITS = 20;
-/** Bits of |b| in ring units assumed for a secret divisor without a declared range. */
-export const DEFAULT_DIVISOR_BITS = 45;
-/** Products before truncation must stay below this. */
-const LIMIT = 2 ** 62;
+/** Newton–Raphson's working precision (fractional bits) in Z_2^64 and Z_2^128. */
+const newtonBits = (ring: number): number => (ring === 128 ? 44 : 20);
+/** Bits of |b| in ring units assumed for a secret divisor without a declared range (45 in Z_2^64). */
+export const defaultDivisorBits = (ring: number): number => ring - 19;
+/** Products before truncation must stay below this (as a double). */
+const limitOf = (x: Value): number => 2 ** (x.builder.ringBits - 2);
 
 
 /** round(2^s / p) for an integer p, exactly. */
@@ -65,9 +67,11 @@ function coarse(x: Value, p: bigint, bound: number): { q: Value; error: number }
   }
   const pn = Number(p);
   let best: { t: number; s: number; C: bigint; error: number } | undefined;
-  for (let t = 0; t <= 61; t++) {
+  const R = b.ringBits;
+  const LIMIT = limitOf(x);
+  for (let t = 0; t <= R - 3; t++) {
     const xb = Math.ceil(bound / 2 ** t) + (t > 0 ? 1 : 0);
-    for (let s = 1; s <= 62; s++) {
+    for (let s = 1; s <= R - 2; s++) {
       const C = scaledInverse(s + t, p);
       const c = Math.abs(Number(C));
       if (c === 0) continue;
@@ -115,7 +119,8 @@ export function divPublic(x: Value, p: number, outFrac: number = x.frac): Value 
   b.tally('division by a public value', x.length);
   if (!Number.isFinite(p) || p === 0) b.failHere('div', `cannot divide by ${p}`);
   const e = outFrac - x.frac;
-  const bound = x.bound === undefined ? 2 ** 62 : Number(x.bound);
+  const LIMIT = limitOf(x);
+  const bound = x.bound === undefined ? LIMIT : Number(x.bound);
   const resultBound = BigInt(Math.ceil((bound * 2 ** e) / Math.abs(p))) + 4n;
   // The remainder term r·den·2^e (|r| < 2·num) must fit: bound den accordingly.
   let maxDen = 1n << 16n;
@@ -188,9 +193,10 @@ export function divSecret(a: Value, b: Value): Value {
   const k = a.builder;
   const L = Math.max(a.length, b.length);
   k.tally('division', L);
-  const F = NEWTON_BITS;
-  const K = Math.max(F + 1, b.bound === undefined ? DEFAULT_DIVISOR_BITS : bitLength(b.bound) + 1);
-  if (K > 61) k.failHere('div', `the divisor's range (2^${K} in ring units) is too wide; declare smaller input ranges`);
+  const R = k.ringBits;
+  const F = newtonBits(R);
+  const K = Math.max(F + 1, b.bound === undefined ? defaultDivisorBits(R) : bitLength(b.bound) + 1);
+  if (K > R - 3) k.failHere('div', `the divisor's range (2^${K} in ring units) is too wide; declare smaller input ranges`);
   const one = k.ringConst(1n);
   const c = (v: bigint): Value => k.ringConst(v);
   // |b| and its sign.
@@ -203,7 +209,9 @@ export function divSecret(a: Value, b: Value): Value {
   // d ∈ [½, 1) with F fractional bits, then Newton for w ≈ 1/d.
   const d = truncate(vB, K - F);
   let w = k.raw('sub', c(BigInt(Math.round(2.9142 * 2 ** F))), k.raw('mul', d, c(2n), 0, undefined), 0, undefined);
-  for (let it = 0; it < 3; it++) {
+  // The start is good to 3.5 bits and each iteration doubles them: 3 iterations for F = 20, 4 for 44.
+  const iterations = Math.ceil(Math.log2(F / 3.5));
+  for (let it = 0; it < iterations; it++) {
     const dw = truncate(k.raw('mul', d, w, 0, undefined), F);
     w = truncate(k.raw('mul', w, k.raw('sub', c(1n << BigInt(F + 1)), dw, 0, undefined), 0, undefined), F);
   }
@@ -233,10 +241,6 @@ function sqrtDigits(X: Value, top: number): Value {
   return R;
 }
 
-/** Ring values below this are square-rooted exactly; larger ones are normalised first. */
-const SQRT_EXACT_LIMIT = 1n << 62n;
-/** A normalised operand lies in [2^(SQRT_NORM − 2), 2^SQRT_NORM). */
-const SQRT_NORM = 61;
 
 /**
  * sqrt(x) for a fixed-point x ≥ 0 (any fractional bits p, |x| < 2^61 in ring units), as a
@@ -256,6 +260,10 @@ export function sqrtFixed(x: Value): Value {
   const f = b.fracBits;
   const p = x.frac;
   const up = 2 * f - p;
+  // Ring values up to 2^(R−2) are square-rooted exactly; larger ones are normalised into
+  // [2^(N−2), 2^N) with N = R − 3 first.
+  const SQRT_EXACT_LIMIT = b.productLimit;
+  const SQRT_NORM = b.ringBits - 3;
   // Without a declared range, x is taken to be in the exact path's range (x < 2^(62 − 2f) real).
   const bx = x.bound ?? SQRT_EXACT_LIMIT >> BigInt(Math.max(0, up));
   if (up >= 0 && bx << BigInt(up) <= SQRT_EXACT_LIMIT) {
@@ -276,7 +284,7 @@ export function sqrtFixed(x: Value): Value {
   const at = (i: number): Value => (i === I ? b.ringConst(1n) : b.primGather(lt, [i], L));
   const onehot = Array.from({ length: I }, (_, i) => b.raw('sub', at(i + 1), at(i), 0, 1n));
   // e_i: the shift that lands x in [2^(N−2), 2^N) with the parity of p; h_i = (p + e_i)/2.
-  // (the top positions land in [2^(N−1), 2^(N+1)), still below 2^62, which ⌊√·⌋ of 31 bits covers).
+  // (the top positions land in [2^(N−1), 2^(N+1)), still below 2^(R−2), which ⌊√·⌋ of (N−1)/2 + 1 bits covers).
   const e = onehot.map((_, i) => {
     const least = Math.max(0, SQRT_NORM - 2 - i);
     return (least - p) % 2 === 0 ? least : least + 1;
@@ -284,13 +292,13 @@ export function sqrtFixed(x: Value): Value {
   const h = e.map((ei) => (p + ei) / 2);
   const select = (pow: (i: number) => number): Value =>
     onehot.reduce<Value>((acc, oh, i) => b.raw('add', acc, b.raw('mul', oh, b.ringConst(1n << BigInt(pow(i))), 0, undefined), 0, undefined), b.ringConst(0n));
-  const y = b.raw('mul', x, select((i) => e[i]), 0, 1n << 62n);
+  const y = b.raw('mul', x, select((i) => e[i]), 0, b.productLimit);
   const r = sqrtDigits(y, (SQRT_NORM - 1) / 2);
   // √x·2^f = r · 2^(f − h_i); with c = max(0, max h − f): trunc(r · 2^(f − h_i + c), c).
   const c = Math.max(0, Math.max(...h) - f);
   const scaled = b.raw('mul', r, select((i) => f - h[i] + c), 0, undefined);
   const out = c === 0 ? scaled : truncate(scaled, c);
   const bound = BigInt(Math.ceil(Math.sqrt(Number(bx)) * 2 ** (f - p / 2))) + 2n;
-  if (bound >= 1n << 62n) b.failHere('sqrt', `the square root may reach 2^${bitLength(bound) - f} (real), beyond the fixed-point range: declare a smaller input range`);
+  if (bound >= b.productLimit) b.failHere('sqrt', `the square root may reach 2^${bitLength(bound) - f} (real), beyond the fixed-point range: declare a smaller input range`);
   return b.retype(out, f, bound);
 }

@@ -30,6 +30,7 @@
  * - [Bea91] Beaver. Efficient Multiparty Protocols Using Circuit Randomization. CRYPTO 1991.
  * @module
  */
+import { D64 } from '../domain.ts';
 import type { ProtocolSuite } from '../suite.ts';
 import * as z128 from '../../ring/z128.ts';
 import { Spdz2kPrep, type Spdz2kMaterialSource } from './prep.ts';
@@ -73,6 +74,7 @@ export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthSha
   }
   return {
     name: 'malicious',
+    domain: D64,
     length: shareLength,
     fromPublic: (session, v) => publicShare(session.self, session.prep.alpha, v),
     add: addShares,
