@@ -188,6 +188,13 @@ export interface InputOptions {
   max?: number;
 }
 
+/** A CIRCUIT error because the circuit does not fit its value domain (Z_2^ring). */
+export class RingTooNarrow extends MpcError {
+  constructor(message: string, readonly ring: number) {
+    super(ErrorCode.CIRCUIT, message);
+  }
+}
+
 /** Builds the graph of one circuit for one set of input shapes. Made by the compiler. */
 export class CircuitBuilder {
   readonly parties: readonly string[];
@@ -212,14 +219,23 @@ export class CircuitBuilder {
   }
 
   /** An error at the current call site of the circuit file. */
-  private fail(op: string, message: string, site: Site = callSite()): never {
+  private fail(op: string, message: string, site: Site = callSite(), narrow = false): never {
     const where = site ?? this.graph.file ?? `circuit ${this.graph.name}`;
-    throw new MpcError(ErrorCode.CIRCUIT, `${where}: ${op}: ${message}`);
+    const text = `${where}: ${op}: ${message}`;
+    throw narrow ? new RingTooNarrow(text, this.ringBits) : new MpcError(ErrorCode.CIRCUIT, text);
   }
 
   /** @internal A compile error at the circuit line that called the library (src/circuit/lib). */
   failHere(op: string, message: string): never {
     return this.fail(op, message);
+  }
+
+  /**
+   * @internal The circuit does not fit this value domain (a range, a product or a bound
+   * beyond it): the compiler may choose a wider one (`compileCircuit`).
+   */
+  failRange(op: string, message: string, site: Site = callSite()): never {
+    return this.fail(op, message, site, true);
   }
 
   /** @internal Add a node; its value is public iff `isPublic`. */
@@ -295,7 +311,7 @@ export class CircuitBuilder {
     if (max !== undefined) out.max = max;
     if (min !== undefined && max !== undefined) {
       const m = Math.max(Math.abs(min), Math.abs(max));
-      if (m * 2 ** frac >= 2 ** (this.ringBits - 2)) this.fail(op, `${key}: the range ±${m} does not fit the ${frac > 0 ? 'fixed-point' : 'integer'} range ±2^${this.ringBits - 2 - frac} of Z_2^${this.ringBits}`, site);
+      if (m * 2 ** frac >= 2 ** (this.ringBits - 2)) this.failRange(op, `${key}: the range ±${m} does not fit the ${frac > 0 ? 'fixed-point' : 'integer'} range ±2^${this.ringBits - 2 - frac} of Z_2^${this.ringBits}`, site);
       out.bound = BigInt(Math.ceil(m * 2 ** frac));
     }
     return out;
@@ -451,7 +467,7 @@ export class CircuitBuilder {
   /** A fixed-point product must stay below 2^(ringBits − 2) before truncation (when bounds are known). */
   private checkProduct(op: string, bound: bigint | undefined, site: Site): void {
     if (bound !== undefined && bound >= this.productLimit) {
-      this.fail(op, `the fixed-point product may reach 2^${bitLength(bound)} before truncation, beyond the 2^${this.ringBits - 2} limit of Z_2^${this.ringBits}: declare smaller input ranges ({ min, max }), scale the operands down, or use circuit({ ring: 128 })`, site);
+      this.failRange(op, `the fixed-point product may reach 2^${bitLength(bound)} before truncation, beyond the 2^${this.ringBits - 2} limit of Z_2^${this.ringBits}: declare smaller input ranges ({ min, max }), scale the operands down, or use circuit({ ring: 128 })`, site);
     }
   }
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MpcError, ErrorCode } from '../errors.ts';
-import { compileFile, type Compiled } from '../compiler/load.ts';
+import { compileFile, type Compiled, type RingChoice } from '../compiler/load.ts';
 import { encodePlan, type Plan } from '../compiler/plan.ts';
 import { withRangeChecks } from '../compiler/range-checks.ts';
 import { checkRawInputs, shapesOf } from '../protocol/inputs.ts';
@@ -31,6 +31,8 @@ export function exampleInputsPath(circuitFile: string): string {
 export interface CompileSummary {
   circuit: string;
   file: string;
+  /** The value domain and why it was chosen. */
+  ring: RingChoice;
   planHash: string;
   planBytes: number;
   parties: string[];
@@ -63,11 +65,12 @@ export interface CompileSummary {
   rangeChecks: { inputs: string[]; elements: number; multiplications: number; rounds: number; openings: number } | null;
 }
 
-export function summarise(plan: Plan, hash: string, file: string): CompileSummary {
+export function summarise(plan: Plan, hash: string, file: string, ring: RingChoice = { bits: plan.ring ?? 64, reason: 'as compiled' }): CompileSummary {
   const checked = withRangeChecks(plan);
   return {
     circuit: plan.circuit,
     file,
+    ring,
     planHash: hash,
     planBytes: encodePlan(plan).byteLength,
     parties: plan.parties,
@@ -106,6 +109,7 @@ export function renderSummary(s: CompileSummary): string {
   const lines = [
     `circuit      ${s.circuit} (${s.file})`,
     `parties      ${s.parties.join(', ')}`,
+    `domain       Z_2^${s.ring.bits} (${s.ring.reason})`,
     'inputs',
     ...s.inputs.map((i) => `  ${i.party}.${i.name}`.padEnd(24) + (i.length === null ? 'scalar' : `vector[${i.length}]`)),
     'outputs',
@@ -146,8 +150,8 @@ export function registerCompile(program: Command): void {
     .option('--inputs <file>', 'take vector lengths from an inputs file (default: <circuit>.inputs.json when no --shape is given)')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: ShapeFlags & { json?: boolean }) => {
-      const { plan, hash, file: shown } = await compileWithShapeFlags(file, opts);
-      const summary = summarise(plan, hash, shown);
+      const { plan, hash, file: shown, ring } = await compileWithShapeFlags(file, opts);
+      const summary = summarise(plan, hash, shown, ring);
       process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
     });
 }

@@ -128,7 +128,7 @@ export function registerRun(program: Command): void {
         onPlan: (plan, hash) => {
           const ran = planForSecurity(plan, flags.security);
           const checks = ran.checks ? ` (${ran.stats.multiplications - plan.stats.multiplications} of them range-check ${ran.checks.length} inputs inside the computation)` : '';
-          notice(`job: ${plan.circuit}, ${ran.stats.multiplications} multiplications in ${ran.stats.rounds} rounds${checks}, plan ${hash.slice(0, 16)}…`);
+          notice(`job: ${plan.circuit}, ${ran.stats.multiplications} multiplications in ${ran.stats.rounds} rounds${checks}, in Z_2^${plan.ring ?? 64}, plan ${hash.slice(0, 16)}…`);
         },
       };
       let result: JobResult;

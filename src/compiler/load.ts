@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MpcError, ErrorCode, isMpcError } from '../errors.ts';
-import { CircuitBuilder, isCircuitDefinition, type CircuitDefinition } from '../circuit/builder.ts';
+import { CircuitBuilder, isCircuitDefinition, RingTooNarrow, type CircuitDefinition } from '../circuit/builder.ts';
 import type { CircuitGraph } from '../circuit/graph.ts';
 import { compileGraph } from './compile.ts';
 import { planHash, type Plan } from './plan.ts';
@@ -50,8 +50,8 @@ export async function loadCircuit(file: string): Promise<LoadedCircuit> {
 }
 
 /** Run the circuit body with these shapes; errors name the file and line of the failing op. */
-export function buildGraph(loaded: LoadedCircuit, shapes: Shapes): CircuitGraph {
-  const b = new CircuitBuilder(loaded.definition, shapes, loaded.file);
+export function buildGraph(loaded: LoadedCircuit, shapes: Shapes, ring?: 64 | 128): CircuitGraph {
+  const b = new CircuitBuilder(loaded.definition, shapes, loaded.file, ring);
   try {
     loaded.definition.body(b);
   } catch (e) {
@@ -61,10 +61,18 @@ export function buildGraph(loaded: LoadedCircuit, shapes: Shapes): CircuitGraph 
   return b.graph;
 }
 
+/** Which value domain a compilation uses, and why. */
+export interface RingChoice {
+  bits: 64 | 128;
+  /** 'declared' (circuit({ ring })), 'default' (Z_2^64 fits), or why Z_2^64 did not fit. */
+  reason: string;
+}
+
 export interface Compiled {
   plan: Plan;
   hash: string;
   file: string;
+  ring: RingChoice;
 }
 
 /** Load, build and compile a circuit file in one step. */
@@ -73,7 +81,22 @@ export async function compileFile(file: string, shapes: Shapes): Promise<Compile
   return compileLoaded(loaded, shapes);
 }
 
+/**
+ * Compile for these shapes. A circuit that names no `ring` is compiled in Z_2^64, and in
+ * Z_2^128 when it does not fit 64 bits (a declared range, a product, a divisor or a square
+ * root beyond them): the choice and its reason are returned for `mpc compile` to print.
+ */
 export function compileLoaded(loaded: LoadedCircuit, shapes: Shapes): Compiled {
-  const plan = compileGraph(buildGraph(loaded, shapes));
-  return { plan, hash: planHash(plan), file: loaded.file };
+  const declared = loaded.definition.ring;
+  let ring: RingChoice = { bits: declared ?? 64, reason: declared === undefined ? 'default: every declared range fits Z_2^64' : 'declared: circuit({ ring })' };
+  let graph: CircuitGraph;
+  try {
+    graph = buildGraph(loaded, shapes, ring.bits);
+  } catch (e) {
+    if (!(e instanceof RingTooNarrow) || declared !== undefined) throw e;
+    ring = { bits: 128, reason: `Z_2^64 is too narrow: ${e.message}` };
+    graph = buildGraph(loaded, shapes, 128);
+  }
+  const plan = compileGraph(graph);
+  return { plan, hash: planHash(plan), file: loaded.file, ring };
 }

@@ -17,7 +17,7 @@ import { compileLoaded, type LoadedCircuit } from '../compiler/load.ts';
 import { encodePlan, planHash, type Plan } from '../compiler/plan.ts';
 import { planForSecurity } from '../compiler/range-checks.ts';
 import { formatOutputs, type OutputValue } from '../protocol/outputs.ts';
-import { suiteFor } from '../protocol/suites.ts';
+import { assertSupported, suiteFor } from '../protocol/suites.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { identityFromCertificate } from '../security/pki.ts';
 import { planRecipients, signJobRequest, type JobRequestFields, type SignedJobRequest } from '../security/request.ts';
@@ -44,6 +44,8 @@ export interface JobStats {
   parties: number;
   security: SecurityLevel;
   preprocessing: string;
+  /** The value domain: Z_2^64 or Z_2^128. */
+  ring: 64 | 128;
   /** What the nodes ran, the range checks of malicious jobs included. */
   multiplications: number;
   rounds: number;
@@ -168,6 +170,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
     );
     // 2. Compile and submit.
     const { plan } = compileLoaded(circuit, shapes);
+    assertSupported(opts.security, opts.preprocessing, plan.ring ?? 64);
     const bytes = encodePlan(plan);
     const hash = planHash(bytes);
     opts.onPlan?.(plan, hash);
@@ -264,7 +267,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
     const seconds = (performance.now() - started) / 1000;
     // The suite combines and verifies each output (in malicious mode, a party that altered
     // its share is caught here).
-    const suite = suiteFor(opts.security);
+    const suite = suiteFor(opts.security, plan.ring ?? 64);
     const ran = planForSecurity(plan, opts.security);
     const values: Record<string, BigUint64Array> = {};
     for (const o of plan.outputs) {
@@ -276,6 +279,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
         parties: nodes.length,
         security: opts.security,
         preprocessing: opts.preprocessing,
+        ring: plan.ring ?? 64,
         multiplications: ran.stats.multiplications,
         rounds: ran.stats.rounds,
         ...(ran.checks ? { rangeChecks: ran.stats.nonlinear['range check'] } : {}),

@@ -15,15 +15,16 @@ import type { BaseOtProvider } from '../preprocessing/ot/extension.ts';
 import { memoryNetwork } from '../protocol/memory.ts';
 import { execute, type PartyResult } from '../protocol/executor.ts';
 import { encodePartyInputs, type RawInputs } from '../protocol/inputs.ts';
-import { semiHonest } from '../protocol/semi-honest.ts';
+import { assertSupported, suiteFor } from '../protocol/suites.ts';
 import type { ProtocolSuite } from '../protocol/suite.ts';
 import type { Transport } from '../protocol/transport.ts';
 import type { Kernels } from '../protocol/kernels.ts';
 
-export interface LocalRunOptions {
+export interface LocalRunOptions<V = BigUint64Array> {
   /** Computing parties in job order; defaults to the plan's parties. */
   parties?: readonly string[];
-  suite?: ProtocolSuite<unknown, unknown>;
+  /** Default: the semi-honest suite of the plan's domain. */
+  suite?: ProtocolSuite<unknown, unknown, V>;
   /** Wrap a party's transport (fault-injection tests). */
   wrapTransport?: (t: Transport, self: number) => Transport;
   /** Pin the dealer's seeds (known-answer tests). */
@@ -43,21 +44,22 @@ export interface LocalRunOptions {
    * How a party turns its raw inputs into ring elements; default `encodePartyInputs`, which
    * refuses values outside their declared range. Tests replace it to play a cheating party.
    */
-  encodeInputs?: (plan: Plan, party: string, values: RawInputs[string] | undefined) => Map<number, BigUint64Array>;
+  encodeInputs?: (plan: Plan, party: string, values: RawInputs[string] | undefined) => Map<number, V>;
 }
 
-export interface LocalRunResult {
-  perParty: PartyResult[];
-  /** Outputs addressed to the analyst, reconstructed (and verified) as the analyst does. */
-  analyst: Record<string, BigUint64Array>;
+export interface LocalRunResult<V = BigUint64Array> {
+  perParty: PartyResult<V>[];
+  /** Outputs addressed to the analyst, reconstructed (and verified) as the analyst does (Z128Vecs in Z_2^128). */
+  analyst: Record<string, V>;
   bytesSent: number[];
 }
 
-export async function runLocal(submitted: Plan, inputs: RawInputs, options: LocalRunOptions = {}): Promise<LocalRunResult> {
+export async function runLocal<V = BigUint64Array>(submitted: Plan, inputs: RawInputs, options: LocalRunOptions<V> = {}): Promise<LocalRunResult<V>> {
   const parties = options.parties ?? submitted.parties;
-  const suite = options.suite ?? (semiHonest as ProtocolSuite<unknown, unknown>);
+  const suite = options.suite ?? (suiteFor('semi-honest', submitted.ring ?? 64) as unknown as ProtocolSuite<unknown, unknown, V>);
+  assertSupported(suite.name, options.preprocessing ?? 'dealer', submitted.ring ?? 64);
   const plan = planForSecurity(submitted, suite.name);
-  const encode = options.encodeInputs ?? ((pl: Plan, p: string, v: RawInputs[string] | undefined) => encodePartyInputs(pl, p, v, 'inputs'));
+  const encode = options.encodeInputs ?? ((pl: Plan, p: string, v: RawInputs[string] | undefined) => encodePartyInputs<V>(pl, p, v, 'inputs'));
   const n = parties.length;
   const transports = memoryNetwork(n).map((t, i) => options.wrapTransport?.(t, i) ?? t);
   const dealt = options.preprocessing === 'ot' ? undefined : dealerFor(suite.name).deal(plan, n, options.dealerSeeds);
@@ -82,7 +84,7 @@ export async function runLocal(submitted: Plan, inputs: RawInputs, options: Loca
   // Any party's failure aborts the others, as a node's abort message would.
   runs.forEach((r) => r.catch((e: Error) => transports.forEach((t) => t.abort(e))));
   const perParty = await Promise.all(runs);
-  const analyst: Record<string, BigUint64Array> = {};
+  const analyst: Record<string, V> = {};
   for (const o of plan.outputs) {
     if (!o.to.includes(ANALYST)) continue;
     analyst[o.name] = suite.reconstructExternal(perParty.map((r) => r.external[o.name]), plan.wireLength[o.wire], o.name);

@@ -22,7 +22,7 @@ import { decodePlan, planHash, type Plan } from '../compiler/plan.ts';
 import { planForSecurity } from '../compiler/range-checks.ts';
 import { ANALYST } from '../circuit/builder.ts';
 import { execute } from '../protocol/executor.ts';
-import { suiteFor, type SecurityLevel } from '../protocol/suites.ts';
+import { assertSupported, suiteFor, type SecurityLevel } from '../protocol/suites.ts';
 import { encodePartyInputs } from '../protocol/inputs.ts';
 import { formatOutputs } from '../protocol/outputs.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
@@ -297,7 +297,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       for (const p of ids) if (p !== self) await mesh.sendControl(p, ControlKind.JobAccept, job.id, { planHash: job.hash, request: job.request });
       await allAccepted(job);
       await gov.record('job-started', { job: job.id, planHash: job.hash, parties });
-      const suite = suiteFor(job.security);
+      const suite = suiteFor(job.security, job.plan.ring ?? 64);
       // What this node runs: the accepted plan, plus (malicious jobs) the range checks of its
       // inputs, which this node adds itself (compiler/range-checks.ts).
       const plan = planForSecurity(job.plan, job.security);
@@ -489,6 +489,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       }
       if (planHash(body.plan) !== body.planHash) throw new MpcError(ErrorCode.PROTOCOL, 'the plan does not match its hash');
       plan = decodePlan(body.plan);
+      assertSupported(body.security, body.preprocessing, plan.ring ?? 64);
       const foreign = plan.parties.filter((p) => !ids.includes(p));
       if (foreign.length > 0) throw new MpcError(ErrorCode.CONFIG, `circuit ${plan.circuit} needs parties ${foreign.join(', ')}, which are not in this federation (${ids.join(', ')})`);
       for (const o of plan.outputs) {

@@ -17,6 +17,9 @@
  */
 import { MpcError, ErrorCode } from '../errors.ts';
 import * as z64 from '../ring/z64.ts';
+import * as z128 from '../ring/z128.ts';
+import type { Z128Vec } from '../ring/z128.ts';
+import { D128 } from '../protocol/domain.ts';
 import { Prg, randomSeed } from '../ring/prg.ts';
 import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -63,18 +66,19 @@ export function dealerSeeds(n: number, seeds?: Uint8Array[]): Uint8Array[] {
 }
 
 /** The dealer's side for one job: the last party's corrections, item by item. */
-export function dealSemiHonest(items: readonly SemiHonestItem[], n: number, seeds?: Uint8Array[]): Dealing {
+export function dealSemiHonest(items: readonly SemiHonestItem[], n: number, seeds?: Uint8Array[], ring: 64 | 128 = 64): Dealing {
   const s = dealerSeeds(n, seeds);
   const last = n - 1;
+  const R = wordArith(ring);
   function* corrections(): Generator<Uint8Array> {
     const streams = s.map((seed) => new Prg(seed, TRIPLE_LABEL));
     const values = dealerStream(s, RAND_VALUE_LABEL);
     for (const item of items) {
-      const w = item.length;
+      const w = item.length * R.words;
       if (item.kind === 'rand') {
         // r_{n−1} = r − Σ_{i<n−1} r_i
-        const r = z64.maskBits(values.u64(w), item.bits);
-        for (let i = 0; i < last; i++) z64.sub(r, streams[i].u64(w), r);
+        const r = R.mask(values.u64(w), item.bits);
+        for (let i = 0; i < last; i++) R.sub(r, streams[i].u64(w), r);
         yield u64ToBytes(r);
         continue;
       }
@@ -82,26 +86,35 @@ export function dealSemiHonest(items: readonly SemiHonestItem[], n: number, seed
       const b = new BigUint64Array(w);
       const cSum = new BigUint64Array(w);
       for (let i = 0; i < n; i++) {
-        z64.add(a, streams[i].u64(w), a);
-        z64.add(b, streams[i].u64(w), b);
-        if (i !== last) z64.add(cSum, streams[i].u64(w), cSum);
+        R.add(a, streams[i].u64(w), a);
+        R.add(b, streams[i].u64(w), b);
+        if (i !== last) R.add(cSum, streams[i].u64(w), cSum);
       }
       // c_{n-1} = a·b − Σ_{i<n−1} c_i
-      yield u64ToBytes(z64.sub(z64.mul(a, b, a), cSum, a));
+      yield u64ToBytes(R.sub(R.mul(a, b, a), cSum, a));
     }
   }
   return { seeds: s, extras: (party) => (party === last ? corrections() : []) };
 }
 
 /**
- * A party's semi-honest material from its dealer seed. The last party also consumes the
- * dealer's corrections, one per item, through `nextExtra`, in exactly the order the items
- * are produced, so the material is the same as expanding each item when it is asked for.
- * With kernels that share buffers for its length (a worker pool), a triple batch is
- * expanded on a worker straight into shared memory (one region of the stream); without,
- * in this thread.
+ * Ring arithmetic on preprocessing material as it is stored and sent: 64-bit words, one per
+ * element in Z_2^64, the low limbs then the high limbs in Z_2^128.
  */
-export function seededMaterial(self: number, n: number, seed: Uint8Array, nextExtra?: NextExtra): SemiHonestMaterialSource {
+function wordArith(ring: 64 | 128) {
+  if (ring === 64) {
+    return { words: 1, add: z64.add, sub: z64.sub, mul: z64.mul, mask: (v: BigUint64Array, bits: number) => z64.maskBits(v, bits) };
+  }
+  const view = (v: BigUint64Array): Z128Vec => ({ lo: v.subarray(0, v.length / 2), hi: v.subarray(v.length / 2) });
+  const lift = (f: (a: Z128Vec, b: Z128Vec, o: Z128Vec) => Z128Vec) => (a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): BigUint64Array => {
+    f(view(a), view(b), view(out));
+    return out;
+  };
+  return { words: 2, add: lift(z128.add), sub: lift(z128.sub), mul: lift(z128.mul), mask: (v: BigUint64Array, bits: number) => (D128.maskBits(view(v), bits), v) };
+}
+
+export function seededMaterial(self: number, n: number, seed: Uint8Array, nextExtra?: NextExtra, ring: 64 | 128 = 64): SemiHonestMaterialSource {
+  const words = ring / 64;
   const prg = new Prg(seed, TRIPLE_LABEL);
   const last = self === n - 1;
   if (last && !nextExtra) throw new RangeError('the last party needs the dealer corrections');
@@ -113,7 +126,8 @@ export function seededMaterial(self: number, n: number, seed: Uint8Array, nextEx
     return bytesToU64(bytes);
   }
   async function produce(item: SemiHonestItem, kernels: Kernels | undefined): Promise<SemiHonestMaterial> {
-    const count = item.length;
+    // 64-bit words of the item's vectors.
+    const count = item.length * words;
     if (item.kind === 'rand') return { kind: 'rand', values: last ? await correction(count) : prg.u64(count) };
     // The last party's c is the dealer's correction; everyone else's comes from the seed.
     const fromSeed = last ? 2 : 3;

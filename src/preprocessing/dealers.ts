@@ -22,8 +22,8 @@ export interface DealerScheme {
 
 const schemes: Record<SecurityLevel, DealerScheme> = {
   'semi-honest': {
-    deal: (plan, n, seeds) => dealSemiHonest(semiHonestItems(plan), n, seeds),
-    material: (_plan, n, self, seed, nextExtra) => seededMaterial(self, n, seed, nextExtra),
+    deal: (plan, n, seeds) => dealSemiHonest(semiHonestItems(plan), n, seeds, plan.ring ?? 64),
+    material: (plan, n, self, seed, nextExtra) => seededMaterial(self, n, seed, nextExtra, plan.ring ?? 64),
   },
   malicious: {
     deal: dealSpdz2k,
@@ -36,6 +36,6 @@ export function dealerFor(security: SecurityLevel): DealerScheme {
 }
 
 /** Party `self`'s preprocessing source for one job of `suite`, from a dealer. */
-export function dealerPrep<P>(suite: ProtocolSuite<unknown, P>, plan: Plan, n: number, self: number, seed: Uint8Array, nextExtra: NextExtra, signal?: AbortSignal): P {
+export function dealerPrep<P, V>(suite: ProtocolSuite<unknown, P, V>, plan: Plan, n: number, self: number, seed: Uint8Array, nextExtra: NextExtra, signal?: AbortSignal): P {
   return suite.prep(plan, n, self, dealerFor(suite.name).material(plan, n, self, seed, nextExtra), signal);
 }

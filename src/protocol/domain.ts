@@ -16,6 +16,9 @@ import { broadcast128, concat128, slice128 } from './spdz2k/share.ts';
 
 export type RingBits = 64 | 128;
 
+/** A vector of either domain, where the plan's ring decides which at run time. */
+export type RingVector = BigUint64Array | Z128Vec;
+
 export interface Domain<V> {
   readonly ring: RingBits;
   /** Bytes of one element on the wire and in a plan's constants. */

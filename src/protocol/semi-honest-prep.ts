@@ -37,6 +37,7 @@ export function semiHonestItems(plan: Plan): SemiHonestItem[] {
  * shared memory; without, in the calling thread.
  */
 export interface SemiHonestSource {
+  /** (In Z_2^128 each array holds the low limbs, then the high limbs.) */
   triples(count: number, kernels?: Kernels): Promise<Triples>;
   rand(bits: number, count: number): Promise<BigUint64Array>;
 }
@@ -53,8 +54,8 @@ export interface SemiHonestMaterialSource {
   produce(item: SemiHonestItem, kernels: Kernels | undefined): Promise<SemiHonestMaterial>;
 }
 
-/** Bytes one item's material holds: a, b, c (8 bytes each) per triple, one value per random integer. */
-const materialBytes = (item: SemiHonestItem): number => (item.kind === 'triples' ? 24 : 8) * item.length;
+/** Bytes one item's material holds: a, b, c per triple, one value per random integer (8 bytes per 64-bit word). */
+const materialBytes = (item: SemiHonestItem, words: number): number => (item.kind === 'triples' ? 24 : 8) * words * item.length;
 
 export class SemiHonestPrep implements SemiHonestSource, HasStore {
   private next = 0;
@@ -62,14 +63,19 @@ export class SemiHonestPrep implements SemiHonestSource, HasStore {
   /** The kernels of the latest `triples` call: where items produced ahead of their call go. */
   #kernels: Kernels | undefined;
 
+  /** 64-bit words per element: 1 in Z_2^64, 2 in Z_2^128 (material holds low limbs, then high limbs). */
+  readonly #words: number;
+
   constructor(
     private readonly items: readonly SemiHonestItem[],
     source: SemiHonestMaterialSource,
     runAheadBytes = RUN_AHEAD_BYTES,
+    ring: 64 | 128 = 64,
   ) {
+    this.#words = ring / 64;
     this.#ahead = new RunAhead({
       count: items.length,
-      cost: (i) => materialBytes(items[i]),
+      cost: (i) => materialBytes(items[i], this.#words),
       produce: (i) => source.produce(items[i], this.#kernels),
       budget: runAheadBytes,
       pace: (i) => pause(items[i].length),
@@ -107,8 +113,11 @@ export class SemiHonestPrep implements SemiHonestSource, HasStore {
    */
   async rand(bits: number, count: number): Promise<BigUint64Array> {
     const parts = layerChunks(count).map((w) => this.#take('rand', w, bits));
-    const values = await Promise.all(parts);
-    return concat64(values.map((m) => (m.kind === 'rand' ? m.values : unreachable())));
+    const values = (await Promise.all(parts)).map((m) => (m.kind === 'rand' ? m.values : unreachable()));
+    if (this.#words === 1 || values.length === 1) return concat64(values);
+    // Each piece is its low limbs then its high limbs; so is the whole.
+    const half = (v: BigUint64Array, k: number): BigUint64Array => v.subarray((k * v.length) / 2, ((k + 1) * v.length) / 2);
+    return concat64([...values.map((v) => half(v, 0)), ...values.map((v) => half(v, 1))]);
   }
 
   /**

@@ -1,5 +1,6 @@
 /**
- * The semi-honest protocol suite over additive shares in Z_2^64.
+ * The semi-honest protocol suite over additive shares in Z_2^64 or Z_2^128 (one suite per
+ * value domain, the same protocol: `semiHonest` and `semiHonest128`).
  *
  * - Input: the owner derives the other parties' shares from fresh 32-byte seeds and keeps
  *   x − Σ PRG(seed_j); it sends each peer only its seeds (one message per peer for all of
@@ -13,9 +14,11 @@
  * Secure against honest-but-curious parties only; see README "Threat model".
  * @module
  */
-import { D64 } from './domain.ts';
+import { D64, D128, type Domain } from './domain.ts';
 import { MpcError, ErrorCode } from '../errors.ts';
 import * as z64 from '../ring/z64.ts';
+import * as z128 from '../ring/z128.ts';
+import type { Z128Vec } from '../ring/z128.ts';
 import { Prg } from '../ring/prg.ts';
 import { bytesToU64, u64ToBytes } from '../ring/encoding.ts';
 import { MessageKind } from './transport.ts';
@@ -23,7 +26,6 @@ import type { Session } from './session.ts';
 import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
 import { SemiHonestPrep, semiHonestItems, type SemiHonestMaterialSource, type SemiHonestSource } from './semi-honest-prep.ts';
 import { abortedBy } from '../util/run-ahead.ts';
-import { broadcast, concat64, elementwise, gather64, pack64 } from './vectors.ts';
 import { kernelsOf } from './kernels.ts';
 
 const SEED_BYTES = 32;
@@ -37,29 +39,50 @@ export function expectBytes(payload: Uint8Array, bytes: number, from: string, wh
   return payload;
 }
 
+/** What the protocol needs of a domain beyond the public operations: shares and their arithmetic. */
+interface ShareRing<V> {
+  readonly D: Domain<V>;
+  /** `n` pseudorandom elements from `prg`. */
+  random(prg: Prg, n: number): V;
+  /** a + b into a (returned). */
+  addTo(a: V, b: V): V;
+  /** a − b into a (returned). */
+  subTo(a: V, b: V): V;
+  copy(a: V): V;
+  /** Copy `part` into `into` at element `offset`. */
+  place(into: V, offset: number, part: V): void;
+  /** A received vector: a view of the payload where it can be one (it is only read). */
+  fromWire(bytes: Uint8Array): V;
+  /** Preprocessing material (64-bit words: one per element, or low limbs then high limbs) as a vector of n elements. */
+  view(words: BigUint64Array, n: number): V;
+  /** One Beaver layer (below). */
+  multiply(s: Session<SemiHonestSource>, round: number, x: V, y: V): Promise<V>;
+}
+
 /**
  * Share every input in one round. `mine` holds this party's own input values by wire.
  * Returns this party's share of every input wire.
  */
-export async function shareInputs(
+async function shareInputs<V>(
+  R: ShareRing<V>,
   s: Session<SemiHonestSource>,
   specs: readonly InputSpec[],
-  mine: ReadonlyMap<number, BigUint64Array>,
-): Promise<Map<number, BigUint64Array>> {
+  mine: ReadonlyMap<number, V>,
+): Promise<Map<number, V>> {
   const n = s.parties.length;
-  const out = new Map<number, BigUint64Array>();
+  const out = new Map<number, V>();
   const owned = specs.filter((x) => x.owner === s.self);
   if (owned.length > 0) {
     const seeds = Array.from({ length: n }, () => new Uint8Array(owned.length * SEED_BYTES));
     owned.forEach((spec, k) => {
       const x = mine.get(spec.wire);
-      if (!x || x.length !== spec.length) throw new RangeError(`missing or mis-sized own input for wire ${spec.wire}`);
-      const share = new BigUint64Array(x);
+      if (!x || R.D.length(x) !== spec.length) throw new RangeError(`missing or mis-sized own input for wire ${spec.wire}`);
+      const share = R.copy(x);
       for (let j = 0; j < n; j++) {
         if (j === s.self) continue;
         const seed = s.rng.bytes(SEED_BYTES);
         seeds[j].set(seed, k * SEED_BYTES);
-        z64.sub(share, new Prg(seed, INPUT_LABEL).u64(spec.length), share);
+        R.subTo(share, R.random(new Prg(seed, INPUT_LABEL), spec.length));
       }
       out.set(spec.wire, share);
     });
@@ -73,7 +96,7 @@ export async function shareInputs(
       const mineFrom = specs.filter((x) => x.owner === o);
       const payload = expectBytes(await s.transport.recv(o, MessageKind.Input, 0), mineFrom.length * SEED_BYTES, s.parties[o], 'input seeds');
       mineFrom.forEach((spec, k) => {
-        out.set(spec.wire, new Prg(payload.subarray(k * SEED_BYTES, (k + 1) * SEED_BYTES), INPUT_LABEL).u64(spec.length));
+        out.set(spec.wire, R.random(new Prg(payload.subarray(k * SEED_BYTES, (k + 1) * SEED_BYTES), INPUT_LABEL), spec.length));
       });
     }),
   );
@@ -81,12 +104,29 @@ export async function shareInputs(
 }
 
 /**
- * One Beaver layer: multiply x by y elementwise (both shared, same length) in one round.
- * `round` numbers the layer so messages of different layers never mix. The arithmetic runs
- * on the session's kernels (in-thread or a worker pool, src/protocol/kernels.ts); the
+ * Σ over the parties of `mine` (this party's vector): sent to every peer in one message, and
+ * each peer's added as it arrives. Returns a fresh vector.
+ */
+async function sumOverParties<V>(R: ShareRing<V>, s: Session<SemiHonestSource>, kind: MessageKind, round: number, mine: V, what: string): Promise<V> {
+  const bytes = R.D.toBytes(mine);
+  const total = R.copy(mine);
+  const tasks: Promise<void>[] = [];
+  for (let j = 0; j < s.parties.length; j++) {
+    if (j === s.self) continue;
+    tasks.push(s.transport.send(j, kind, round, bytes));
+    tasks.push(s.transport.recv(j, kind, round).then((p) => void R.addTo(total, R.fromWire(expectBytes(p, bytes.byteLength, s.parties[j], what)))));
+  }
+  await Promise.all(tasks);
+  return total;
+}
+
+/**
+ * One Beaver layer in Z_2^64: multiply x by y elementwise (both shared, same length) in one
+ * round. `round` numbers the layer so messages of different layers never mix. The arithmetic
+ * runs on the session's kernels (in-thread or a worker pool, src/protocol/kernels.ts); the
  * messages are the same either way.
  */
-export async function multiply(s: Session<SemiHonestSource>, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
+async function multiply64(s: Session<SemiHonestSource>, round: number, x: BigUint64Array, y: BigUint64Array): Promise<BigUint64Array> {
   const w = x.length;
   if (y.length !== w) throw new RangeError(`multiply: operands of ${w} and ${y.length} elements`);
   const k = kernelsOf(s);
@@ -125,90 +165,114 @@ export async function multiply(s: Session<SemiHonestSource>, round: number, x: B
   return z;
 }
 
-/** Open x to every party: one message of this party's shares to each peer, in one round. */
-export async function openShares(s: Session<SemiHonestSource>, round: number, x: BigUint64Array): Promise<BigUint64Array> {
-  const n = s.parties.length;
-  const opened = new BigUint64Array(x.length);
-  // Σ of the shares: the first peer's is added to ours straight into `opened`.
-  let sum = x;
-  const bytes = u64ToBytes(x);
-  const tasks: Promise<void>[] = [];
-  for (let j = 0; j < n; j++) {
-    if (j === s.self) continue;
-    tasks.push(s.transport.send(j, MessageKind.Open, round, bytes));
-    tasks.push(
-      s.transport.recv(j, MessageKind.Open, round).then((p) => {
-        sum = z64.add(sum, bytesToU64(expectBytes(p, 8 * x.length, s.parties[j], `openings of round ${round}`)), opened);
-      }),
-    );
-  }
-  await Promise.all(tasks);
-  if (sum === x) opened.set(x); // no peers
-  return opened;
+/** One Beaver layer in Z_2^128, in the calling thread: the same messages, 16 bytes per element. */
+async function multiply128(s: Session<SemiHonestSource>, round: number, x: Z128Vec, y: Z128Vec): Promise<Z128Vec> {
+  const w = x.lo.length;
+  if (y.lo.length !== w) throw new RangeError(`multiply: operands of ${w} and ${y.lo.length} elements`);
+  const t = await s.prep.triples(w);
+  const [a, b, c] = [t.a, t.b, t.c].map((m) => RING128.view(m, w));
+  const opened = await sumOverParties(RING128, s, MessageKind.Open, round, D128.concat([z128.sub(x, a), z128.sub(y, b)]), `the openings of layer ${round}`);
+  return z128.beaverCombine(c, a, b, D128.slice(opened, 0, w), D128.slice(opened, w, 2 * w), s.self === 0, c);
 }
 
 /**
  * Deliver outputs: each party sends its shares of the outputs addressed to party j in one
  * message to j; the analyst's messages are simply this party's shares.
  */
-export async function deliverOutputs(s: Session<SemiHonestSource>, outputs: readonly OutputSpec<BigUint64Array>[]): Promise<OutputResult> {
+async function deliverOutputs<V>(R: ShareRing<V>, s: Session<SemiHonestSource>, outputs: readonly OutputSpec<V>[]): Promise<OutputResult<V>> {
   const n = s.parties.length;
-  const toParty: BigUint64Array[][] = s.parties.map(() => []);
+  const { D } = R;
+  const toParty: V[][] = s.parties.map(() => []);
   for (const o of outputs) for (const j of o.toParties) toParty[j].push(o.share);
   const sends: Promise<void>[] = [];
   for (let j = 0; j < n; j++) {
-    if (j !== s.self && toParty[j].length > 0) sends.push(s.transport.send(j, MessageKind.Output, 0, u64ToBytes(concat64(toParty[j]))));
+    if (j !== s.self && toParty[j].length > 0) sends.push(s.transport.send(j, MessageKind.Output, 0, D.toBytes(D.concat(toParty[j]))));
   }
   const mine = outputs.filter((o) => o.toParties.includes(s.self));
   // A fresh copy even for one part: the sum is accumulated in place.
-  const total = new BigUint64Array(concat64(mine.map((o) => o.share)));
+  const total = R.copy(D.concat(mine.map((o) => o.share)));
   if (mine.length > 0) {
     for (let j = 0; j < n; j++) {
       if (j === s.self) continue;
-      const p = expectBytes(await s.transport.recv(j, MessageKind.Output, 0), total.length * 8, s.parties[j], 'output shares');
-      z64.add(total, bytesToU64(p), total);
+      const p = expectBytes(await s.transport.recv(j, MessageKind.Output, 0), D.length(total) * D.bytes, s.parties[j], 'output shares');
+      R.addTo(total, R.fromWire(p));
     }
   }
   await Promise.all(sends);
-  const values: Record<string, BigUint64Array> = {};
+  const values: Record<string, V> = {};
   let off = 0;
   for (const o of mine) {
-    values[o.name] = total.subarray(off, off + o.share.length);
-    off += o.share.length;
+    const len = D.length(o.share);
+    values[o.name] = D.slice(total, off, off + len);
+    off += len;
   }
   const external: Record<string, Uint8Array> = {};
-  for (const o of outputs) if (o.external) external[o.name] = u64ToBytes(o.share);
+  for (const o of outputs) if (o.external) external[o.name] = D.toBytes(o.share);
   return { values, external };
 }
 
-/** Semi-honest additive sharing over Z_2^64: a share is a BigUint64Array. */
-export const semiHonest: ProtocolSuite<BigUint64Array, SemiHonestSource> = {
-  name: 'semi-honest',
-  domain: D64,
-  length: (s) => s.length,
-  // Party 0 holds the public value, everyone else zero: a valid additive sharing.
-  fromPublic: (session, v) => (session.self === 0 ? new BigUint64Array(v) : new BigUint64Array(v.length)),
-  add: (a, b) => elementwise('add', a, b),
-  sub: (a, b) => elementwise('sub', a, b),
-  neg: (a) => z64.neg(a),
-  sum: (a) => BigUint64Array.of(z64.sum(a)),
-  mulPublic: (a, p) => elementwise('mul', a, p),
-  broadcast,
-  concat: concat64,
-  slice: (a, start, end) => a.subarray(start, end),
-  gather: gather64,
-  allocate: (length) => new BigUint64Array(length),
+const RING64: ShareRing<BigUint64Array> = {
+  D: D64,
+  random: (prg, n) => prg.u64(n),
+  addTo: (a, b) => z64.add(a, b, a),
+  subTo: (a, b) => z64.sub(a, b, a),
+  copy: (a) => new BigUint64Array(a),
   place: (into, offset, part) => into.set(part, offset),
-  pack: pack64,
-  input: shareInputs,
-  multiply,
-  open: openShares,
-  rand: (session, bits, length) => session.prep.rand(bits, length),
-  output: deliverOutputs,
-  reconstructExternal: (messages, length, name) => {
-    const acc = new BigUint64Array(length);
-    messages.forEach((m, i) => z64.add(acc, bytesToU64(expectBytes(m, length * 8, `#${i}`, `output ${name}`)), acc));
-    return acc;
-  },
-  prep: (plan, _n, _self, material, signal) => abortedBy(signal, new SemiHonestPrep(semiHonestItems(plan), material as SemiHonestMaterialSource)),
+  fromWire: bytesToU64,
+  view: (words) => words,
+  multiply: multiply64,
 };
+
+const RING128: ShareRing<Z128Vec> = {
+  D: D128,
+  random: (prg, n) => RING128.view(prg.u64(2 * n), n),
+  addTo: (a, b) => z128.add(a, b, a),
+  subTo: (a, b) => z128.sub(a, b, a),
+  copy: (a) => ({ lo: a.lo.slice(), hi: a.hi.slice() }),
+  place: (into, offset, part) => {
+    into.lo.set(part.lo, offset);
+    into.hi.set(part.hi, offset);
+  },
+  fromWire: (bytes) => z128.fromBytes(bytes),
+  view: (words, n) => ({ lo: words.subarray(0, n), hi: words.subarray(n, 2 * n) }),
+  multiply: multiply128,
+};
+
+/** Semi-honest additive sharing over the ring of `R`: a share is a vector of the domain. */
+function semiHonestSuite<V>(R: ShareRing<V>): ProtocolSuite<V, SemiHonestSource, V> {
+  const { D } = R;
+  const ring = D.ring;
+  return {
+    name: 'semi-honest',
+    domain: D,
+    length: (s) => D.length(s),
+    // Party 0 holds the public value, everyone else zero: a valid additive sharing.
+    fromPublic: (session, v) => (session.self === 0 ? R.copy(v) : D.alloc(D.length(v))),
+    add: (a, b) => D.elementwise('add', a, b),
+    sub: (a, b) => D.elementwise('sub', a, b),
+    neg: (a) => D.neg(a),
+    sum: (a) => D.sum(a),
+    mulPublic: (a, p) => D.elementwise('mul', a, p),
+    broadcast: (a, length) => D.broadcast(a, length),
+    concat: (parts) => D.concat(parts),
+    slice: (a, start, end) => D.slice(a, start, end),
+    gather: (a, index, block) => D.gather(a, index, block),
+    allocate: (length) => D.alloc(length),
+    place: (into, offset, part) => R.place(into, offset, part),
+    pack: (a, count, shift) => D.pack(a, count, shift),
+    input: (session, specs, mine) => shareInputs(R, session, specs, mine),
+    multiply: (session, round, x, y) => R.multiply(session, round, x, y),
+    open: (session, round, x) => sumOverParties(R, session, MessageKind.Open, round, x, `openings of round ${round}`),
+    rand: async (session, bits, length) => R.view(await session.prep.rand(bits, length), length),
+    output: (session, outputs) => deliverOutputs(R, session, outputs),
+    reconstructExternal: (messages, length, name) => {
+      const acc = D.alloc(length);
+      messages.forEach((m, i) => R.addTo(acc, R.fromWire(expectBytes(m, length * D.bytes, `#${i}`, `output ${name}`))));
+      return acc;
+    },
+    prep: (plan, _n, _self, material, signal) => abortedBy(signal, new SemiHonestPrep(semiHonestItems(plan), material as SemiHonestMaterialSource, undefined, ring)),
+  };
+}
+
+export const semiHonest = semiHonestSuite(RING64);
+export const semiHonest128 = semiHonestSuite(RING128);

@@ -4,7 +4,8 @@
  * @module
  */
 import { MpcError, ErrorCode } from '../errors.ts';
-import { semiHonest } from './semi-honest.ts';
+import { semiHonest, semiHonest128 } from './semi-honest.ts';
+import type { RingBits } from './domain.ts';
 import { spdz2k } from './spdz2k/suite.ts';
 import type { ProtocolSuite } from './suite.ts';
 
@@ -12,13 +13,38 @@ export type SecurityLevel = 'semi-honest' | 'malicious';
 export const SECURITY_LEVELS: readonly SecurityLevel[] = ['semi-honest', 'malicious'];
 
 // Suites are stateless objects; the per-job state lives in the Session and the prep source.
-const suites: Partial<Record<SecurityLevel, ProtocolSuite<unknown, unknown>>> = {
-  'semi-honest': semiHonest as ProtocolSuite<unknown, unknown>,
-  malicious: spdz2k as ProtocolSuite<unknown, unknown>,
+const suites: Record<RingBits, Partial<Record<SecurityLevel, ProtocolSuite<unknown, unknown>>>> = {
+  64: {
+    'semi-honest': semiHonest as ProtocolSuite<unknown, unknown>,
+    malicious: spdz2k as ProtocolSuite<unknown, unknown>,
+  },
+  128: {
+    'semi-honest': semiHonest128 as unknown as ProtocolSuite<unknown, unknown>,
+  },
 };
 
-export function suiteFor(security: SecurityLevel): ProtocolSuite<unknown, unknown> {
-  const s = suites[security];
-  if (!s) throw new MpcError(ErrorCode.UNSUPPORTED, `security ${security} is not implemented in this build`);
+/**
+ * The suite of a job of `security` over Z_2^ring. Its vectors are BigUint64Arrays in
+ * Z_2^64 and Z128Vecs in Z_2^128 (`suite.domain` says which); the type names the former.
+ */
+export function suiteFor(security: SecurityLevel, ring: RingBits = 64): ProtocolSuite<unknown, unknown> {
+  const s = suites[ring]?.[security];
+  if (!s) {
+    if (ring === 128 && security === 'malicious') {
+      throw new MpcError(ErrorCode.UNSUPPORTED, 'malicious security over Z_2^128 (SPDZ2k with k = 128) is not built yet: run this circuit with --security semi-honest, or keep it in Z_2^64 (circuit({ ring: 64 }) with smaller declared ranges)');
+    }
+    throw new MpcError(ErrorCode.UNSUPPORTED, `security ${security} is not implemented in this build`);
+  }
   return s;
+}
+
+/**
+ * Refuse, before anything runs, a job this build cannot run: its suite (above), and the
+ * preprocessing mode for the plan's domain.
+ */
+export function assertSupported(security: SecurityLevel, preprocessing: string, ring: RingBits): void {
+  suiteFor(security, ring);
+  if (ring === 128 && preprocessing === 'ot') {
+    throw new MpcError(ErrorCode.UNSUPPORTED, 'OT preprocessing over Z_2^128 is not built yet: run this circuit with --preprocessing dealer');
+  }
 }

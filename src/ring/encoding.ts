@@ -120,9 +120,9 @@ export function encodeIntVector(values: unknown, name: string): BigUint64Array {
 }
 
 /** The signed value in [−2^63, 2^63) of a ring element (any bigint is first reduced mod 2^64). */
-export function decodeInt(u: bigint): bigint {
+export function decodeInt(u: bigint, ring = 64): bigint {
   if (typeof u !== 'bigint') throw new TypeError(`decodeInt: u: expected a bigint, got ${describe(u)}`);
-  return BigInt.asIntN(64, u);
+  return BigInt.asIntN(ring, u);
 }
 
 /**
@@ -130,8 +130,8 @@ export function decodeInt(u: bigint): bigint {
  * (ARCHITECTURE.md §6). Every number emitted is exact. Note that ±2^53 itself is emitted as a
  * number but `encodeInt` refuses it as one, since on input it may be a rounded 2^53 + 1.
  */
-export function toJsonInt(u: bigint): number | string {
-  const v = decodeInt(u);
+export function toJsonInt(u: bigint, ring = 64): number | string {
+  const v = decodeInt(u, ring);
   return v >= -MAX_JSON && v <= MAX_JSON ? Number(v) : v.toString();
 }
 
@@ -177,7 +177,8 @@ const DECIMAL_REAL = /^-?(\d+)(?:\.(\d+))?$/;
  * |value · 2^frac| ≥ 2^62.
  * @example encodeFixed(1.5, 16, 'x') === 98304n
  */
-export function encodeFixed(value: unknown, frac: number, name: string): bigint {
+export function encodeFixed(value: unknown, frac: number, name: string, ring = 64): bigint {
+  const limit = ring === 64 ? FIXED_LIMIT : 1n << BigInt(ring - 2);
   let scaled: bigint;
   if (typeof value === 'bigint') {
     scaled = value << BigInt(frac);
@@ -185,7 +186,7 @@ export function encodeFixed(value: unknown, frac: number, name: string): bigint 
     if (!Number.isFinite(value)) throw new TypeError(`${name}: expected a finite number, got ${describe(value)}`);
     // value·2^frac is exact in a double; only the rounding to an integer loses anything.
     const x = value * 2 ** frac;
-    if (Math.abs(x) >= 2 ** 62) throw new RangeError(`${name}: ${value} is outside the fixed-point range ±2^${62 - frac} (exclusive)`);
+    if (Math.abs(x) >= Number(limit)) throw new RangeError(`${name}: ${value} is outside the fixed-point range ±2^${ring - 2 - frac} (exclusive)`);
     scaled = BigInt(Math.sign(x) * Math.round(Math.abs(x)));
   } else if (typeof value === 'string' && DECIMAL_REAL.test(value)) {
     const m = DECIMAL_REAL.exec(value)!;
@@ -197,10 +198,10 @@ export function encodeFixed(value: unknown, frac: number, name: string): bigint 
   } else {
     throw new TypeError(`${name}: expected a number or a decimal string, got ${describe(value)}`);
   }
-  if (scaled >= FIXED_LIMIT || scaled <= -FIXED_LIMIT) {
-    throw new RangeError(`${name}: ${String(value)} is outside the fixed-point range ±2^${62 - frac} (exclusive)`);
+  if (scaled >= limit || scaled <= -limit) {
+    throw new RangeError(`${name}: ${String(value)} is outside the fixed-point range ±2^${ring - 2 - frac} (exclusive)`);
   }
-  return BigInt.asUintN(64, scaled);
+  return BigInt.asUintN(ring, scaled);
 }
 
 /**
@@ -211,13 +212,16 @@ export function encodeFixed(value: unknown, frac: number, name: string): bigint 
 const FIXED_LIMIT = 1n << 62n;
 
 /** The real value of a fixed-point ring element, as a double (exact while |u| < 2^53). */
-export function decodeFixed(u: bigint, frac: number): number {
-  return Number(BigInt.asIntN(64, u)) / 2 ** frac;
+export function decodeFixed(u: bigint, frac: number, ring = 64): number {
+  const v = BigInt.asIntN(ring, u);
+  // Integer and fractional parts apart, so a value beyond 2^53 ring units keeps its fraction's digits.
+  const int = v >> BigInt(frac);
+  return Number(int) + Number(v - (int << BigInt(frac))) / 2 ** frac;
 }
 
 /** The exact decimal expansion of a fixed-point ring element (2^-frac has a finite one). */
-export function fixedToDecimal(u: bigint, frac: number): string {
-  const v = BigInt.asIntN(64, u);
+export function fixedToDecimal(u: bigint, frac: number, ring = 64): string {
+  const v = BigInt.asIntN(ring, u);
   const neg = v < 0n;
   const scaled = (neg ? -v : v) * 5n ** BigInt(frac);
   const s = scaled.toString().padStart(frac + 1, '0');

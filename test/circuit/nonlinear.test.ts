@@ -756,9 +756,9 @@ describe('fixed-point values across the documented range ±2^46 (exclusive)', ()
 
 // ---------- mistakes: compile errors and input errors ----------
 
-function compileError(body: CircuitBody, shapes: Record<string, number> = {}): MpcError {
+function compileError(body: CircuitBody, shapes: Record<string, number> = {}, ring?: 64 | 128): MpcError {
   try {
-    compileLoaded({ definition: circuit({ name: 'bad', parties: ['p1', 'p2'] }, body), file: FILE }, new Map(Object.entries(shapes)));
+    compileLoaded({ definition: circuit({ name: 'bad', parties: ['p1', 'p2'], ring }, body), file: FILE }, new Map(Object.entries(shapes)));
   } catch (e) {
     expect(isMpcError(e), String(e)).toBe(true);
     return e as MpcError;
@@ -782,10 +782,15 @@ describe('non-linear library: mistakes are reported', () => {
   });
 
   it('a fixed-point product whose declared ranges could overflow → CIRCUIT naming this file and line', () => {
-    const e = compileError((c) => c.reveal('p', c.fixedScalar('p1', 'a', { min: -1e7, max: 1e7 }).mul(c.fixedScalar('p2', 'b', { min: 0, max: 1e7 }))));
+    const body: CircuitBody = (c) => c.reveal('p', c.fixedScalar('p1', 'a', { min: -1e7, max: 1e7 }).mul(c.fixedScalar('p2', 'b', { min: 0, max: 1e7 })));
+    const e = compileError(body, {}, 64);
     expect(e.code).toBe(ErrorCode.CIRCUIT);
     expect(e.message).toMatch(THIS_LINE);
-    expect(e.message).toMatch(/mul: the fixed-point product may reach 2\^\d+ before truncation, beyond the 2\^62 limit/);
+    expect(e.message).toMatch(/mul: the fixed-point product may reach 2\^\d+ before truncation, beyond the 2\^62 limit of Z_2\^64/);
+    // A circuit that does not name its ring gets Z_2^128 instead, and is told why.
+    const wide = compileLoaded({ definition: circuit({ name: 'wide', parties: ['p1', 'p2'] }, body), file: FILE }, new Map());
+    expect(wide.plan.ring).toBe(128);
+    expect(wide.ring.reason).toMatch(/Z_2\^64 is too narrow: .*the fixed-point product may reach/);
     // Within the limit it compiles: |a·b| ≤ 10^4 · 10^4 < 2^30.
     compileLoaded(
       { definition: circuit({ name: 'ok', parties: ['p1', 'p2'] }, (c) => c.reveal('p', c.fixedScalar('p1', 'a', { min: -1e4, max: 1e4 }).mul(c.fixedScalar('p2', 'b', { max: 1e4, min: -1e4 })))), file: FILE },
@@ -794,7 +799,7 @@ describe('non-linear library: mistakes are reported', () => {
   });
 
   it('sqrt of a value whose bound exceeds 2^45 → CIRCUIT naming this file and line', () => {
-    const e = compileError((c) => c.reveal('r', c.fixedScalar('p1', 'a', { min: 0, max: 2 ** 45.5 }).sqrt()));
+    const e = compileError((c) => c.reveal('r', c.fixedScalar('p1', 'a', { min: 0, max: 2 ** 45.5 }).sqrt()), {}, 64);
     expect(e.code).toBe(ErrorCode.CIRCUIT);
     expect(e.message).toMatch(/sqrt: the operand may reach 2\^45\.5 \(real, 16 fractional bits\), above the 2\^45 limit/);
     expect(e.message).toMatch(THIS_LINE);

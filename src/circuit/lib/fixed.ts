@@ -82,7 +82,7 @@ function coarse(x: Value, p: bigint, bound: number): { q: Value; error: number }
       if (best === undefined || error < best.error) best = { t, s, C, error };
     }
   }
-  if (best === undefined) return b.failHere('div', `dividing a value of up to 2^${Math.log2(bound).toFixed(1)} by ${p} cannot be scaled to fit 64 bits`);
+  if (best === undefined) return b.failRange('div', `dividing a value of up to 2^${Math.log2(bound).toFixed(1)} by ${p} cannot be scaled to fit ${R} bits`);
   const xt = best.t > 0 ? truncate(x, best.t) : x;
   const q = truncate(b.raw('mul', xt, b.ringConst(best.C), 0, undefined), best.s);
   return { q: b.retype(q, 0, undefined), error: best.error };
@@ -132,7 +132,7 @@ export function divPublic(x: Value, p: number, outFrac: number = x.frac): Value 
     if ((num > 0n && 4 * Number(num) * M < LIMIT) || maxDen === 1n) break;
     maxDen >>= 1n;
   }
-  if (num === 0n) b.failHere('div', `dividing by ${p} gives results beyond the fixed-point range`);
+  if (num === 0n) b.failRange('div', `dividing by ${p} gives results beyond the fixed-point range`);
   // Integer quotient in x's units, refined until the remainder is below 2·num.
   let q: Value | undefined;
   let r = x;
@@ -196,7 +196,7 @@ export function divSecret(a: Value, b: Value): Value {
   const R = k.ringBits;
   const F = newtonBits(R);
   const K = Math.max(F + 1, b.bound === undefined ? defaultDivisorBits(R) : bitLength(b.bound) + 1);
-  if (K > R - 3) k.failHere('div', `the divisor's range (2^${K} in ring units) is too wide; declare smaller input ranges`);
+  if (K > R - 3) k.failRange('div', `the divisor's range (2^${K} in ring units) is too wide; declare smaller input ranges`);
   const one = k.ringConst(1n);
   const c = (v: bigint): Value => k.ringConst(v);
   // |b| and its sign.
@@ -274,7 +274,7 @@ export function sqrtFixed(x: Value): Value {
     return b.retype(R, f, BigInt(Math.ceil(Math.sqrt(Number(boundX)))) + 1n);
   }
   if (bx >= 1n << BigInt(SQRT_NORM)) {
-    b.failHere('sqrt', `the operand may reach 2^${(Math.log2(Number(bx)) - p).toFixed(1)} (real, ${p} fractional bits), above the 2^${SQRT_NORM - p} limit: declare a smaller input range`);
+    b.failRange('sqrt', `the operand may reach 2^${(Math.log2(Number(bx)) - p).toFixed(1)} (real, ${p} fractional bits), above the 2^${SQRT_NORM - p} limit: declare a smaller input range`);
   }
   const I = Math.max(1, bitLength(bx));
   // lt_i = [x < 2^i] for i < I; x lies in [2^i, 2^(i+1)) iff onehot_i = lt_(i+1) − lt_i = 1
@@ -299,6 +299,6 @@ export function sqrtFixed(x: Value): Value {
   const scaled = b.raw('mul', r, select((i) => f - h[i] + c), 0, undefined);
   const out = c === 0 ? scaled : truncate(scaled, c);
   const bound = BigInt(Math.ceil(Math.sqrt(Number(bx)) * 2 ** (f - p / 2))) + 2n;
-  if (bound >= b.productLimit) b.failHere('sqrt', `the square root may reach 2^${bitLength(bound) - f} (real), beyond the fixed-point range: declare a smaller input range`);
+  if (bound >= b.productLimit) b.failRange('sqrt', `the square root may reach 2^${bitLength(bound) - f} (real), beyond the fixed-point range: declare a smaller input range`);
   return b.retype(out, f, bound);
 }

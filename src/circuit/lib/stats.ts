@@ -57,23 +57,23 @@ function deviations(x: Value, m: Value = mean(x)): Value {
   return fixedOf(x).sub(m);
 }
 
-/** Ring values of a product before truncation stay below 2^PRODUCT_BITS (lib/bits.ts `truncate` needs 2^62). */
-const PRODUCT_BITS = 62;
 
 /**
  * Σ dx_i·dy_i for deviations dx, dy, and the number of fractional bits it has. When the
- * declared ranges let a product reach 2^62, the deviations are first rounded to fewer
+ * declared ranges let a product reach 2^(R − 2), the deviations are first rounded to fewer
  * fractional bits (as few as needed, shared between the two); then the products are
- * rounded to as many fractional bits as keep their sum below 2^62 (at most 32).
+ * rounded to as many fractional bits as keep their sum below 2^(R − 2) (at most 2f).
  */
 function centredProducts(dx: Value, dy: Value): { total: Value; frac: number } {
   const b = dx.builder;
   const n = dx.length;
+  const R = b.ringBits;
   let x = dx;
   let y = dy;
   if (dx.bound !== undefined && dy.bound !== undefined) {
-    const excess = bitLength(dx.bound) + bitLength(dy.bound) - PRODUCT_BITS;
-    if (excess > x.frac + y.frac) b.failHere('variance', `deviations of up to 2^${bitLength(dx.bound) - dx.frac} (real) have squares beyond 64 bits: declare a smaller input range`);
+    // Products before truncation stay below 2^(R − 2) (lib/bits.ts `truncate`).
+    const excess = bitLength(dx.bound) + bitLength(dy.bound) - (R - 2);
+    if (excess > x.frac + y.frac) b.failRange('variance', `deviations of up to 2^${bitLength(dx.bound) - dx.frac} (real) have squares beyond ${R} bits: declare a smaller input range`);
     if (excess > 0) {
       let sx = Math.min(x.frac, Math.ceil(excess / 2));
       let sy = excess - sx;
@@ -88,9 +88,9 @@ function centredProducts(dx: Value, dy: Value): { total: Value; frac: number } {
   }
   const frac2 = x.frac + y.frac;
   const raw = b.raw('mul', x, y, frac2, x.bound === undefined || y.bound === undefined ? undefined : x.bound * y.bound);
-  // Keep `keep` fractional bits of each product: the sum must stay below 2^62.
-  const perBits = raw.bound === undefined ? 62 : bitLength(raw.bound);
-  const keep = Math.max(0, Math.min(frac2, 61 - (perBits - frac2) - bitLength(BigInt(n))));
+  // Keep `keep` fractional bits of each product: the sum must stay below 2^(R − 2).
+  const perBits = raw.bound === undefined ? R - 2 : bitLength(raw.bound);
+  const keep = Math.max(0, Math.min(frac2, R - 3 - (perBits - frac2) - bitLength(BigInt(n))));
   const shift = frac2 - keep;
   const each = shift > 0 ? truncate(raw, shift) : raw;
   return { total: each.sum(), frac: keep };
@@ -98,7 +98,7 @@ function centredProducts(dx: Value, dy: Value): { total: Value; frac: number } {
 
 /**
  * Population variance with up to `extra` fractional bits beyond the circuit's: fewer (even
- * fewer than the circuit's) when the declared range would push it past 2^60 in ring units.
+ * fewer than the circuit's) when the declared range would push it past 2^(R − 4) in ring units.
  */
 function varianceBits(v: Value, extra: number): Value {
   nonEmpty('variance', v);
@@ -106,7 +106,7 @@ function varianceBits(v: Value, extra: number): Value {
   const { total, frac } = centredProducts(d, d);
   const f = v.builder.fracBits;
   const perElement = total.bound === undefined ? undefined : total.bound / BigInt(v.length) + 1n;
-  const room = perElement === undefined ? extra : 60 - bitLength(perElement) + frac - f;
+  const room = perElement === undefined ? extra : v.builder.ringBits - 4 - bitLength(perElement) + frac - f;
   return divPublic(v.builder.retype(total, frac, total.bound), v.length, f + Math.min(extra, room));
 }
 
@@ -116,7 +116,7 @@ export function variance(v: Value): Value {
   const fine = varianceBits(v, VAR_EXTRA_BITS);
   const extra = fine.frac - b.fracBits;
   if (extra < 0) {
-    b.failHere('variance', `the variance of values up to 2^${bitLength(v.bound ?? 0n) - (v.isFixed ? b.fracBits : 0)} (real) may exceed the fixed-point range at ${b.fracBits} fractional bits; stddev(v) still works (it takes the square root at reduced precision), or declare a smaller input range`);
+    b.failRange('variance', `the variance of values up to 2^${bitLength(v.bound ?? 0n) - (v.isFixed ? b.fracBits : 0)} (real) may exceed the fixed-point range at ${b.fracBits} fractional bits; stddev(v) still works (it takes the square root at reduced precision), or declare a smaller input range`);
   }
   return extra === 0 ? fine : b.retype(truncate(fine, extra), b.fracBits, fine.bound === undefined ? undefined : (fine.bound >> BigInt(extra)) + 1n);
 }
