@@ -204,6 +204,8 @@ export class CircuitBuilder {
   readonly ringBits: 64 | 128;
   /** Products before truncation (and fixed-point values) stay below this in ring units: 2^(ringBits − 2). */
   readonly productLimit: bigint;
+  /** Whether the circuit named its domain (circuit({ ring })); if not, the compiler may widen it. */
+  readonly ringDeclared: boolean;
   /** @internal */ readonly graph: CircuitGraph;
   private readonly shapes: ReadonlyMap<string, number>;
   private readonly inputs = new Map<string, number>();
@@ -212,6 +214,7 @@ export class CircuitBuilder {
   constructor(def: CircuitDefinition, shapes: ReadonlyMap<string, number>, file: string | undefined, ring: 64 | 128 = def.ring ?? 64) {
     this.parties = def.parties;
     this.ringBits = ring;
+    this.ringDeclared = def.ring !== undefined;
     this.productLimit = 1n << BigInt(ring - 2);
     this.fracBits = def.fracBits ?? (ring === 128 ? FRAC_BITS_128 : FRAC_BITS);
     this.shapes = shapes;
@@ -236,6 +239,14 @@ export class CircuitBuilder {
    */
   failRange(op: string, message: string, site: Site = callSite()): never {
     return this.fail(op, message, site, true);
+  }
+
+  /**
+   * @internal The library would lose precision to fit this domain: fine when the circuit
+   * chose its ring, otherwise a reason for the compiler to pick the wider one.
+   */
+  lossy(op: string, message: string): void {
+    if (!this.ringDeclared && this.ringBits === 64) this.failRange(op, message);
   }
 
   /** @internal Add a node; its value is public iff `isPublic`. */

@@ -75,6 +75,7 @@ function centredProducts(dx: Value, dy: Value): { total: Value; frac: number } {
     const excess = bitLength(dx.bound) + bitLength(dy.bound) - (R - 2);
     if (excess > x.frac + y.frac) b.failRange('variance', `deviations of up to 2^${bitLength(dx.bound) - dx.frac} (real) have squares beyond ${R} bits: declare a smaller input range`);
     if (excess > 0) {
+      b.lossy('variance', `deviations of up to 2^${bitLength(dx.bound) - dx.frac} (real) would be rounded to ${Math.max(0, dx.frac - Math.ceil(excess / 2))} fractional bits before squaring`);
       let sx = Math.min(x.frac, Math.ceil(excess / 2));
       let sy = excess - sx;
       if (sy > y.frac) [sy, sx] = [y.frac, excess - y.frac];
