@@ -15,7 +15,7 @@
  * Kernel threads: the 2-party rows at 10^5 and 10^6 are also run with 2 kernel threads per
  * node (a worker pool, src/node/pool.ts), on a federation of their own.
  *
- * Flags: `--quick` (small sizes, under a minute), `--only network|kernels|analytics|governance|ot`, `--json <file>`
+ * Flags: `--quick` (small sizes, under a minute), `--only network|kernels|analytics|governance|ot|ring`, `--json <file>`
  * (default bench/results/latest[-<net>].json; the chart goes to the same name with `.svg`),
  * `--net loopback|lan|lan10g` (comma-separated for several; default loopback): `lan` and
  * `lan10g` run the 2-party rows on an emulated LAN (bench/netns.ts: a network namespace per
@@ -241,7 +241,33 @@ function loopbackConfigs(quick: boolean, securities: SecurityLevel[]): NetConfig
   }
   if (securities.includes('semi-honest')) configs.push(...governanceConfigs(quick).filter((c) => c.audit !== undefined || c.pad));
   configs.push(...otConfigs(quick, securities).filter((c) => c.preprocessing === 'ot' || !configs.some((x) => x.parties === c.parties && x.security === c.security && x.width === c.width && x.layers === 1 && x.threads === 1 && !x.audit && !x.pad)));
+  configs.push(...ringConfigs(quick).filter((c) => c.ring === 128));
   return configs;
+}
+
+/**
+ * The Z_2^128 domain's rows, each beside the Z_2^64 row of the same shape (`--only ring` runs
+ * just these): a wide layer and the deep circuit, 2 parties, semi-honest (the only mode that
+ * computes in Z_2^128 so far).
+ */
+function ringConfigs(quick: boolean): NetConfig[] {
+  const shapes = quick ? [{ width: 10_000, layers: 1 }, { width: 100, layers: 100 }] : [{ width: 1_000_000, layers: 1 }, { width: 1000, layers: 1000 }];
+  return shapes.flatMap(({ width, layers }) =>
+    ([64, 128] as const).map((ring): NetConfig => ({ parties: 2, security: 'semi-honest', threads: 1, width, layers, runs: 3, ...(ring === 128 ? { ring } : {}) })),
+  );
+}
+
+/** Z_2^128 rows beside their Z_2^64 rows: online time per multiplication and bytes, and the ratio. */
+function ringTable(rows: NetworkRow[]): string {
+  const wide = rows.filter((r) => r.protocol.endsWith('z2k128'));
+  if (wide.length === 0) return '';
+  const body = wide.map((r) => {
+    const base = rows.find((x) => x.protocol === r.protocol.replace('z2k128', 'z2k64') && x.parties === r.parties && x.batch === r.batch && x.layers === r.layers && x.threads === r.threads && x.audit === r.audit && !x.pad && x.preprocessing === r.preprocessing);
+    const per = (x: NetworkRow | undefined): string => (x?.seconds ? `${((x.seconds / x.multiplications) * 1e9).toFixed(0)} ns` : '—');
+    const ratio = base?.seconds && r.seconds ? (r.seconds / base.seconds).toFixed(2) : '—';
+    return [`${r.parties}p ${r.security}`, r.layers === 1 ? `1 × ${r.batch}` : `${r.layers} × ${r.batch}`, per(base), per(r), ratio, String(base?.onlineBytesPerGate?.toFixed(1) ?? '—'), String(r.onlineBytesPerGate?.toFixed(1) ?? '—')];
+  });
+  return `\nValue domains: the same job in Z_2^64 and Z_2^128 (online time per multiplication; target ratio ≤ 2.5)\n\n${table(['mode', 'layers × width', 'Z_2^64', 'Z_2^128', 'ratio', 'B/mult 64', 'B/mult 128'], body)}\n`;
 }
 
 /**
@@ -400,8 +426,8 @@ async function main(): Promise<void> {
   });
   const quick = values.quick === true;
   const only = values.only;
-  if (only !== undefined && only !== 'network' && only !== 'kernels' && only !== 'analytics' && only !== 'governance' && only !== 'ot') {
-    throw new UsageError(`--only: expected network, kernels, analytics, governance or ot, got ${JSON.stringify(only)}`);
+  if (only !== undefined && only !== 'network' && only !== 'kernels' && only !== 'analytics' && only !== 'governance' && only !== 'ot' && only !== 'ring') {
+    throw new UsageError(`--only: expected network, kernels, analytics, governance, ot or ring, got ${JSON.stringify(only)}`);
   }
   const nets = [...new Set(values.net!.split(',').map((n) => n.trim()).filter(Boolean))];
   const badNet = nets.find((n) => !isNetName(n));
@@ -409,7 +435,7 @@ async function main(): Promise<void> {
   const netNames = nets as NetName[];
   const lanNames = netNames.filter((n) => n !== 'loopback');
   // The kernel rows do not depend on the network: a LAN-only run skips them.
-  const doKernels = only === 'kernels' || (only !== 'network' && only !== 'governance' && only !== 'ot' && netNames.includes('loopback'));
+  const doKernels = only === 'kernels' || (only !== 'network' && only !== 'governance' && only !== 'ot' && only !== 'ring' && netNames.includes('loopback'));
   const doNetwork = only !== 'kernels' && only !== 'analytics';
   // Issue 6's rows (comparisons per second, the canonical analytics circuits) run on loopback.
   const doAnalytics = (only === undefined || only === 'analytics') && netNames.includes('loopback');
@@ -471,7 +497,7 @@ async function main(): Promise<void> {
         const baseline = await measureBaseline(`127.0.0.1 (${bytes / 2 ** 20} MiB in 1 MiB writes)`, () => measureTlsBaseline({ bytes, chunkBytes: 2 ** 20 }));
         if (baseline.error !== undefined) failed = true;
         netRecords.push({ name, label: loopback.label, transport: loopback.transport, delayEmulated: null, qdisc: null, baseline });
-        const configs = only === 'governance' ? governanceConfigs(quick) : only === 'ot' ? otConfigs(quick, securities) : loopbackConfigs(quick, securities);
+        const configs = only === 'governance' ? governanceConfigs(quick) : only === 'ot' ? otConfigs(quick, securities) : only === 'ring' ? ringConfigs(quick) : loopbackConfigs(quick, securities);
         rows.push(...(await bench(configs, loopback, baseline)));
         continue;
       }
@@ -526,6 +552,7 @@ async function main(): Promise<void> {
       console.log(comparison(rows.filter((r) => r.preprocessing === 'dealer'), quick));
       console.log(governanceTable(rows.filter((r) => r.preprocessing === 'dealer')));
       console.log(otTable(rows));
+      console.log(ringTable(rows));
 
       mkdirSync(dirname(svgFile), { recursive: true });
       writeFileSync(svgFile, chartFor(rows.filter((r) => r.preprocessing === 'dealer'), machineLine, netRecords.filter((x) => x.skipped === undefined).map((x) => x.label)));

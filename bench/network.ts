@@ -54,6 +54,8 @@ export interface NetConfig {
   pad?: boolean;
   /** Where the job's triples come from (default `dealer`; `ot`: the nodes make them, issue 12). */
   preprocessing?: 'dealer' | 'ot';
+  /** The value domain (default Z_2^64; 128: the same circuit with circuit({ ring: 128 })). */
+  ring?: 64 | 128;
 }
 
 export interface NodeFigures {
@@ -165,7 +167,7 @@ export interface NetworkBenchOptions {
   progress: (line: string) => void;
 }
 
-export const protocolName = (s: SecurityLevel): string => (s === 'malicious' ? 'spdz2k-z2k64' : 'beaver-z2k64');
+export const protocolName = (s: SecurityLevel, ring: 64 | 128 = 64): string => `${s === 'malicious' ? 'spdz2k' : 'beaver'}-z2k${ring}`;
 export const partyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `p${i + 1}`);
 
 /** p1's x and p2's y: small, varied values (period 10) so the expected output is cheap to compute. */
@@ -173,11 +175,11 @@ const xAt = (i: number): number => 1 + (i % 10);
 const yAt = (i: number): number => 2 + (i % 5);
 
 /** Σ x_i · y_i^layers mod 2^64 (Σ x_i + y_i for 0 layers), as a signed 64-bit value. */
-export function expectedSum(width: number, layers: number): bigint {
+export function expectedSum(width: number, layers: number, ring: 64 | 128 = 64): bigint {
   let total = 0n;
   if (layers === 0) {
     for (let i = 0; i < Math.min(10, width); i++) total += BigInt(Math.floor((width - 1 - i) / 10) + 1) * BigInt(xAt(i) + yAt(i));
-    return BigInt.asIntN(64, total);
+    return BigInt.asIntN(ring, total);
   }
   for (let r = 0; r < Math.min(10, width); r++) {
     const count = BigInt(Math.floor((width - 1 - r) / 10) + 1);
@@ -185,20 +187,20 @@ export function expectedSum(width: number, layers: number): bigint {
     let base = BigInt(yAt(r));
     // y^layers mod 2^64 by squaring.
     for (let e = layers; e > 0; e >>= 1) {
-      if (e & 1) p = BigInt.asUintN(64, p * base);
-      base = BigInt.asUintN(64, base * base);
+      if (e & 1) p = BigInt.asUintN(ring, p * base);
+      base = BigInt.asUintN(ring, base * base);
     }
-    total = BigInt.asUintN(64, total + count * BigInt(xAt(r)) * p);
+    total = BigInt.asUintN(ring, total + count * BigInt(xAt(r)) * p);
   }
-  return BigInt.asIntN(64, total);
+  return BigInt.asIntN(ring, total);
 }
 
 /**
  * The benchmark circuit for one configuration. With `layers` 0, the same inputs and output
  * without any multiplication (sum = Σx + Σy): what input sharing and output cost alone.
  */
-export function benchCircuit(parties: number, width: number, layers: number): LoadedCircuit {
-  const definition = circuit({ name: `bench-${width}x${layers}`, parties: partyIds(parties) }, (c) => {
+export function benchCircuit(parties: number, width: number, layers: number, ring: 64 | 128 = 64): LoadedCircuit {
+  const definition = circuit({ name: `bench-${width}x${layers}`, parties: partyIds(parties), ring }, (c) => {
     let z = c.vector('p1', `x${width}`);
     const y = c.vector('p2', `y${width}`);
     if (layers === 0) z = z.add(y);
@@ -209,7 +211,7 @@ export function benchCircuit(parties: number, width: number, layers: number): Lo
 }
 
 export const configLabel = (c: NetConfig): string =>
-  `${c.parties} parties, ${c.security}, ${c.threads} thread${c.threads > 1 ? 's' : ''}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}${governanceLabel(c) === 'audit' ? '' : `, ${governanceLabel(c)}`}${c.preprocessing === 'ot' ? ', OT preprocessing' : ''}`;
+  `${c.parties} parties, ${c.security}, ${c.threads} thread${c.threads > 1 ? 's' : ''}, ${c.layers === 1 ? `1 layer × ${fmtCount(c.width)}` : `${fmtCount(c.layers)} layers × ${fmtCount(c.width)}`}${governanceLabel(c) === 'audit' ? '' : `, ${governanceLabel(c)}`}${c.preprocessing === 'ot' ? ', OT preprocessing' : ''}${c.ring === 128 ? ', Z_2^128' : ''}`;
 
 /** The governance features of a row: `audit` (the default), `no audit`, `audit (decisions)`, `audit + pad`, … */
 export const governanceLabel = (c: Pick<NetConfig, 'audit' | 'pad'>): string =>
@@ -293,7 +295,7 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 /** One job, its output checked. */
 async function job(target: ClusterTarget, c: NetConfig, timeoutMs: number, connectAttempts = 6): Promise<JobResult> {
   const r = await withTimeout(
-    runJob(target, benchCircuit(c.parties, c.width, c.layers), {
+    runJob(target, benchCircuit(c.parties, c.width, c.layers, c.ring), {
       security: c.security,
       preprocessing: c.preprocessing ?? 'dealer',
       pad: c.pad ?? false,
@@ -303,7 +305,7 @@ async function job(target: ClusterTarget, c: NetConfig, timeoutMs: number, conne
     `a job of ${configLabel(c)}`,
   );
   const got = r.outputs.sum;
-  const want = expectedSum(c.width, c.layers);
+  const want = expectedSum(c.width, c.layers, c.ring);
   if (typeof got !== 'number' && typeof got !== 'string') throw new Error(`output sum missing or not a scalar: ${JSON.stringify(got)}`);
   if (BigInt(got) !== want) throw new Error(`wrong output: sum = ${got}, expected ${want}`);
   return r;
@@ -311,7 +313,7 @@ async function job(target: ClusterTarget, c: NetConfig, timeoutMs: number, conne
 
 function emptyRow(c: NetConfig, net: NetTarget): NetworkRow {
   return {
-    protocol: protocolName(c.security),
+    protocol: protocolName(c.security, c.ring),
     security: c.security,
     audit: c.audit ?? 'every-frame',
     pad: c.pad ?? false,

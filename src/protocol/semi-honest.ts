@@ -53,6 +53,8 @@ interface ShareRing<V> {
   place(into: V, offset: number, part: V): void;
   /** A received vector: a view of the payload where it can be one (it is only read). */
   fromWire(bytes: Uint8Array): V;
+  /** The vector's wire bytes: a view where its limbs already lie in wire order in one buffer. */
+  wire(v: V): Uint8Array;
   /** Preprocessing material (64-bit words: one per element, or low limbs then high limbs) as a vector of n elements. */
   view(words: BigUint64Array, n: number): V;
   /** One Beaver layer (below). */
@@ -108,7 +110,7 @@ async function shareInputs<V>(
  * each peer's added as it arrives. Returns a fresh vector.
  */
 async function sumOverParties<V>(R: ShareRing<V>, s: Session<SemiHonestSource>, kind: MessageKind, round: number, mine: V, what: string): Promise<V> {
-  const bytes = R.D.toBytes(mine);
+  const bytes = R.wire(mine);
   const total = R.copy(mine);
   const tasks: Promise<void>[] = [];
   for (let j = 0; j < s.parties.length; j++) {
@@ -165,13 +167,21 @@ async function multiply64(s: Session<SemiHonestSource>, round: number, x: BigUin
   return z;
 }
 
-/** One Beaver layer in Z_2^128, in the calling thread: the same messages, 16 bytes per element. */
+/**
+ * One Beaver layer in Z_2^128, in the calling thread: the same messages, 16 bytes per element.
+ * d and e are written straight into the message's wire layout (the low limbs of [d | e], then
+ * the high limbs), and received openings are read in place, so nothing is copied to send.
+ */
 async function multiply128(s: Session<SemiHonestSource>, round: number, x: Z128Vec, y: Z128Vec): Promise<Z128Vec> {
   const w = x.lo.length;
   if (y.lo.length !== w) throw new RangeError(`multiply: operands of ${w} and ${y.lo.length} elements`);
   const t = await s.prep.triples(w);
   const [a, b, c] = [t.a, t.b, t.c].map((m) => RING128.view(m, w));
-  const opened = await sumOverParties(RING128, s, MessageKind.Open, round, D128.concat([z128.sub(x, a), z128.sub(y, b)]), `the openings of layer ${round}`);
+  const mine = new BigUint64Array(4 * w);
+  const part = (k: number): Z128Vec => ({ lo: mine.subarray(k * w, (k + 1) * w), hi: mine.subarray((2 + k) * w, (3 + k) * w) });
+  z128.sub(x, a, part(0));
+  z128.sub(y, b, part(1));
+  const opened = await sumOverParties(RING128, s, MessageKind.Open, round, RING128.view(mine, 2 * w), `the openings of layer ${round}`);
   return z128.beaverCombine(c, a, b, D128.slice(opened, 0, w), D128.slice(opened, w, 2 * w), s.self === 0, c);
 }
 
@@ -219,6 +229,7 @@ const RING64: ShareRing<BigUint64Array> = {
   copy: (a) => new BigUint64Array(a),
   place: (into, offset, part) => into.set(part, offset),
   fromWire: bytesToU64,
+  wire: u64ToBytes,
   view: (words) => words,
   multiply: multiply64,
 };
@@ -233,7 +244,16 @@ const RING128: ShareRing<Z128Vec> = {
     into.lo.set(part.lo, offset);
     into.hi.set(part.hi, offset);
   },
-  fromWire: (bytes) => z128.fromBytes(bytes),
+  fromWire: (bytes) => {
+    const n = bytes.byteLength / 16;
+    return { lo: bytesToU64(bytes.subarray(0, 8 * n)), hi: bytesToU64(bytes.subarray(8 * n)) };
+  },
+  wire: (v) => {
+    const n = v.lo.length;
+    // Limbs that are the two halves of one buffer are the wire form already.
+    if (v.hi.buffer === v.lo.buffer && v.hi.byteOffset === v.lo.byteOffset + 8 * n) return new Uint8Array(v.lo.buffer, v.lo.byteOffset, 16 * n);
+    return z128.toBytes(v);
+  },
   view: (words, n) => ({ lo: words.subarray(0, n), hi: words.subarray(n, 2 * n) }),
   multiply: multiply128,
 };
