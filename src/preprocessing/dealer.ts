@@ -105,7 +105,7 @@ function wordArith(ring: 64 | 128) {
   if (ring === 64) {
     return { words: 1, add: z64.add, sub: z64.sub, mul: z64.mul, mask: (v: BigUint64Array, bits: number) => z64.maskBits(v, bits) };
   }
-  const view = (v: BigUint64Array): Z128Vec => ({ lo: v.subarray(0, v.length / 2), hi: v.subarray(v.length / 2) });
+  const view = (v: BigUint64Array): Z128Vec => z128.wordsView(v);
   const lift = (f: (a: Z128Vec, b: Z128Vec, o: Z128Vec) => Z128Vec) => (a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): BigUint64Array => {
     f(view(a), view(b), view(out));
     return out;

@@ -12,6 +12,7 @@ import { ANALYST } from '../circuit/builder.ts';
 import { partyIndex, type Session } from './session.ts';
 import type { OutputResult, OutputSpec, ProtocolSuite } from './suite.ts';
 import { evalLocalIn } from './vectors.ts';
+import { pause } from './spdz2k/chunks.ts';
 import { chunkRound } from './transport.ts';
 import { MpcError, ErrorCode } from '../errors.ts';
 
@@ -158,6 +159,9 @@ export async function execute<S, P, V>(
       }
     }
     for (const op of layer.local) {
+      // A layer's local ops can be many and long (a range check or comparison over 10^5
+      // elements works on vectors of millions): timers and sockets (heartbeats) get turns.
+      await pause(plan.wireLength[op.out]);
       if (op.op === 'rand') {
         w[op.out] = await suite.rand(session, op.bits, plan.wireLength[op.out]);
       } else if (!secret(op.out)) {

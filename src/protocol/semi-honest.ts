@@ -27,6 +27,7 @@ import type { InputSpec, OutputResult, OutputSpec, ProtocolSuite } from './suite
 import { SemiHonestPrep, semiHonestItems, type SemiHonestMaterialSource, type SemiHonestSource } from './semi-honest-prep.ts';
 import { abortedBy } from '../util/run-ahead.ts';
 import { kernelsOf } from './kernels.ts';
+import { fromWire, wireBytes } from './spdz2k/wire.ts';
 
 const SEED_BYTES = 32;
 export const INPUT_LABEL = 'tessera/input/v1';
@@ -236,7 +237,7 @@ const RING64: ShareRing<BigUint64Array> = {
 
 const RING128: ShareRing<Z128Vec> = {
   D: D128,
-  random: (prg, n) => RING128.view(prg.u64(2 * n), n),
+  random: (prg, n) => prg.z128(n),
   addTo: (a, b) => z128.add(a, b, a),
   subTo: (a, b) => z128.sub(a, b, a),
   copy: (a) => ({ lo: a.lo.slice(), hi: a.hi.slice() }),
@@ -244,17 +245,9 @@ const RING128: ShareRing<Z128Vec> = {
     into.lo.set(part.lo, offset);
     into.hi.set(part.hi, offset);
   },
-  fromWire: (bytes) => {
-    const n = bytes.byteLength / 16;
-    return { lo: bytesToU64(bytes.subarray(0, 8 * n)), hi: bytesToU64(bytes.subarray(8 * n)) };
-  },
-  wire: (v) => {
-    const n = v.lo.length;
-    // Limbs that are the two halves of one buffer are the wire form already.
-    if (v.hi.buffer === v.lo.buffer && v.hi.byteOffset === v.lo.byteOffset + 8 * n) return new Uint8Array(v.lo.buffer, v.lo.byteOffset, 16 * n);
-    return z128.toBytes(v);
-  },
-  view: (words, n) => ({ lo: words.subarray(0, n), hi: words.subarray(n, 2 * n) }),
+  fromWire: (bytes) => fromWire(bytes, bytes.byteLength / 16),
+  wire: wireBytes,
+  view: (words, n) => z128.wordsView(words, n),
   multiply: multiply128,
 };
 

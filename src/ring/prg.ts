@@ -20,7 +20,7 @@ import { createCipheriv, randomFillSync, type Cipher } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToU64 } from './encoding.ts';
-import type { Z128Vec } from './z128.ts';
+import { wordsView, type Z128Vec } from './z128.ts';
 import { describeKind } from '../util/describe.ts';
 
 /** Seeds are exactly this many bytes (256 bits). */
@@ -169,8 +169,7 @@ export class Prg {
    */
   z128(n: number): Z128Vec {
     checkCount('Prg.z128', n);
-    const w = bytesToU64(this.#next(16 * n));
-    return { lo: w.subarray(0, n), hi: w.subarray(n, 2 * n) };
+    return wordsView(bytesToU64(this.#next(16 * n)), n);
   }
 
   /** The next 8 bytes as one uniform element of Z_2^64, in [0, 2^64). */

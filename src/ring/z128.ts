@@ -382,6 +382,11 @@ export function toBigints(v: Z128Vec): bigint[] {
   return xs;
 }
 
+/** A view of 2·n words laid out as the wire form (the n low limbs, then the n high limbs) as n elements. */
+export function wordsView(w: BigUint64Array, n: number = w.length / 2): Z128Vec {
+  return { lo: w.subarray(0, n), hi: w.subarray(n, 2 * n) };
+}
+
 /** Wire form: the n low limbs then the n high limbs, each little-endian (16·n bytes). */
 export function toBytes(v: Z128Vec): Uint8Array {
   assertZ128(v, 'z128.toBytes: v');

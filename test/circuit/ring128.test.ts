@@ -17,10 +17,10 @@ import { suiteFor } from '../../src/protocol/suites.ts';
 import { spdz2k } from '../../src/protocol/spdz2k/suite.ts';
 import { encodePartyInputs, type RawInputs } from '../../src/protocol/inputs.ts';
 import type { Z128Vec } from '../../src/ring/z128.ts';
+import { forParties } from '../helpers.ts';
 
 const FILE = 'test/circuit/ring128.test.ts';
 const ALL = ['p1', 'p2', 'p3', 'p4', 'p5'];
-const PARTY_COUNTS = [2, 3, 5] as const;
 
 function compile(body: CircuitBody, shapes: Record<string, number> = {}, ring: 64 | 128 | undefined = 128): Plan {
   return compileLoaded({ definition: circuit({ name: 'wide', parties: ['p1', 'p2'], ring }, body), file: FILE }, new Map(Object.entries(shapes))).plan;
@@ -31,16 +31,6 @@ async function run(plan: Plan, raw: RawInputs, n: number) {
   return formatOutputs(plan, res.analyst, 'analyst') as Record<string, any>;
 }
 
-async function forParties(runs: number, seed: number, prop: (n: number) => fc.IAsyncProperty<any>): Promise<void> {
-  for (const n of PARTY_COUNTS) {
-    try {
-      await fc.assert(prop(n), { numRuns: runs, seed: seed + n, endOnFailure: true });
-    } catch (e) {
-      (e as Error).message = `with ${n} computing parties: ${(e as Error).message}`;
-      throw e;
-    }
-  }
-}
 
 const big = (x: unknown): bigint => BigInt(x as string | number);
 

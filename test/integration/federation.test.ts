@@ -47,10 +47,12 @@ async function expected(file: string, raw: RawInputs) {
 }
 
 const ALL = ['circuits/sum.ts', 'circuits/inner-product.ts', 'circuits/moments.ts', 'circuits/power.ts'];
+// Five real nodes run in the in-thread project only: the workers project covers the pool
+// with 2 and 3, and five node processes on 2 cores are the suite's slowest federation.
 const cases: [number, string[]][] = [
   [2, ['circuits/inner-product.ts', 'circuits/power.ts']],
   [3, ALL],
-  [5, ALL],
+  ...(process.env.MPC_NO_WORKERS === '1' ? [[5, ALL] as [number, string[]]] : []),
 ];
 
 describe('embedded federation over real processes and mTLS', () => {
@@ -230,7 +232,10 @@ describe('statistics circuits over real processes, both security modes, against 
     });
   }, 180_000);
 
-  atLimits('mean and stddev of 10^5 values in all (the limit), malicious', async () => {
+  // With the range check of every input inside the computation (12·10^6 multiplications for
+  // 10^5 values in ±10^4), this one takes about a minute: `npm run test:slow` runs it.
+  const atTheLimit = process.env.MPC_SLOW === '1' && process.env.MPC_NO_WORKERS === '1' ? it : it.skip;
+  atTheLimit('mean and stddev of 10^5 values in all (the limit), malicious', async () => {
     const u = uniform(100_000);
     const n = [33_334, 33_333, 33_333];
     const raw: RawInputs = Object.fromEntries(n.map((k, i) => [`p${i + 1}`, { v: Array.from({ length: k }, () => u(-1e4, 1e4)) }]));
@@ -238,5 +243,5 @@ describe('statistics circuits over real processes, both security modes, against 
       const r = await runJob(target, await statsCircuit('mean-fixed'), { ...base, security: 'malicious' });
       checkStats('mean-fixed', raw, r.outputs, 'mean-fixed of 10^5 (malicious)');
     });
-  }, 180_000);
+  }, 600_000);
 });
