@@ -19,7 +19,7 @@ import { DEALER_TRUST } from '../preprocessing/dealer.ts';
 import { OT_TRUST } from '../preprocessing/ot/material.ts';
 import { PREPROCESSING_MODES, type PreprocessingMode } from '../security/config.ts';
 import { shapesOf, type RawInputs } from '../protocol/inputs.ts';
-import { SECURITY_LEVELS, type SecurityLevel } from '../protocol/suites.ts';
+import { assertSupported, SECURITY_LEVELS, type SecurityLevel } from '../protocol/suites.ts';
 import { exampleInputsPath } from './compile.ts';
 
 interface RunFlags {
@@ -149,6 +149,8 @@ export function registerRun(program: Command): void {
         }
         // Compile once before starting any process: a broken circuit fails in milliseconds.
         const { plan } = compileLoaded(circuit, shapesOf(inputs));
+        // A mode this build cannot run in the plan's domain is refused before any process starts.
+        assertSupported(opts.security, preprocessing, plan.ring ?? 64);
         if (located) checkInputsFile(located, plan);
         // Read the policy before starting anything: a bad policy file fails at once, naming it.
         if (flags.policy !== undefined) loadPolicy(flags.policy);
