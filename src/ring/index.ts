@@ -6,6 +6,7 @@
 
 export * as z64 from './z64.ts';
 export * as z128 from './z128.ts';
+export * as z192 from './z192.ts';
 export type { Z128Vec } from './z128.ts';
 export {
   encodeInt,

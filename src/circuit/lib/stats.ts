@@ -19,10 +19,10 @@
  * (comparisons are exact); covariance and regression through the same pieces.
  * @module
  */
-import type { Operand, Value } from '../builder.ts';
+import type { Value } from '../builder.ts';
 import { bitLength } from '../builder.ts';
 import { lessThanZero, truncate } from './bits.ts';
-import { divPublic, divSecret, normaliser, sqrtFixed } from './fixed.ts';
+import { divPublic, divSecret, sqrtFixed } from './fixed.ts';
 import { sortNetwork } from './order.ts';
 
 /** Extra fractional bits the variance keeps for the square root (see stddev). */
@@ -53,7 +53,7 @@ export function mean(v: Value): Value {
 }
 
 /** x − m (default: its mean), fixed point. */
-function deviations(x: Value, m: Value = mean(x)): Value {
+export function deviations(x: Value, m: Value = mean(x)): Value {
   return fixedOf(x).sub(m);
 }
 
@@ -64,7 +64,7 @@ function deviations(x: Value, m: Value = mean(x)): Value {
  * fractional bits (as few as needed, shared between the two); then the products are
  * rounded to as many fractional bits as keep their sum below 2^(R − 2) (at most 2f).
  */
-function centredProducts(dx: Value, dy: Value): { total: Value; frac: number } {
+export function centredProducts(dx: Value, dy: Value): { total: Value; frac: number } {
   const b = dx.builder;
   const n = dx.length;
   const R = b.ringBits;
@@ -199,66 +199,5 @@ export function topK(v: Value, k: number): Value {
   return v.builder.primGather(sortNetwork(v, wanted), wanted);
 }
 
-/** Scale of the normalised sums in `ols`: every |S'| < 2^31, so products of two fit 2^62. */
-const OLS_BITS = 30;
-
-/**
- * Ordinary least squares y ≈ β0 + Σ βj·xj for one or two regressors, by the normal
- * equations on centred data with Cramer's rule. The centred cross sums S_ij = Σ dx_i·dx_j
- * (rounded to as many fractional bits as their bounds allow) are normalised together by a
- * secret power of two so that the largest of S_11, S_22, S_yy lies in [2^30, 2^31): Cramer's
- * ratios are homogeneous, so the scale cancels, and small spreads keep the same 30 bits of
- * precision as large ones (|S_1y| ≤ √(S_11·S_yy) keeps the others in range). Then one secret
- * division for all slopes. Returns [β0, β1(, β2)]. Accuracy depends on conditioning:
- * relative error about 10^-5 for well-conditioned data, whatever its spread (README).
- */
-export function ols(y: Operand, xs: readonly Value[]): Value {
-  const Y = y as Value;
-  const b = Y.builder;
-  if (xs.length < 1 || xs.length > 2) b.failHere('ols', `supports one or two regressors, got ${xs.length}`);
-  for (const x of xs) if (x.length !== Y.length) b.failHere('ols', `regressor of ${x.length} rows, y of ${Y.length}`);
-  nonEmpty('ols', Y);
-  // Each column's mean and deviations once, shared by every cross sum and the intercept.
-  const cols = [...xs, Y].map((c) => {
-    const m = mean(c);
-    return { mean: m, dev: deviations(c, m) };
-  });
-  // Cross sums at a common number of fractional bits (the smallest any of them kept).
-  const pairs = xs.length === 1 ? [[0, 0], [0, -1], [-1, -1]] : [[0, 0], [1, 1], [0, 1], [0, -1], [1, -1], [-1, -1]];
-  const col = (j: number): Value => cols[j < 0 ? xs.length : j].dev;
-  const raw = pairs.map(([i, j]) => centredProducts(col(i), col(j)));
-  const frac = Math.min(...raw.map((r) => r.frac));
-  const sums = raw.map((r) => (r.frac > frac ? truncate(r.total, r.frac - frac) : r.total));
-  const S = (i: number, j: number): Value => sums[pairs.findIndex(([p, q]) => p === i && q === j)];
-  // The largest of the squared sums, normalised: S' = trunc(S · 2^(61−e), 61 − 30) for 2^e ≤ max < 2^(e+1).
-  const squares = xs.length === 1 ? [S(0, 0), S(-1, -1)] : [S(0, 0), S(1, 1), S(-1, -1)];
-  const largest = squares.reduce((m, v) => b.max(m, v));
-  const v = normaliser(b.raw('add', largest, b.ringConst(1n), 0, undefined), 62);
-  const norm = (x: Value): Value => b.retype(truncate(b.raw('mul', x, v, 0, undefined), 61 - OLS_BITS), 0, 1n << BigInt(OLS_BITS + 1));
-  const N = (i: number, j: number): Value => norm(S(i, j));
-  const int = (x: Value, bound: bigint): Value => b.retype(x, 0, bound);
-  const mulInt = (p: Value, q: Value): Value => b.raw('mul', p, q, 0, 1n << BigInt(2 * OLS_BITS + 2));
-  let num: Value;
-  let den: Value;
-  if (xs.length === 1) {
-    num = N(0, -1);
-    den = N(0, 0);
-  } else {
-    const [s11, s22, s12, s1y, s2y] = [N(0, 0), N(1, 1), N(0, 1), N(0, -1), N(1, -1)];
-    const det = b.raw('sub', mulInt(s11, s22), mulInt(s12, s12), 0, undefined);
-    const n1 = b.raw('sub', mulInt(s22, s1y), mulInt(s12, s2y), 0, undefined);
-    const n2 = b.raw('sub', mulInt(s11, s2y), mulInt(s12, s1y), 0, undefined);
-    // Keep about 32 bits of each: the ratios are what matters.
-    const cut = (x: Value): Value => int(truncate(x, OLS_BITS), 1n << BigInt(OLS_BITS + 3));
-    num = b.concat([cut(n1), cut(n2)]);
-    den = b.concat([cut(det), cut(det)]);
-  }
-  // A ratio of two integers is the ratio of the same integers read as fixed point.
-  const f = b.fracBits;
-  const slopes = divSecret(b.retype(num, f, num.bound), b.retype(den, f, den.bound));
-  let intercept = cols[xs.length].mean;
-  xs.forEach((_, j) => {
-    intercept = intercept.sub(slopes.get(j).mul(cols[j].mean));
-  });
-  return b.concat([intercept, slopes]);
-}
+/** Ordinary least squares, for up to 10 regressors: see lib/regression.ts. */
+export { ols } from './regression.ts';
