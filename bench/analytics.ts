@@ -5,7 +5,7 @@
  *
  * - **comparisons**: one vectorised `a.lt(b)` over W elements (2 parties; W = 10^4 and 10^5,
  *   10^3 with `--quick`); the rate is W / (job seconds).
- * - **circuits**: histogram, max, mean-fixed, median, linreg on random inputs in their
+ * - **circuits**: histogram, max, mean-fixed, median, linreg, regression on random inputs in their
  *   stated ranges; every result is checked against a plaintext reference, and a row whose
  *   result is outside the stated error is reported as failed.
  * Job seconds are the coordinator's wall time from submission to the last node's result
@@ -13,6 +13,7 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
+import { lusolve, type MathNumericType } from 'mathjs';
 import { circuit, type CircuitDefinition } from '../src/circuit/index.ts';
 import { loadCircuit, type LoadedCircuit } from '../src/compiler/load.ts';
 import { withEmbeddedFederation } from '../src/coordinator/embedded.ts';
@@ -37,7 +38,7 @@ export interface AnalyticsRow {
   bytesSent: number;
   /** Largest deviation from the plaintext reference, in the output's units. */
   error: number | null;
-  /** The stated bound on that error (absolute, or relative for linreg). */
+  /** The stated bound on that error (absolute, or relative for linreg and regression). */
   bound: number | null;
   ok: boolean;
   failure?: string;
@@ -141,24 +142,31 @@ function cases(quick: boolean): Case[] {
   const x2 = real(100, rows, 2);
   const beta = [3, -1.5, 0.75];
   const y = x1.map((a, i) => Math.max(-100, Math.min(100, Math.round((beta[0] + beta[1] * a + beta[2] * x2[i] + (r() - 0.5)) * 100) / 100)));
-  const ref = olsReference(x1, x2, y);
+  const ref = olsReference([x1, x2], y);
   out.push({
     name: 'linreg', file: 'circuits/linreg.ts', parties: ['p1', 'p2'], inputs: { p1: { x1, x2 }, p2: { y } },
     check: (o) => ({ error: Math.max(...list(o.beta).map((b, i) => Math.abs(b - ref[i]) / Math.max(Math.abs(ref[i]), 1e-9))), bound: 1e-2 }),
   });
+
+  // regression.ts: five regressors in Z_2^128, every coefficient within 10^-6 of its own magnitude.
+  const n5 = size(1000, 100);
+  const xs5 = [0, 1, 2, 3, 4].map(() => real(20, n5, 2));
+  const beta5 = [3.5, 0.8, -1.25, 0.4, 0.05, -0.6];
+  const y5 = xs5[0].map((_, i) => Math.round((beta5[0] + xs5.reduce((t, x, j) => t + beta5[j + 1] * x[i], 0) + (r() - 0.5) * 4) * 100) / 100);
+  const ref5 = olsReference(xs5, y5);
+  out.push({
+    name: 'regression (5 regressors, Z_2^128)', file: 'circuits/regression.ts', parties: ['p1', 'p2'],
+    inputs: { p1: { x1: xs5[0], x2: xs5[1], x3: xs5[2] }, p2: { x4: xs5[3], x5: xs5[4], y: y5 } },
+    check: (o) => ({ error: Math.max(...list(o.beta).map((b, i) => Math.abs(b - ref5[i]) / Math.abs(ref5[i]))), bound: 1e-6 }),
+  });
   return out;
 }
 
-/** Least squares by the normal equations in doubles (3×3, Cramer's rule). */
-function olsReference(x1: number[], x2: number[], y: number[]): number[] {
-  const n = y.length;
-  const cols = [new Array<number>(n).fill(1), x1, x2];
-  const A = cols.map((a) => cols.map((b) => a.reduce((s, v, i) => s + v * b[i], 0)));
-  const rhs = cols.map((a) => a.reduce((s, v, i) => s + v * y[i], 0));
-  const det = (m: number[][]): number =>
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-  const d = det(A);
-  return [0, 1, 2].map((j) => det(A.map((row, i) => row.map((v, k) => (k === j ? rhs[i] : v)))) / d);
+/** Least squares [β0, β1 … βk] by the normal equations X'X β = X'y in doubles (mathjs lusolve). */
+function olsReference(xs: number[][], y: number[]): number[] {
+  const cols = [new Array<number>(y.length).fill(1), ...xs];
+  const dot = (a: number[], b: number[]): number => a.reduce((t, v, i) => t + v * b[i], 0);
+  return (lusolve(cols.map((a) => cols.map((b) => dot(a, b))), cols.map((a) => dot(a, y))) as MathNumericType[][]).map((r) => r[0] as number);
 }
 
 export interface AnalyticsOptions {

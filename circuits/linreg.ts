@@ -1,6 +1,7 @@
 // Ordinary least squares y ≈ β0 + β1·x1 + β2·x2 over vertically partitioned data: p1 holds
 // the regressors x1, x2 and p2 the outcome y of the same rows (|values| ≤ 100, up to 10^4
-// rows). Normal equations on centred data, one secret division; reveals beta = [β0, β1, β2].
+// rows). Normal equations on centred data, solved by Gaussian elimination (two secret
+// divisions, src/circuit/lib/regression.ts); reveals beta = [β0, β1, β2].
 import { circuit } from '../src/circuit/index.ts';
 import { ols } from '../src/circuit/stats.ts';
 

@@ -14,7 +14,6 @@
 // about 2^-20 absolute; worst seen 1.2·10^-6); in Z_2^128 everything within 10^-9.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { lusolve, type MathNumericType } from 'mathjs';
 import { circuit, type CircuitBody } from '../../src/circuit/index.ts';
 import { ols } from '../../src/circuit/stats.ts';
 import { compileLoaded } from '../../src/compiler/load.ts';
@@ -25,7 +24,7 @@ import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { suiteFor, SECURITY_LEVELS, type SecurityLevel } from '../../src/protocol/suites.ts';
 import { encodeFixed } from '../../src/ring/encoding.ts';
 import { forParties } from '../helpers.ts';
-import { uniform, type Uniform } from '../circuits/reference.ts';
+import { leastSquares, uniform, type Uniform } from '../circuits/reference.ts';
 
 const FILE = 'test/circuit/regression.test.ts';
 const THIS_LINE = /test\/circuit\/regression\.test\.ts:\d+:\d+/;
@@ -76,25 +75,7 @@ async function fit(shape: Shape, xs: number[][], y: number[], n: number, securit
 
 /** The real a fixed-point input stands for once encoded with f fractional bits. */
 const real = (v: number, f = 16): number => Number(BigInt.asIntN(64, encodeFixed(v, f, 'reference'))) / 2 ** f;
-const avg = (v: number[]): number => v.reduce((s, a) => s + a, 0) / v.length;
 
-/** Least squares in double precision: [β0, β1 … βk], R², s, on the centred normal equations. */
-function leastSquares(xs: number[][], y: number[]): { beta: number[]; r2: number; s: number } {
-  const n = y.length;
-  const k = xs.length;
-  const mx = xs.map(avg);
-  const my = avg(y);
-  const dx = xs.map((col, j) => col.map((v) => v - mx[j]));
-  const dy = y.map((v) => v - my);
-  const dot = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
-  const XtX = dx.map((a) => dx.map((b) => dot(a, b)));
-  const Xty = dx.map((a) => dot(a, dy));
-  const slopes = (lusolve(XtX, Xty) as MathNumericType[][]).map((r) => r[0] as number);
-  const intercept = my - slopes.reduce((s, b, j) => s + b * mx[j], 0);
-  const residuals = dy.map((v, i) => v - slopes.reduce((s, b, j) => s + b * dx[j][i], 0));
-  const ssr = dot(residuals, residuals);
-  return { beta: [intercept, ...slopes], r2: 1 - ssr / dot(dy, dy), s: Math.sqrt(ssr / (n - k - 1)) };
-}
 
 /** The worst error observed per quantity, for the report. */
 const worst: Record<string, number> = {};

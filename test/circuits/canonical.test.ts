@@ -10,8 +10,8 @@ import { runLocal } from '../../src/coordinator/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { shapesOf, type RawInputs } from '../../src/protocol/inputs.ts';
 import { M64, signed } from '../helpers.ts';
-import { suiteFor, SECURITY_LEVELS } from '../../src/protocol/suites.ts';
-import { AGE_EDGES, histogramRef, lowerMedian, maxRef, olsRef, stdRef, uniform, type Uniform } from './reference.ts';
+import { suiteFor, SECURITY_LEVELS, type SecurityLevel } from '../../src/protocol/suites.ts';
+import { AGE_EDGES, histogramRef, leastSquares, lowerMedian, maxRef, olsRef, stdRef, uniform, type Uniform } from './reference.ts';
 
 const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
 const vec = (max = 12) => fc.array(fc.oneof(fc.bigInt({ min: -1000n, max: 1000n }), int64), { maxLength: max });
@@ -22,7 +22,7 @@ const json = (x: bigint) => (x >= -(2n ** 53n) && x <= 2n ** 53n ? Number(x) : x
 /** max.ts's declared limit on |bid| (its BID_LIMIT). */
 const BID = 4_000_000_000_000_000_000n;
 
-let suite = suiteFor('semi-honest');
+let security: SecurityLevel = 'semi-honest';
 const plans = new Map<string, Promise<Plan>>();
 async function run(file: string, raw: RawInputs, parties?: string[]) {
   // One compilation per circuit and shape, shared by both suites and every party count.
@@ -30,15 +30,15 @@ async function run(file: string, raw: RawInputs, parties?: string[]) {
   const key = `${file} ${JSON.stringify([...shapes])}`;
   if (!plans.has(key)) plans.set(key, compileFile(file, shapes).then((c) => c.plan));
   const plan = await plans.get(key)!;
-  const res = await runLocal(plan, raw, { suite, ...(parties ? { parties } : {}) });
+  const res = await runLocal(plan, raw, { suite: suiteFor(security, plan.ring ?? 64), ...(parties ? { parties } : {}) });
   return formatOutputs(plan, res.analyst, 'analyst');
 }
 
 const extra = (base: string[], n: number) => [...base, ...Array.from({ length: n - base.length }, (_, i) => `p${base.length + i + 1}`)];
 
-describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (security) => {
+describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (level) => {
   beforeAll(() => {
-    suite = suiteFor(security);
+    security = level;
   });
 
   it('sum.ts: total of all elements, 3 and 5 parties', async () => {
@@ -371,6 +371,34 @@ describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (security) => {
       await check(x1, x2, x1.map((a, i) => 3 - 0.5 * a + 0.4 * x2[i]), undefined, [3, -0.5, 0.4]);
       const y = [100, -100, 99.5, -99.5, 0, 12.25, -100, 100, 3, -7];
       await check(x1, x2, y);
+    });
+  });
+
+  // regression.ts computes in Z_2^128 (32 fractional bits): every coefficient, however small,
+  // within 10^-6 of its own magnitude, not just of max(1, |β|).
+  describe.runIf(level === 'semi-honest')('regression.ts: five regressors over two parties, each result within 10^-6 relative of a double-precision fit', () => {
+    const fit = async (raw: Record<string, Record<string, number[]>>, parties?: string[]) => {
+      const got = await run('circuits/regression.ts', raw, parties);
+      const xs = [raw.p1.x1, raw.p1.x2, raw.p1.x3, raw.p2.x4, raw.p2.x5];
+      const want = leastSquares(xs, raw.p2.y);
+      const close = (g: number, w: number, what: string) => expect(Math.abs(g - w), `${what}: got ${g}, want ${w}`).toBeLessThanOrEqual(1e-6 * Math.abs(w));
+      expect((got.beta as number[]).length).toBe(6);
+      (got.beta as number[]).forEach((g, i) => close(g, want.beta[i], `beta[${i}]`));
+      close(got.r2 as number, want.r2, 'R²');
+      close(got.residualStdError as number, want.s, 'residual standard error');
+    };
+
+    it('the shipped example inputs (48 rows, one coefficient 0.028)', async () => {
+      const { readFileSync } = await import('node:fs');
+      await fit(JSON.parse(readFileSync('circuits/regression.inputs.json', 'utf8')) as Record<string, Record<string, number[]>>);
+    });
+
+    it('regressors offset to 20..80, 40 rows, three computing parties', async () => {
+      const u = uniform(67);
+      const x = Array.from({ length: 5 }, () => Array.from({ length: 40 }, () => Math.round(u(20, 80) * 100) / 100));
+      const beta = [5, 0.3, -0.5, 0.2, 0.1, -0.25];
+      const y = x[0].map((_, i) => Math.round((beta[0] + x.reduce((t, col, j) => t + beta[j + 1] * col[i], 0) + u(-2, 2)) * 100) / 100);
+      await fit({ p1: { x1: x[0], x2: x[1], x3: x[2] }, p2: { x4: x[3], x5: x[4], y } }, ['p1', 'p2', 'p3']);
     });
   });
 });

@@ -1,8 +1,8 @@
 // Plaintext references for the statistics circuits of issue 6 (histogram, max, mean-fixed,
-// median, linreg), shared by test/circuits/canonical.test.ts (in memory) and
+// median, linreg, regression), shared by test/circuits/canonical.test.ts (in memory) and
 // test/integration/federation.test.ts (real nodes): plain JS for counting, maxima and order
 // statistics, mathjs for the standard deviation and the regression.
-import { lusolve, multiply, std, transpose } from 'mathjs';
+import { lusolve, std, type MathNumericType } from 'mathjs';
 
 /** histogram.ts's public bucket edges: [0,18) [18,30) [30,45) [45,65) [65,121). */
 export const BUCKETS = [0, 18, 30, 45, 65, 121];
@@ -29,12 +29,31 @@ export const stdRef = (v: number[]): number => std(v, 'uncorrected') as unknown 
 /** The lower median: the element of rank ⌊(n − 1)/2⌋. */
 export const lowerMedian = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
 
-/** OLS [intercept, b1, b2] by the normal equations X'X β = X'y in float64. */
-export function olsRef(x1: number[], x2: number[], y: number[]): number[] {
-  const X = x1.map((a, i) => [1, a, x2[i]]);
-  const Xt = transpose(X);
-  return (lusolve(multiply(Xt, X), multiply(Xt, y)) as number[][]).map((r) => r[0]);
+const avg = (v: number[]): number => v.reduce((s, a) => s + a, 0) / v.length;
+const dot = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
+
+/**
+ * Least squares in double precision on the centred normal equations (mathjs lusolve):
+ * [β0, β1 … βk], R² and the residual standard error s = √(SSR / (n − k − 1)).
+ */
+export function leastSquares(xs: number[][], y: number[]): { beta: number[]; r2: number; s: number } {
+  const n = y.length;
+  const k = xs.length;
+  const mx = xs.map(avg);
+  const my = avg(y);
+  const dx = xs.map((col, j) => col.map((v) => v - mx[j]));
+  const dy = y.map((v) => v - my);
+  const XtX = dx.map((a) => dx.map((b) => dot(a, b)));
+  const Xty = dx.map((a) => dot(a, dy));
+  const slopes = (lusolve(XtX, Xty) as MathNumericType[][]).map((r) => r[0] as number);
+  const intercept = my - slopes.reduce((s, b, j) => s + b * mx[j], 0);
+  const residuals = dy.map((v, i) => v - slopes.reduce((s, b, j) => s + b * dx[j][i], 0));
+  const ssr = dot(residuals, residuals);
+  return { beta: [intercept, ...slopes], r2: 1 - ssr / dot(dy, dy), s: Math.sqrt(ssr / (n - k - 1)) };
 }
+
+/** OLS [intercept, b1, b2] (linreg.ts). */
+export const olsRef = (x1: number[], x2: number[], y: number[]): number[] => leastSquares([x1, x2], y).beta;
 
 /** A seeded uniform generator on [lo, hi) (mulberry32). */
 export type Uniform = (lo: number, hi: number) => number;
