@@ -10,6 +10,7 @@ import { corr, lusolve, mean as mMean, std as mStd, variance as mVariance, type 
 import { circuit, type CircuitBody } from '../../src/circuit/index.ts';
 import { correlation, covariance, histogram, kth, mean, median, ols, percentile, sort, stddev, topK, variance } from '../../src/circuit/stats.ts';
 import { compileLoaded } from '../../src/compiler/load.ts';
+import { divSecret } from '../../src/circuit/lib/fixed.ts';
 import { OPEN_CHUNK_BASE, type Plan } from '../../src/compiler/plan.ts';
 import { ErrorCode, isMpcError, type MpcError } from '../../src/errors.ts';
 import { chunkRound } from '../../src/protocol/executor.ts';
@@ -461,6 +462,24 @@ describe.each(SECURITY_LEVELS)('non-linear library (%s)', (security) => {
         iv.forEach(([x, d], k) => check((out.intDiv as number[])[k], x / d, `${x} / ${d} (integers)`));
       }),
     );
+  });
+
+  it('secret division by a divisor known to be non-negative: one comparison fewer per element, the same quotients for b > 0, and 0 for b = 0', async () => {
+    const body = (nonNegativeDivisor: boolean): CircuitBody => (c) => {
+      const a = c.fixed('p1', 'a', { min: -1e4, max: 1e4 });
+      const b = c.fixed('p2', 'b', { length: a.length, min: 0, max: 1e4 });
+      c.reveal('q', divSecret(a, b, { nonNegativeDivisor }));
+    };
+    const signed = compile('divSigned', body(false), { 'p1.a': 4 });
+    const plan = compile('divNonNegative', body(true), { 'p1.a': 4 });
+    expect(signed.stats.nonlinear.comparison! - plan.stats.nonlinear.comparison!).toBe(4);
+    expect(plan.stats.rounds).toBeLessThan(signed.stats.rounds);
+    const a = [3, -7.5, 1234.25, 5];
+    const b = [0.25, 3, 0.01, 0];
+    const { out } = await run(plan, { p1: { a }, p2: { b } }, 2, security);
+    const q = out.q as number[];
+    [0, 1, 2].forEach((k) => expect(Math.abs(q[k] - real(a[k]) / real(b[k])), `${a[k]} / ${b[k]}`).toBeLessThanOrEqual(1e-4 * Math.abs(real(a[k]) / real(b[k])) + 2 ** -15));
+    expect(q[3], 'a / 0').toBe(0);
   });
 
   it('sqrt: the floor of √x·2^16 (error < 2^-16) for 0 ≤ x ≤ 10^8, declared range or not', async () => {

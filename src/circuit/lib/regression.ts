@@ -70,11 +70,11 @@ export interface OlsOptions {
  *    of it runs beside the elimination), s = √(SSR/(n − k − 1)) (`divPublic`, `sqrtFixed`).
  *
  * Cost: (k+1)(k+2)/2·n multiplications for the cross sums; the k divisions run one after the
- * other, about 36 rounds each with their update, and the substitutions add about 6k rounds.
- * At 100 rows in Z_2^64 (`compileLoaded(…).plan.stats`), coefficients only: k = 1: 12 700
- * multiplications, 66 rounds; k = 2: 17 800, 117; k = 5: 33 600, 252; k = 10: 62 200, 471.
- * R² adds about 7 100 multiplications and 7 rounds; s a square root, digit by digit (9 rounds
- * per result bit: about 240 rounds for |y| ≤ 1000).
+ * other (pivots are positive: no sign test), about 26 rounds each with their update, and the
+ * substitutions add about 6k rounds. At 100 rows in Z_2^64 (`compileLoaded(…).plan.stats`),
+ * coefficients only: k = 1: 12 600 multiplications, 56 rounds; k = 2: 17 500, 97; k = 5:
+ * 32 900, 202; k = 10: 60 900, 371. R² adds about 7 400 multiplications and 6 rounds; s a
+ * square root, digit by digit (9 rounds per result bit: about 240 rounds for |y| ≤ 1000).
  *
  * Accuracy (test/circuit/regression.test.ts): within one unit of 2^-f (relative to
  * max(1, |β|)) of least squares on the data as encoded, for well-conditioned regressors of
@@ -154,7 +154,7 @@ export function ols(y: Value, xs: readonly Value[], options: OlsOptions = {}): V
     const below = Array.from({ length: k - j }, (_, t) => j + 1 + t);
     const column = b.concat([b.primGather(N, below.map((i) => pos(i, j))), pow(X)]);
     // divSecret(a, p) is a·2^(a.frac)/p in ring units: read with M fractional bits, a/p.
-    const q = b.retype(divSecret(b.retype(column, M, undefined), pivot), M, undefined);
+    const q = b.retype(divSecret(b.retype(column, M, undefined), pivot, { nonNegativeDivisor: true }), M, undefined);
     const l = b.slice(q, 0, k - j);
     multipliers.push(b.retype(truncate(l, M - G), G, undefined));
     reciprocals.push(q.get(k - j));
@@ -239,7 +239,7 @@ export function ols(y: Value, xs: readonly Value[], options: OlsOptions = {}): V
       const shift = (x: Value, by: number): Value => (by > 0 ? truncate(x, by) : x);
       const num = shift(ssr.total, ssr.frac - common + extra);
       const den = shift(sst.total, sst.frac - common + extra);
-      const ratio = divSecret(b.retype(num, f, undefined), b.retype(den, f, (sstBound >> BigInt(sst.frac - common + extra)) + 1n));
+      const ratio = divSecret(b.retype(num, f, undefined), b.retype(den, f, (sstBound >> BigInt(sst.frac - common + extra)) + 1n), { nonNegativeDivisor: true });
       out.push(b.raw('sub', pow(f), ratio, f, 1n << BigInt(f)));
     }
     if (options.residualStdError) {
