@@ -34,6 +34,7 @@
  * @module
  */
 import type { ProtocolSuite } from '../suite.ts';
+import { MpcError, ErrorCode } from '../../errors.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import type { Z192Vec } from '../../ring/z192.ts';
 import { Spdz2kPrep, type Spdz2kMaterialSource } from './prep.ts';
@@ -97,7 +98,7 @@ export function createSpdz2k<V, E>(options: Spdz2kOptions = {}, ring?: MacRing<V
     prep: (plan, n, self, material, signal) => {
       const prep = new Spdz2kPrep<V, E>(plan, n, self, material as Spdz2kMaterialSource<E>, { macCheckEvery });
       // A plan of the other domain would be expanded over the other ring: refuse it here.
-      if (prep.ring !== R) throw new RangeError(`spdz2k: a plan in Z_2^${plan.ring ?? 64} given to the suite over Z_2^${R.k}`);
+      if (prep.ring !== R) throw new MpcError(ErrorCode.UNSUPPORTED, `circuit ${plan.circuit} computes in Z_2^${plan.ring ?? 64}, but the malicious suite runs in Z_2^${R.k}`);
       return abortedBy(signal, prep);
     },
   };
