@@ -122,26 +122,30 @@ function zeroWords(): (n: number) => BigUint64Array {
   };
 }
 
+/** The vector kernels a MAC ring takes as they are from its module (ring/z128.ts, ring/z192.ts). */
+type Kernelled<E> = Pick<MacRing<unknown, E>, 'alloc' | 'add' | 'sub' | 'neg' | 'mul' | 'mulScalar' | 'addScalar' | 'beaverCombine' | 'sum' | 'chiDot' | 'toBytes' | 'fromBytes'>;
+
+function kernelsOf<E>(m: Kernelled<E>): Kernelled<E> {
+  const { alloc, add, sub, neg, mul, mulScalar, addScalar, beaverCombine, sum, chiDot, toBytes, fromBytes } = m;
+  return { alloc, add, sub, neg, mul, mulScalar, addScalar, beaverCombine, sum, chiDot, toBytes, fromBytes };
+}
+
+/** The sizes that follow from k with s = 64: k + s bits in 64-bit limbs. */
+function sizes<K extends 64 | 128>(k: K) {
+  const limbs = k === 64 ? 2 : 3;
+  return { k, bits: (k + 64) as K extends 64 ? 128 : 192, limbs: limbs as 2 | 3, bytes: 8 * limbs };
+}
+
 const zero64 = zeroWords();
 
 /** SPDZ2k with k = 64, s = 64: shares in Z_2^128, values in Z_2^64 (the first version's layout and labels). */
 export const MAC64: MacRing<BigUint64Array, Z128Vec> = {
-  k: 64,
-  bits: 128,
-  limbs: 2,
-  bytes: 16,
+  ...sizes(64),
   label: 'tessera/spdz2k/v1',
   D: D64,
   task: {},
-  alloc: (n) => z128.alloc(n),
+  ...kernelsOf(z128),
   length: (v) => v.lo.length,
-  add: z128.add,
-  sub: z128.sub,
-  neg: z128.neg,
-  mul: z128.mul,
-  mulScalar: z128.mulScalar,
-  addScalar: z128.addScalar,
-  beaverCombine: z128.beaverCombine,
   slice: slice128,
   concat: concat128,
   broadcast: broadcast128,
@@ -150,8 +154,6 @@ export const MAC64: MacRing<BigUint64Array, Z128Vec> = {
     into.lo.set(part.lo, offset);
     into.hi.set(part.hi, offset);
   },
-  sum: z128.sum,
-  chiDot: z128.chiDot,
   mulValue: (a, p, out) => z128.mulU64(a, p, out),
   lift: (v) => z128.lift(v),
   liftView: (v) => ({ lo: v, hi: zero64(v.length) }),
@@ -163,8 +165,6 @@ export const MAC64: MacRing<BigUint64Array, Z128Vec> = {
   scalarOf: (v) => (v.hi[0] << 64n) | v.lo[0],
   valueScalar: (v) => v[0],
   limbArrays: (v) => [v.lo, v.hi],
-  toBytes: z128.toBytes,
-  fromBytes: z128.fromBytes,
   words: (w, n) => z128.wordsView(w, n),
   allocWire,
   wireBytes,
@@ -186,22 +186,12 @@ const zero128 = zeroWords();
 
 /** SPDZ2k with k = 128, s = 64: shares in Z_2^192, values in Z_2^128. */
 export const MAC128: MacRing<Z128Vec, Z192Vec> = {
-  k: 128,
-  bits: 192,
-  limbs: 3,
-  bytes: 24,
+  ...sizes(128),
   label: 'tessera/spdz2k128/v1',
   D: D128,
   task: { ring: 192 },
-  alloc: (n) => z192.alloc(n),
+  ...kernelsOf(z192),
   length: (v) => v.l0.length,
-  add: z192.add,
-  sub: z192.sub,
-  neg: z192.neg,
-  mul: z192.mul,
-  mulScalar: z192.mulScalar,
-  addScalar: z192.addScalar,
-  beaverCombine: z192.beaverCombine,
   slice: slice192,
   concat: (parts) => {
     if (parts.length === 1) return parts[0];
@@ -220,8 +210,6 @@ export const MAC128: MacRing<Z128Vec, Z192Vec> = {
   },
   gather: (v, index, block) => ({ l0: gather64(v.l0, index, block), l1: gather64(v.l1, index, block), l2: gather64(v.l2, index, block) }),
   place: place192,
-  sum: z192.sum,
-  chiDot: z192.chiDot,
   mulValue: (a, p, out) => z192.mul128(a, p, out),
   lift: (v) => z192.lift(v),
   liftView: (v) => ({ l0: v.lo, l1: v.hi, l2: zero128(v.lo.length) }),
@@ -236,8 +224,6 @@ export const MAC128: MacRing<Z128Vec, Z192Vec> = {
   scalarOf: (v) => (v.l2[0] << 128n) | (v.l1[0] << 64n) | v.l0[0],
   valueScalar: (v) => (v.hi[0] << 64n) | v.lo[0],
   limbArrays: (v) => [v.l0, v.l1, v.l2],
-  toBytes: z192.toBytes,
-  fromBytes: z192.fromBytes,
   words: (w, n) => z192.wordsView(w, n),
   allocWire: (n) => z192.wordsView(new BigUint64Array(3 * n), n),
   wireBytes: (v) => {

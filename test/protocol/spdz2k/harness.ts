@@ -13,6 +13,8 @@ import { execute, type PartyResult } from '../../../src/protocol/executor.ts';
 import { encodePartyInputs, type RawInputs } from '../../../src/protocol/inputs.ts';
 import type { ProtocolSuite } from '../../../src/protocol/suite.ts';
 import type { MessageKind, Transport } from '../../../src/protocol/transport.ts';
+import { expect } from 'vitest';
+import { isMpcError, type ErrorCode, type MpcError } from '../../../src/errors.ts';
 import { suiteFor } from '../../../src/protocol/suites.ts';
 import type { AuthShare } from '../../../src/protocol/spdz2k/share.ts';
 import type { Spdz2kPrep } from '../../../src/protocol/spdz2k/prep.ts';
@@ -113,4 +115,34 @@ export function addAt(payload: Uint8Array, at: number, delta: bigint): Uint8Arra
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setBigUint64(at, BigInt.asUintN(64, dv.getBigUint64(at, true) + delta), true);
   return out;
+}
+
+/**
+ * Parties `who` (every party when omitted) rejected with `code` and a message matching
+ * `pattern` (blaming `party`, when given), and nobody released anything.
+ */
+export function expectAbort<V>(res: HarnessResult<V>, who: readonly number[] | undefined, code: string, pattern: RegExp, party?: string): void {
+  for (const i of who ?? res.outcomes.map((_, k) => k)) {
+    const o = res.outcomes[i];
+    expect(o.ok, `party ${i} must not finish`).toBe(false);
+    const e = (o as { error: unknown }).error;
+    expect(isMpcError(e), `party ${i}: ${String(e)}`).toBe(true);
+    expect((e as MpcError).code, `party ${i}: ${(e as Error).message}`).toBe(code);
+    expect((e as Error).message).toMatch(pattern);
+    if (party !== undefined) expect((e as MpcError).party).toBe(party);
+  }
+  expect(res.analyst).toBeUndefined();
+}
+
+/** `f` (the analyst reconstructing output `name`) throws MAC_CHECK "output <name> failed verification: … why …". */
+export function expectRejected(f: () => unknown, code: ErrorCode, name: string, why: RegExp): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(isMpcError(err, code), String(err)).toBe(true);
+  expect((err as Error).message).toMatch(new RegExp(`^output ${name} failed verification`));
+  expect((err as Error).message).toMatch(why);
 }
