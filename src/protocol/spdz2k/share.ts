@@ -46,16 +46,6 @@ export function slice128(v: Z128Vec, start: number, end: number): Z128Vec {
   return { lo: v.lo.subarray(start, end), hi: v.hi.subarray(start, end) };
 }
 
-/** 2^64·v mod 2^128: the low limb moves up, the high limb falls off. */
-export function shift64(v: Z128Vec): Z128Vec {
-  return { lo: new BigUint64Array(v.lo.length), hi: v.lo.slice() };
-}
-
-/** A one-element vector holding `k mod 2^128`. */
-export function scalar128(k: bigint): Z128Vec {
-  return z128.fromBigints([k]);
-}
-
 /**
  * a + b or a − b elementwise, a length-1 operand against a vector acting as a scalar (no
  * broadcast copy is made: the scalar kernels take it as it is).
@@ -141,15 +131,3 @@ export function concatShares<E>(R: MacRing<unknown, E>, parts: readonly AuthShar
 export function sliceShare<E>(R: MacRing<unknown, E>, a: AuthShare<E>, start: number, end: number): AuthShare<E> {
   return { x: R.slice(a.x, start, end), m: R.slice(a.m, start, end) };
 }
-
-/** Little-endian 16 bytes of `k mod 2^128`. */
-export function bigintTo16(k: bigint): Uint8Array {
-  return z128.toBytes(scalar128(k));
-}
-
-/** Inverse of `bigintTo16`. */
-export function bigintFrom16(b: Uint8Array): bigint {
-  const v = z128.fromBytes(b);
-  return (v.hi[0] << 64n) | v.lo[0];
-}
-

@@ -65,7 +65,15 @@ describe('SPDZ2k at k = 128 under attack (3 parties)', () => {
     const res = await runParties<Z128Vec, Z192Vec>(attacked, raw, {
       wrapTransport: (t, i) => (i === 1 ? tamperSends(t, (_to, kind, round, p) => (kind === MessageKind.Open && round === 1 ? addAt(p, 0, 1n) : p)) : t),
     });
-    expectAbort(res, [0, 2], ErrorCode.MAC_CHECK, /MAC check failed: a party deviated \(values opened in layer 1/);
+    // The cheater's own check fails too (the honest σ shares do not cancel): every party aborts.
+    expectAbort(res, undefined, ErrorCode.MAC_CHECK, /MAC check failed: a party deviated \(values opened in layer 1/);
+  });
+
+  it('owner p1 sends p3 other masked inputs (24 bytes per element) than p2 → PROTOCOL "inconsistent input broadcast"', async () => {
+    const res = await runParties<Z128Vec, Z192Vec>(attacked, raw, {
+      wrapTransport: (t, i) => (i === 0 ? tamperSends(t, (to, kind, _round, p) => (kind === MessageKind.Input && to === 2 ? addAt(p, 16 * L, 1n) : p)) : t),
+    });
+    expectAbort(res, [1, 2], ErrorCode.PROTOCOL, /inconsistent input broadcast from p1/);
   });
 
   it('a share shifted in its top limb only (bits 128…191 of Z_2^192) → still MAC_CHECK', async () => {
