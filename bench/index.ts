@@ -247,13 +247,15 @@ function loopbackConfigs(quick: boolean, securities: SecurityLevel[]): NetConfig
 
 /**
  * The Z_2^128 domain's rows, each beside the Z_2^64 row of the same shape (`--only ring` runs
- * just these): a wide layer and the deep circuit, 2 parties, semi-honest (the only mode that
- * computes in Z_2^128 so far).
+ * just these): a wide layer and the deep circuit, 2 parties, semi-honest and malicious (SPDZ2k
+ * with k = 64, shares in Z_2^128, beside k = 128, shares in Z_2^192).
  */
 function ringConfigs(quick: boolean): NetConfig[] {
   const shapes = quick ? [{ width: 10_000, layers: 1 }, { width: 100, layers: 100 }] : [{ width: 1_000_000, layers: 1 }, { width: 1000, layers: 1000 }];
-  return shapes.flatMap(({ width, layers }) =>
-    ([64, 128] as const).map((ring): NetConfig => ({ parties: 2, security: 'semi-honest', threads: 1, width, layers, runs: 3, ...(ring === 128 ? { ring } : {}) })),
+  return (['semi-honest', 'malicious'] as const).flatMap((security) =>
+    shapes.flatMap(({ width, layers }) =>
+      ([64, 128] as const).map((ring): NetConfig => ({ parties: 2, security, threads: 1, width, layers, runs: 3, ...(ring === 128 ? { ring } : {}) })),
+    ),
   );
 }
 

@@ -8,7 +8,8 @@
  * - `beaverOpen64`: this party's [d | e] = [x − a | y − b] of a Beaver multiplication
  *   [Bea91; DPSZ12 §2], over Z_2^64 (semi-honest suite);
  * - `beaverCombine64`: z = c + d·b + e·a (+ d·e for exactly one party);
- * - `spdz2kOpen`: the same openings over Z_2^128 with the MAC shares alongside
+ * - `spdz2kOpen`: the same openings over Z_2^128 (Z_2^192 with `ring: 192`, SPDZ2k at
+ *   k = 128) with the MAC shares alongside
  *   [CDESX18 §4, Π_Online "Multiply"]: [x − a | y − b] in wire layout (low limbs of both
  *   halves, then high limbs) and [m_x − m_a | m_y − m_b];
  * - `spdz2kCombine`: z = c + d·b + e·a (+ d·e) and m_z = m_c + d·(m_b + α_i·e) + e·m_a;
@@ -19,12 +20,14 @@
 import * as z64 from '../src/ring/z64.ts';
 import * as z128 from '../src/ring/z128.ts';
 import type { Z128Vec } from '../src/ring/z128.ts';
+import * as z192 from '../src/ring/z192.ts';
+import type { Z192Vec } from '../src/ring/z192.ts';
 import { expandRegion, type PrgRegion } from '../src/ring/prg.ts';
 
 /** An authenticated share: value shares and MAC shares (the layout of spdz2k/share.ts). */
-export interface AuthVec {
-  x: Z128Vec;
-  m: Z128Vec;
+export interface AuthVec<E = Z128Vec> {
+  x: E;
+  m: E;
 }
 
 export interface BeaverOpen64Task {
@@ -49,7 +52,11 @@ export interface BeaverCombine64Task {
   out: BigUint64Array;
 }
 
-export interface Spdz2kOpenTask {
+/** The MAC ring of a SPDZ2k task: Z_2^128 when `ring` is absent (k = 64), Z_2^192 for `ring: 192` (k = 128). */
+type Ringed<T> = (T & { ring?: undefined }) | (Retyped<T> & { ring: 192 });
+type Retyped<T> = { [K in keyof T]: T[K] extends Z128Vec ? Z192Vec : T[K] extends AuthVec ? AuthVec<Z192Vec> : T[K] };
+
+interface Spdz2kOpenFields {
   op: 'spdz2kOpen';
   x: AuthVec;
   y: AuthVec;
@@ -61,7 +68,7 @@ export interface Spdz2kOpenTask {
   macs: Z128Vec;
 }
 
-export interface Spdz2kCombineTask {
+interface Spdz2kCombineFields {
   op: 'spdz2kCombine';
   c: AuthVec;
   a: AuthVec;
@@ -74,6 +81,9 @@ export interface Spdz2kCombineTask {
   out: AuthVec;
 }
 
+export type Spdz2kOpenTask = Ringed<Spdz2kOpenFields>;
+export type Spdz2kCombineTask = Ringed<Spdz2kCombineFields>;
+
 export interface PrgFillTask {
   op: 'prgFill';
   region: PrgRegion;
@@ -83,7 +93,17 @@ export interface PrgFillTask {
 
 export type KernelTask = BeaverOpen64Task | BeaverCombine64Task | Spdz2kOpenTask | Spdz2kCombineTask | PrgFillTask;
 
-const view = (v: Z128Vec, start: number, end: number): Z128Vec => ({ lo: v.lo.subarray(start, end), hi: v.hi.subarray(start, end) });
+/** What the SPDZ2k kernels need of a MAC ring's vectors. */
+interface Arith<E> {
+  add(a: E, b: E, out?: E): E;
+  sub(a: E, b: E, out?: E): E;
+  mulScalar(a: E, k: bigint, out?: E): E;
+  beaverCombine(c: E, a: E, b: E, d: E, e: E, addDE: boolean, out?: E): E;
+  view(v: E, start: number, end: number): E;
+}
+
+const A128: Arith<Z128Vec> = { ...z128, view: (v, start, end) => ({ lo: v.lo.subarray(start, end), hi: v.hi.subarray(start, end) }) };
+const A192: Arith<Z192Vec> = { ...z192, view: (v, start, end) => ({ l0: v.l0.subarray(start, end), l1: v.l1.subarray(start, end), l2: v.l2.subarray(start, end) }) };
 
 export function beaverOpen64(t: BeaverOpen64Task): void {
   const w = t.x.length;
@@ -95,20 +115,29 @@ export function beaverCombine64(t: BeaverCombine64Task): void {
   z64.beaverCombine(t.c, t.a, t.b, t.d, t.e, t.addDE, t.out);
 }
 
+function open<E>(K: Arith<E>, t: { x: AuthVec<E>; y: AuthVec<E>; a: AuthVec<E>; b: AuthVec<E>; out: E; macs: E }, w: number): void {
+  K.sub(t.x.x, t.a.x, K.view(t.out, 0, w));
+  K.sub(t.y.x, t.b.x, K.view(t.out, w, 2 * w));
+  K.sub(t.x.m, t.a.m, K.view(t.macs, 0, w));
+  K.sub(t.y.m, t.b.m, K.view(t.macs, w, 2 * w));
+}
+
+function combine<E>(K: Arith<E>, t: { c: AuthVec<E>; a: AuthVec<E>; b: AuthVec<E>; d: E; e: E; alpha: bigint; addDE: boolean; out: AuthVec<E> }): void {
+  K.beaverCombine(t.c.x, t.a.x, t.b.x, t.d, t.e, t.addDE, t.out.x);
+  // m_z = m_c + d·(m_b + α_i·e) + e·m_a: the public d·e enters every MAC share as α_i·d·e.
+  const mb = K.mulScalar(t.e, t.alpha);
+  K.add(t.b.m, mb, mb);
+  K.beaverCombine(t.c.m, t.a.m, mb, t.d, t.e, false, t.out.m);
+}
+
 export function spdz2kOpen(t: Spdz2kOpenTask): void {
-  const w = t.x.x.lo.length;
-  z128.sub(t.x.x, t.a.x, view(t.out, 0, w));
-  z128.sub(t.y.x, t.b.x, view(t.out, w, 2 * w));
-  z128.sub(t.x.m, t.a.m, view(t.macs, 0, w));
-  z128.sub(t.y.m, t.b.m, view(t.macs, w, 2 * w));
+  if (t.ring === 192) open(A192, t, t.x.x.l0.length);
+  else open(A128, t, t.x.x.lo.length);
 }
 
 export function spdz2kCombine(t: Spdz2kCombineTask): void {
-  z128.beaverCombine(t.c.x, t.a.x, t.b.x, t.d, t.e, t.addDE, t.out.x);
-  // m_z = m_c + d·(m_b + α_i·e) + e·m_a: the public d·e enters every MAC share as α_i·d·e.
-  const mb = z128.mulScalar(t.e, t.alpha);
-  z128.add(t.b.m, mb, mb);
-  z128.beaverCombine(t.c.m, t.a.m, mb, t.d, t.e, false, t.out.m);
+  if (t.ring === 192) combine(A192, t);
+  else combine(A128, t);
 }
 
 export function prgFill(t: PrgFillTask): void {

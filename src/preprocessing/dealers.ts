@@ -12,6 +12,7 @@ import type { SecurityLevel } from '../protocol/suites.ts';
 import { semiHonestItems } from '../protocol/semi-honest-prep.ts';
 import { dealSemiHonest, seededMaterial, type Dealing, type NextExtra } from './dealer.ts';
 import { dealerMaterial, dealSpdz2k } from './spdz2k-dealer.ts';
+import { macRingOf, type MacRing } from '../protocol/spdz2k/mac-ring.ts';
 
 export interface DealerScheme {
   /** Dealer side: the material for one job (`seeds` pinned in tests). */
@@ -27,7 +28,8 @@ const schemes: Record<SecurityLevel, DealerScheme> = {
   },
   malicious: {
     deal: dealSpdz2k,
-    material: (_plan, n, self, seed, nextExtra) => dealerMaterial(seed, self, n, nextExtra),
+    // The plan's domain picks the MAC ring (Z_2^128 for Z_2^64, Z_2^192 for Z_2^128) on both sides.
+    material: (plan, n, self, seed, nextExtra) => dealerMaterial(seed, self, n, nextExtra, macRingOf(plan) as MacRing<unknown, unknown>),
   },
 };
 

@@ -6,7 +6,7 @@
 import { MpcError, ErrorCode } from '../errors.ts';
 import { semiHonest, semiHonest128 } from './semi-honest.ts';
 import type { RingBits } from './domain.ts';
-import { spdz2k } from './spdz2k/suite.ts';
+import { spdz2k, spdz2k128 } from './spdz2k/suite.ts';
 import type { ProtocolSuite } from './suite.ts';
 
 export type SecurityLevel = 'semi-honest' | 'malicious';
@@ -20,6 +20,8 @@ const suites: Record<RingBits, Partial<Record<SecurityLevel, ProtocolSuite<unkno
   },
   128: {
     'semi-honest': semiHonest128 as unknown as ProtocolSuite<unknown, unknown>,
+    // SPDZ2k with k = 128, s = 64: shares and MACs in Z_2^192, dealer preprocessing only.
+    malicious: spdz2k128 as unknown as ProtocolSuite<unknown, unknown>,
   },
 };
 
@@ -30,9 +32,6 @@ const suites: Record<RingBits, Partial<Record<SecurityLevel, ProtocolSuite<unkno
 export function suiteFor(security: SecurityLevel, ring: RingBits = 64): ProtocolSuite<unknown, unknown> {
   const s = suites[ring]?.[security];
   if (!s) {
-    if (ring === 128 && security === 'malicious') {
-      throw new MpcError(ErrorCode.UNSUPPORTED, 'malicious security over Z_2^128 (SPDZ2k with k = 128) is not built yet: run this circuit with --security semi-honest, or keep it in Z_2^64 (circuit({ ring: 64 }) with smaller declared ranges)');
-    }
     throw new MpcError(ErrorCode.UNSUPPORTED, `security ${security} is not implemented in this build`);
   }
   return s;

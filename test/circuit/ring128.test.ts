@@ -1,5 +1,5 @@
 // The Z_2^128 value domain (circuit({ ring: 128 }), or chosen by the compiler): what this build
-// refuses first, then property tests of the semi-honest suite over Z_2^128 with dealer
+// refuses first (OT preprocessing; the k = 64 malicious suite), then property tests of the semi-honest suite over Z_2^128 with dealer
 // preprocessing against BigInt / double references for 2, 3 and 5 computing parties —
 // integers beyond 64 bits, comparisons and truncation at 128 bits, fixed point at 32
 // fractional bits, and statistics of data with large offsets and tiny spreads (the NIST
@@ -37,9 +37,10 @@ const big = (x: unknown): bigint => BigInt(x as string | number);
 describe('Z_2^128: what this build refuses', () => {
   const plan = compile((c) => c.reveal('s', c.vector('p1', 'x').sum()), { 'p1.x': 2 });
 
-  it('malicious security over Z_2^128 is refused before anything runs, naming the way out', async () => {
-    expect(() => suiteFor('malicious', 128)).toThrow(expect.objectContaining({ code: ErrorCode.UNSUPPORTED, message: expect.stringMatching(/--security semi-honest/) }));
+  it('malicious security over Z_2^128 is SPDZ2k with k = 128 (test/protocol/spdz2k/ring128.test.ts); the k = 64 suite refuses a Z_2^128 plan before anything runs', async () => {
+    expect(suiteFor('malicious', 128).domain.ring).toBe(128);
     await expect(runLocal(plan, { p1: { x: [1, 2] } }, { suite: spdz2k as never })).rejects.toMatchObject({ code: ErrorCode.UNSUPPORTED });
+    await expect(runLocal(plan, { p1: { x: [1, 2] } }, { suite: suiteFor('malicious', 128) as never, preprocessing: 'ot' })).rejects.toMatchObject({ code: ErrorCode.UNSUPPORTED });
   });
 
   it('OT preprocessing over Z_2^128 is refused before anything runs', async () => {

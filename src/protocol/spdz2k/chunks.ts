@@ -9,15 +9,15 @@
  * - Chunks: a message whose size grows with the data carries a stream of elements (e.g. the
  *   concatenation of one owner's masked inputs); chunk c is elements [c·M, (c+1)·M) of the
  *   stream, M = MUL_CHUNK, whatever vectors they come from (`chunkLayout`), and is sent as its
- *   own message (16 bytes per element: at most 4 MiB).
+ *   own message (16 bytes per element for k = 64, 24 for k = 128: at most 4 MiB, 6 MiB).
  * - Pauses: before each piece, `pause(size)` lets the event loop run (heartbeats, pings,
  *   socket reads) once about a piece's worth of work was done since its last turn, so no
  *   synchronous stretch of the suite lasts much longer than one piece's work.
  * @module
  */
-import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { layerChunks, MUL_CHUNK } from '../../compiler/plan.ts';
+import { MAC64, type MacRing } from './mac-ring.ts';
 
 export { MUL_CHUNK };
 
@@ -75,31 +75,30 @@ export function forPieces(from: number, to: number, f: (piece: number, start: nu
 }
 
 /**
- * A long Z_2^128 vector held as its chunks (each MUL_CHUNK elements but the last), as an
- * opening received chunk by chunk leaves it.
+ * A long vector of the MAC ring held as its chunks (each MUL_CHUNK elements but the last), as
+ * an opening received chunk by chunk leaves it.
  */
-export class ChunkedVec {
-  constructor(readonly chunks: readonly Z128Vec[]) {}
+export class ChunkedVec<E = Z128Vec> {
+  constructor(
+    readonly chunks: readonly E[],
+    readonly ring: MacRing<unknown, E> = MAC64 as unknown as MacRing<unknown, E>,
+  ) {}
 
   /** Elements [from, to), at most MUL_CHUNK of them: a view inside one chunk, else a copy. */
-  range(from: number, to: number): Z128Vec {
+  range(from: number, to: number): E {
+    const R = this.ring;
     const c = Math.floor(from / MUL_CHUNK);
     const start = from - c * MUL_CHUNK;
-    if (start + (to - from) <= MUL_CHUNK) {
-      const v = this.chunks[c];
-      return { lo: v.lo.subarray(start, start + to - from), hi: v.hi.subarray(start, start + to - from) };
-    }
-    const out = z128.alloc(to - from);
-    forPieces(from, to, (p, s, e, at) => {
-      out.lo.set(this.chunks[p].lo.subarray(s, e), at);
-      out.hi.set(this.chunks[p].hi.subarray(s, e), at);
-    });
+    if (start + (to - from) <= MUL_CHUNK) return R.slice(this.chunks[c], start, start + to - from);
+    const out = R.alloc(to - from);
+    forPieces(from, to, (p, s, e, at) => R.place(out, at, R.slice(this.chunks[p], s, e)));
     return out;
   }
 
-  /** The low limbs of elements [from, to) into `out` (which has to − from elements). */
-  low64Into(from: number, to: number, out: BigUint64Array): void {
-    forPieces(from, to, (p, s, e, at) => out.set(this.chunks[p].lo.subarray(s, e), at));
+  /** Elements [from, to) mod 2^k into `out` (a value vector of to − from elements). */
+  lowInto<V>(from: number, to: number, out: V): void {
+    const R = this.ring as unknown as MacRing<V, E>;
+    forPieces(from, to, (p, s, e, at) => R.lowInto(R.slice(this.chunks[p], s, e), out, at));
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Authenticated input [CDESX18 §4, Π_Online "Input"; as in DPSZ12, online phase]: the owner of x holds
  * the value r of an authenticated random mask [[r]] from preprocessing, broadcasts
- * δ = x − r (128 bits: r is uniform in Z_2^128, so δ reveals nothing), and every party sets
+ * δ = x − r (a whole element of Z_2^{k+s}: r is uniform there, so δ reveals nothing), and every party sets
  * [[x]] = [[r]] + δ (party 0 adds δ to its value share; every party adds α_i·δ to its MAC
  * share).
  *
@@ -14,7 +14,8 @@
  *
  * Chunks: an owner's δ for all its inputs (plan order) form one stream, cut into chunks of
  * MUL_CHUNK elements (chunks.ts); chunk c is its own message (kind Input, round c; 16 bytes
- * per element, in wire layout: the chunk's low limbs, then its high limbs), sent back to
+ * per element for k = 64, 24 for k = 128, in wire layout: the chunk's lowest limbs, then the
+ * next ones; at most 6 MiB), sent back to
  * back, so all chunks still make one round. Each chunk is applied to the shares as it comes,
  * but the shares are returned only after the broadcast check. The digest is over the
  * owner's whole stream, chunk after chunk: SHA-256(tag ‖ owner ‖ chunk 0 ‖ chunk 1 ‖ …) with
@@ -22,77 +23,68 @@
  * of the single message, as before.
  * @module
  */
-import * as z128 from '../../ring/z128.ts';
-import type { Z128Vec } from '../../ring/z128.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
 import { MessageKind } from '../transport.ts';
 import type { Session } from '../session.ts';
 import type { InputSpec } from '../suite.ts';
 import type { Masked, Spdz2kPrep } from './prep.ts';
 import type { AuthShare } from './share.ts';
-import { slice128 } from './share.ts';
+import type { MacRing } from './mac-ring.ts';
 import { chunkLayout, MUL_CHUNK, pause } from './chunks.ts';
-import { allocWire, equalBytes, exchange, expectBytes, fromWire, TaggedHasher, u32, wireBytes } from './wire.ts';
-
-const BROADCAST_TAG = 'tessera/spdz2k/v1/input-broadcast';
-
-/** High limbs of a lifted Z_2^64 vector: zeros, read only. */
-let zeros: BigUint64Array | undefined;
-function zeroHi(n: number): BigUint64Array {
-  zeros ??= new BigUint64Array(MUL_CHUNK);
-  return zeros.subarray(0, n);
-}
+import { equalBytes, exchange, expectBytes, TaggedHasher, u32 } from './wire.ts';
 
 /** Share every input in one round plus one broadcast-check round. `mine` holds this party's own values by wire. */
-export async function shareInputs(
-  s: Session<Spdz2kPrep>,
+export async function shareInputs<V, E>(
+  s: Session<Spdz2kPrep<V, E>>,
   specs: readonly InputSpec[],
-  mine: ReadonlyMap<number, BigUint64Array>,
-): Promise<Map<number, AuthShare>> {
+  mine: ReadonlyMap<number, V>,
+): Promise<Map<number, AuthShare<E>>> {
   const prep = s.prep;
+  const R = prep.ring;
+  const D = R.D;
   prep.checkParties(s.parties);
   const n = s.parties.length;
   // Claim every mask now, in plan order (the dealer's order).
   const masks = await Promise.all(specs.map((spec) => prep.inputMask(spec.owner, spec.length)));
-  const out = new Map<number, AuthShare>();
+  const out = new Map<number, AuthShare<E>>();
   if (specs.length === 0) return out;
   for (const spec of specs) {
     if (spec.owner !== s.self) continue;
     const x = mine.get(spec.wire);
-    if (!x || x.length !== spec.length) throw new RangeError(`missing or mis-sized own input for wire ${spec.wire}`);
+    if (!x || D.length(x) !== spec.length) throw new RangeError(`missing or mis-sized own input for wire ${spec.wire}`);
   }
 
   const owners = [...new Set(specs.map((x) => x.owner))].sort((a, b) => a - b);
-  const scratch = z128.alloc(Math.min(MUL_CHUNK, specs.reduce((t, x) => Math.max(t, x.length), 0)));
+  const scratch = R.alloc(Math.min(MUL_CHUNK, specs.reduce((t, x) => Math.max(t, x.length), 0)));
   const digests = new Uint8Array(32 * owners.length);
   await Promise.all(
     owners.map(async (o, q) => {
       const ks = specs.flatMap((spec, k) => (spec.owner === o ? [k] : []));
       const layout = chunkLayout(ks.map((k) => specs[k].length));
-      const hash = new TaggedHasher(BROADCAST_TAG).whole(u32(o)).begin(16 * layout.reduce((t, c) => t + c.length, 0));
+      const hash = new TaggedHasher(`${R.label}/input-broadcast`).whole(u32(o)).begin(R.bytes * layout.reduce((t, c) => t + c.length, 0));
       for (let c = 0; c < layout.length; c++) {
         const { length, parts } = layout[c];
         await pause(length);
         let bytes: Uint8Array;
         if (o === s.self) {
           // δ = x − r, built in its wire buffer.
-          const delta = allocWire(length);
+          const delta = R.allocWire(length);
           for (const p of parts) {
             const k = ks[p.k];
-            const x = mine.get(specs[k].wire)!.subarray(p.from, p.to);
-            z128.sub({ lo: x, hi: zeroHi(x.length) }, slice128(masks[k].value!, p.from, p.to), slice128(delta, p.at, p.at + x.length));
+            const x = R.liftView(D.slice(mine.get(specs[k].wire)!, p.from, p.to));
+            R.sub(x, R.slice(masks[k].value!, p.from, p.to), R.slice(delta, p.at, p.at + p.to - p.from));
           }
-          bytes = wireBytes(delta);
+          bytes = R.wireBytes(delta);
           await Promise.all(s.parties.map((_, j) => (j === s.self ? undefined : s.transport.send(j, MessageKind.Input, c, bytes))));
         } else {
-          bytes = expectBytes(await s.transport.recv(o, MessageKind.Input, c), 16 * length, s.parties[o], 'masked inputs');
+          bytes = expectBytes(await s.transport.recv(o, MessageKind.Input, c), R.bytes * length, s.parties[o], 'masked inputs');
         }
         hash.update(bytes);
         // [[x]] = [[r]] + δ, in place over the mask's share (returned only once the check passed).
-        const delta = fromWire(bytes, length);
+        const delta = R.fromWire(bytes, length);
         for (const p of parts) {
           const k = ks[p.k];
-          applyDelta(masks[k], p.from, p.to, slice128(delta, p.at, p.at + p.to - p.from), s.self === 0, prep.alpha, scratch);
+          applyDelta(R, masks[k], p.from, p.to, R.slice(delta, p.at, p.at + p.to - p.from), s.self === 0, prep.alpha, scratch);
         }
       }
       digests.set(hash.digest(), 32 * q);
@@ -117,11 +109,11 @@ export async function shareInputs(
 }
 
 /** Elements [from, to) of the share become [[r]] + δ: party 0 adds δ to its value share, every party α_i·δ to its MAC share. */
-function applyDelta(mask: Masked<Z128Vec>, from: number, to: number, delta: Z128Vec, first: boolean, alpha: bigint, scratch: Z128Vec): void {
-  const x = slice128(mask.share.x, from, to);
-  const m = slice128(mask.share.m, from, to);
-  if (first) z128.add(x, delta, x);
-  const t = slice128(scratch, 0, to - from);
-  z128.mulScalar(delta, alpha, t);
-  z128.add(m, t, m);
+function applyDelta<E>(R: MacRing<unknown, E>, mask: Masked<E, E>, from: number, to: number, delta: E, first: boolean, alpha: bigint, scratch: E): void {
+  const x = R.slice(mask.share.x, from, to);
+  const m = R.slice(mask.share.m, from, to);
+  if (first) R.add(x, delta, x);
+  const t = R.slice(scratch, 0, to - from);
+  R.mulScalar(delta, alpha, t);
+  R.add(m, t, m);
 }

@@ -9,15 +9,15 @@
  *    owned by the input's party;
  * 2. the online layers' items in plan order (plan.ts `prepSteps`, whose chunks are already
  *    pieces): per layer, a random batch [[ρ]] per chunk of its openings (an opening
- *    reveals x + 2^64·ρ, so the upper 64 bits, noise in SPDZ2k, stay hidden), then one triple
+ *    reveals x + 2^k·ρ, so the upper 64 bits, noise in SPDZ2k, stay hidden), then one triple
  *    batch ([[a]], [[b]], [[c]] with c = a·b) per chunk of its multiplications, then per
  *    `rand` op a random integer batch [[r]] with r < 2^bits (the dealer picks r; the last
  *    party's value share comes from the dealer too);
  * 3. per (output, party recipient), in plan output order and then in the order of the
  *    output's `to` list, its output masks [[r]] (one per piece); the recipient learns
- *    r mod 2^64;
+ *    r mod 2^k;
  * 4. when some output goes to the analyst, with W the total length of those outputs: the
- *    pieces of a random batch [[ρ]] of W (masks the upper 64 bits), a random [[κ]] of one
+ *    pieces of a random batch [[ρ]] of W (masks the upper s = 64 bits), a random [[κ]] of one
  *    element (the analyst's one-time MAC key), and the pieces of a triple batch of W (for
  *    [[κ·y]]); ρ and the triples are cut as one vector of W, not output by output.
  *
@@ -29,6 +29,7 @@ import { ANALYST } from '../../circuit/builder.ts';
 import { prepSteps, type Plan } from '../../compiler/plan.ts';
 import { pieces } from './chunks.ts';
 import { MpcError, ErrorCode } from '../../errors.ts';
+import { MAC64, type AnyMacRing } from './mac-ring.ts';
 
 export type ItemKind = 'input-mask' | 'triples' | 'output-mask' | 'random' | 'rand';
 
@@ -39,7 +40,7 @@ export interface Item {
   length: number;
   /**
    * The party that also learns the item's value from the dealer: an input mask's owner
-   * (all 128 bits) or an output mask's recipient (the low 64 bits only); -1 for none.
+   * (the whole share element) or an output mask's recipient (its value mod 2^k only); -1 for none.
    */
   holder: number;
   /** For error messages: what the item is for. */
@@ -48,13 +49,19 @@ export interface Item {
   bits?: number;
 }
 
-/** Version tag of every PRG label of this suite: changing the layout means changing it. */
+/** Version tag of every PRG label of the suite at k = 64 (MAC64.label): changing the layout means changing it. */
 export const SPDZ2K_LABEL = 'tessera/spdz2k/v1';
 
-/** HKDF label of item `it`'s stream in each party's seed. */
-export function itemLabel(it: Pick<Item, 'kind' | 'ordinal'>): string {
-  return `${SPDZ2K_LABEL}/${it.kind}/${it.ordinal}`;
+/**
+ * HKDF label of item `it`'s stream in each party's seed; `prefix` is the MAC ring's label
+ * (SPDZ2K_LABEL for k = 64, `tessera/spdz2k128/v1` for k = 128, mac-ring.ts).
+ */
+export function itemLabel(it: Pick<Item, 'kind' | 'ordinal'>, prefix: string = SPDZ2K_LABEL): string {
+  return `${prefix}/${it.kind}/${it.ordinal}`;
 }
+
+/** What the item sizes depend on: bytes of a share element (16 or 24) and of a value (8 or 16). */
+type Sizes = Pick<AnyMacRing, 'bytes'> & { readonly D: { readonly bytes: number } };
 
 function planIndex(plan: Plan, party: string, what: string): number {
   const i = plan.parties.indexOf(party);
@@ -107,14 +114,18 @@ export function schedule(plan: Plan, n: number): Item[] {
 
 /**
  * Bytes of the dealer's extra for the last party (MAC-share corrections, c for triples, the
- * value share for random integers):
- * at most 64·MUL_CHUNK = 16 MiB (a triple piece), 16·MUL_CHUNK = 4 MiB for other items.
+ * value share for random integers), B = 16 (k = 64) or 24 (k = 128) bytes per share element:
+ * at most 4B·MUL_CHUNK = 16 MiB or 24 MiB (a triple piece), 2B·MUL_CHUNK = 8 or 12 MiB for
+ * other items.
  */
-export function correctionBytes(it: Item): number {
-  return (it.kind === 'triples' ? 64 : it.kind === 'rand' ? 32 : 16) * it.length;
+export function correctionBytes(it: Item, ring: Sizes = MAC64): number {
+  return (it.kind === 'triples' ? 4 : it.kind === 'rand' ? 2 : 1) * ring.bytes * it.length;
 }
 
-/** Bytes of the dealer's extra for the item's holder (its value): at most 16·MUL_CHUNK = 4 MiB. */
-export function valueBytes(it: Item): number {
-  return (it.kind === 'input-mask' ? 16 : 8) * it.length;
+/**
+ * Bytes of the dealer's extra for the item's holder (its value): an input mask's whole share
+ * element, an output mask's value mod 2^k; at most 24·MUL_CHUNK = 6 MiB.
+ */
+export function valueBytes(it: Item, ring: Sizes = MAC64): number {
+  return (it.kind === 'input-mask' ? ring.bytes : ring.D.bytes) * it.length;
 }

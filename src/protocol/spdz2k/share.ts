@@ -1,8 +1,9 @@
 /**
- * Authenticated shares of SPDZ2k with k = 64, s = 64 [CDESX18 §3]: party i holds x_i and
- * m_i in Z_2^128 with Σx_i ≡ x and Σm_i ≡ α·Σx_i (mod 2^128), where the MAC key
- * α = Σα_i is uniform in Z_2^128 and never opened. The value is x mod 2^64; the upper 64
- * bits of Σx_i are noise that must never be revealed (outputs mask them, see output.ts).
+ * Authenticated shares of SPDZ2k with s = 64 and k = 64 or 128 [CDESX18 §3]: party i holds
+ * x_i and m_i in Z_2^{k+s} (the MAC ring, mac-ring.ts) with Σx_i ≡ x and Σm_i ≡ α·Σx_i
+ * (mod 2^{k+s}), where the MAC key α = Σα_i is uniform in Z_2^{k+s} and never opened. The
+ * value is x mod 2^k; the upper s bits of Σx_i are noise that must never be revealed
+ * (outputs mask them, see output.ts).
  *
  * Everything here is local (no communication): the scheme is linear, so add/sub/neg/sum
  * and products with public values act on both halves alike, and a public value v gets the
@@ -11,17 +12,12 @@
  */
 import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
-import { gather64 } from '../vectors.ts';
+import type { MacRing } from './mac-ring.ts';
 
-/** One party's authenticated share of a vector: value shares `x` and MAC shares `m`. */
-export interface AuthShare {
-  x: Z128Vec;
-  m: Z128Vec;
-}
-
-/** Number of elements of `a`. */
-export function shareLength(a: AuthShare): number {
-  return a.x.lo.length;
+/** One party's authenticated share of a vector: value shares `x` and MAC shares `m` (in Z_2^128 for k = 64, Z_2^192 for k = 128). */
+export interface AuthShare<E = Z128Vec> {
+  x: E;
+  m: E;
 }
 
 /** `v` itself when it has `length` elements, else its single element repeated. */
@@ -50,117 +46,88 @@ export function slice128(v: Z128Vec, start: number, end: number): Z128Vec {
   return { lo: v.lo.subarray(start, end), hi: v.hi.subarray(start, end) };
 }
 
-/** 2^64·v mod 2^128: the low limb moves up, the high limb falls off. */
-export function shift64(v: Z128Vec): Z128Vec {
-  return { lo: new BigUint64Array(v.lo.length), hi: v.lo.slice() };
-}
-
-/** A one-element vector holding `k mod 2^128`. */
-export function scalar128(k: bigint): Z128Vec {
-  return z128.fromBigints([k]);
-}
-
-/** The value of a one-element vector. */
-function scalarOf(v: Z128Vec): bigint {
-  return (v.hi[0] << 64n) | v.lo[0];
-}
-
 /**
  * a + b or a − b elementwise, a length-1 operand against a vector acting as a scalar (no
  * broadcast copy is made: the scalar kernels take it as it is).
  */
-function addOrSub(sub: boolean, a: AuthShare, b: AuthShare): AuthShare {
-  const la = shareLength(a);
-  const lb = shareLength(b);
-  if (la === lb) return sub ? { x: z128.sub(a.x, b.x), m: z128.sub(a.m, b.m) } : { x: z128.add(a.x, b.x), m: z128.add(a.m, b.m) };
+function addOrSub<E>(R: MacRing<unknown, E>, sub: boolean, a: AuthShare<E>, b: AuthShare<E>): AuthShare<E> {
+  const la = R.length(a.x);
+  const lb = R.length(b.x);
+  if (la === lb) return sub ? { x: R.sub(a.x, b.x), m: R.sub(a.m, b.m) } : { x: R.add(a.x, b.x), m: R.add(a.m, b.m) };
   if (lb === 1) {
     const sign = sub ? -1n : 1n;
-    return { x: z128.addScalar(a.x, sign * scalarOf(b.x)), m: z128.addScalar(a.m, sign * scalarOf(b.m)) };
+    return { x: R.addScalar(a.x, sign * R.scalarOf(b.x)), m: R.addScalar(a.m, sign * R.scalarOf(b.m)) };
   }
   if (la === 1) {
     // k + b, or k − b = (−b) + k computed in place.
-    const bx = sub ? z128.neg(b.x) : b.x;
-    const bm = sub ? z128.neg(b.m) : b.m;
-    return { x: z128.addScalar(bx, scalarOf(a.x), sub ? bx : undefined), m: z128.addScalar(bm, scalarOf(a.m), sub ? bm : undefined) };
+    const bx = sub ? R.neg(b.x) : b.x;
+    const bm = sub ? R.neg(b.m) : b.m;
+    return { x: R.addScalar(bx, R.scalarOf(a.x), sub ? bx : undefined), m: R.addScalar(bm, R.scalarOf(a.m), sub ? bm : undefined) };
   }
   throw new RangeError(`authenticated shares of ${la} and ${lb} elements cannot be combined`);
 }
 
-export function addShares(a: AuthShare, b: AuthShare): AuthShare {
-  return addOrSub(false, a, b);
-}
-
-export function subShares(a: AuthShare, b: AuthShare): AuthShare {
-  return addOrSub(true, a, b);
-}
-
-export function negShare(a: AuthShare): AuthShare {
-  return { x: z128.neg(a.x), m: z128.neg(a.m) };
-}
-
-export function sumShare(a: AuthShare): AuthShare {
-  return { x: scalar128(z128.sum(a.x)), m: scalar128(z128.sum(a.m)) };
-}
-
 /**
- * A sharing of the public vector `v` as party `self`: party 0 holds v, the others 0, and
- * every party's MAC share is α_i·v, so that Σm_i = α·v.
+ * The local operations of the suite over MAC ring `R` (the suite's share methods): linear,
+ * so value and MAC shares are treated alike.
  */
-export function publicShare(self: number, alpha: bigint, v: BigUint64Array): AuthShare {
-  const lifted = z128.lift(v);
-  // Only party 0 keeps `lifted`; the others compute their MAC share over it in place.
-  return { x: self === 0 ? lifted : z128.alloc(v.length), m: z128.mulScalar(lifted, alpha, self === 0 ? undefined : lifted) };
-}
-
-/** Element-wise product with a public vector of the same length, or with a public scalar (either side of length 1). */
-export function mulPublicShare(a: AuthShare, p: BigUint64Array): AuthShare {
-  const la = shareLength(a);
-  if (p.length === 1) return { x: z128.mulScalar(a.x, p[0]), m: z128.mulScalar(a.m, p[0]) };
-  if (la === p.length) return { x: z128.mulU64(a.x, p), m: z128.mulU64(a.m, p) };
-  if (la === 1) {
-    const q = z128.lift(p);
-    return { x: z128.mulScalar(q, scalarOf(a.x)), m: z128.mulScalar(q, scalarOf(a.m)) };
-  }
-  throw new RangeError(`mulPublic: a share of ${la} elements and a public vector of ${p.length}`);
-}
-
-export function broadcastShare(a: AuthShare, length: number): AuthShare {
-  return shareLength(a) === length ? a : { x: broadcast128(a.x, length), m: broadcast128(a.m, length) };
-}
-
-export function concatShares(parts: readonly AuthShare[]): AuthShare {
-  if (parts.length === 1) return parts[0];
-  return { x: concat128(parts.map((p) => p.x)), m: concat128(parts.map((p) => p.m)) };
-}
-
-export function sliceShare(a: AuthShare, start: number, end: number): AuthShare {
-  return { x: slice128(a.x, start, end), m: slice128(a.m, start, end) };
-}
-
-/** Little-endian 16 bytes of `k mod 2^128`. */
-export function bigintTo16(k: bigint): Uint8Array {
-  return z128.toBytes(scalar128(k));
-}
-
-/** Inverse of `bigintTo16`. */
-export function bigintFrom16(b: Uint8Array): bigint {
-  const v = z128.fromBytes(b);
-  return (v.hi[0] << 64n) | v.lo[0];
-}
-
-/** Block i of the result is block index[i] of `a` (plan op `gather`), on value and MAC shares alike. */
-export function gatherShare(a: AuthShare, index: Uint32Array, block = 1): AuthShare {
-  const g = (v: Z128Vec): Z128Vec => ({ lo: gather64(v.lo, index, block), hi: gather64(v.hi, index, block) });
-  return { x: g(a.x), m: g(a.m) };
-}
-
-/** Σ_i 2^(shift+i)·a[i·L … (i+1)·L) mod 2^128 (plan op `pack`): linear, so MACs follow. */
-export function packShare(a: AuthShare, count: number, shift: number): AuthShare {
-  const L = shareLength(a) / count;
-  const p = (v: Z128Vec): Z128Vec => {
-    const out = z128.alloc(L);
-    for (let i = 0; i < count; i++) z128.add(out, z128.mulScalar(slice128(v, i * L, (i + 1) * L), 1n << BigInt(shift + i)), out);
-    return out;
+export function shareOps<V, E>(R: MacRing<V, E>) {
+  return {
+    length: (a: AuthShare<E>): number => R.length(a.x),
+    add: (a: AuthShare<E>, b: AuthShare<E>): AuthShare<E> => addOrSub(R, false, a, b),
+    sub: (a: AuthShare<E>, b: AuthShare<E>): AuthShare<E> => addOrSub(R, true, a, b),
+    neg: (a: AuthShare<E>): AuthShare<E> => ({ x: R.neg(a.x), m: R.neg(a.m) }),
+    sum: (a: AuthShare<E>): AuthShare<E> => ({ x: R.scalar(R.sum(a.x)), m: R.scalar(R.sum(a.m)) }),
+    /**
+     * A sharing of the public vector `v` as party `self`: party 0 holds v, the others 0, and
+     * every party's MAC share is α_i·v, so that Σm_i = α·v.
+     */
+    fromPublic: (self: number, alpha: bigint, v: V): AuthShare<E> => {
+      const lifted = R.lift(v);
+      // Only party 0 keeps `lifted`; the others compute their MAC share over it in place.
+      return { x: self === 0 ? lifted : R.alloc(R.D.length(v)), m: R.mulScalar(lifted, alpha, self === 0 ? undefined : lifted) };
+    },
+    /** Element-wise product with a public vector of the same length, or with a public scalar (either side of length 1). */
+    mulPublic: (a: AuthShare<E>, p: V): AuthShare<E> => {
+      const la = R.length(a.x);
+      const lp = R.D.length(p);
+      if (lp === 1) return { x: R.mulScalar(a.x, R.valueScalar(p)), m: R.mulScalar(a.m, R.valueScalar(p)) };
+      if (la === lp) return { x: R.mulValue(a.x, p), m: R.mulValue(a.m, p) };
+      if (la === 1) {
+        const q = R.lift(p);
+        return { x: R.mulScalar(q, R.scalarOf(a.x)), m: R.mulScalar(q, R.scalarOf(a.m)) };
+      }
+      throw new RangeError(`mulPublic: a share of ${la} elements and a public vector of ${lp}`);
+    },
+    broadcast: (a: AuthShare<E>, length: number): AuthShare<E> => (R.length(a.x) === length ? a : { x: R.broadcast(a.x, length), m: R.broadcast(a.m, length) }),
+    concat: (parts: readonly AuthShare<E>[]): AuthShare<E> => concatShares(R, parts),
+    slice: (a: AuthShare<E>, start: number, end: number): AuthShare<E> => ({ x: R.slice(a.x, start, end), m: R.slice(a.m, start, end) }),
+    /** Block i of the result is block index[i] of `a` (plan op `gather`), on value and MAC shares alike. */
+    gather: (a: AuthShare<E>, index: Uint32Array, block = 1): AuthShare<E> => ({ x: R.gather(a.x, index, block), m: R.gather(a.m, index, block) }),
+    /** Σ_i 2^(shift+i)·a[i·L … (i+1)·L) mod 2^(k+s) (plan op `pack`): linear, so MACs follow. */
+    pack: (a: AuthShare<E>, count: number, shift: number): AuthShare<E> => {
+      const L = R.length(a.x) / count;
+      const p = (v: E): E => {
+        const out = R.alloc(L);
+        for (let i = 0; i < count; i++) R.add(out, R.mulScalar(R.slice(v, i * L, (i + 1) * L), 1n << BigInt(shift + i)), out);
+        return out;
+      };
+      return { x: p(a.x), m: p(a.m) };
+    },
+    allocate: (length: number): AuthShare<E> => ({ x: R.alloc(length), m: R.alloc(length) }),
+    place: (into: AuthShare<E>, offset: number, part: AuthShare<E>): void => {
+      R.place(into.x, offset, part.x);
+      R.place(into.m, offset, part.m);
+    },
   };
-  return { x: p(a.x), m: p(a.m) };
+}
+
+export function concatShares<E>(R: MacRing<unknown, E>, parts: readonly AuthShare<E>[]): AuthShare<E> {
+  if (parts.length === 1) return parts[0];
+  return { x: R.concat(parts.map((p) => p.x)), m: R.concat(parts.map((p) => p.m)) };
+}
+
+/** Elements [start, end) of a share, as views. */
+export function sliceShare<E>(R: MacRing<unknown, E>, a: AuthShare<E>, start: number, end: number): AuthShare<E> {
+  return { x: R.slice(a.x, start, end), m: R.slice(a.m, start, end) };
 }

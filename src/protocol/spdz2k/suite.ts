@@ -1,7 +1,9 @@
 /**
- * SPDZ2k, the malicious-security suite: authenticated additive sharing over Z_2^64 with
- * k = 64, s = 64 (shares and MACs in Z_2^128) [CDESX18 "SPDZ2k: Efficient MPC mod 2^k for
- * Dishonest Majority", CRYPTO 2018], with dealer preprocessing (dealer.ts). Any deviation by
+ * SPDZ2k, the malicious-security suite: authenticated additive sharing over Z_2^k with
+ * s = 64, for k = 64 (shares and MACs in Z_2^128, `spdz2k`) and k = 128 (shares and MACs in
+ * Z_2^192, `spdz2k128`) [CDESX18 "SPDZ2k: Efficient MPC mod 2^k for Dishonest Majority",
+ * CRYPTO 2018], with dealer preprocessing (src/preprocessing/spdz2k-dealer.ts). One
+ * implementation over a MAC ring (mac-ring.ts) serves both. Any deviation by
  * up to n − 1 corrupt parties makes every honest party abort before releasing any output,
  * except with probability about 2^-57.9 per MAC check (s − log2(s + 1) bits, [CDESX18 §3]).
  *
@@ -15,7 +17,8 @@
  * c·2^20 + k), Open L (output openings, L = plan.layers.length; chunk c at c·2^20 + L),
  * Output 0 (analyst-output commitments), Open L+1 (the analyst's key κ), MacCheck 4c…4c+3
  * (check c: coin commitment, coin, σ commitment, σ). No message carries more than
- * MUL_CHUNK = 2^18 elements (2^19 for a layer chunk's [d | e]), no preprocessing item is
+ * MUL_CHUNK = 2^18 elements (2^19 for a layer chunk's [d | e]: 8 MiB at k = 64, 12 MiB at
+ * k = 128, far below the 64 MiB frame limit), no preprocessing item is
  * longer, and long loops pause between pieces (chunks.ts, README.md).
  *
  * References (section numbers of the ePrint versions):
@@ -30,82 +33,82 @@
  * - [Bea91] Beaver. Efficient Multiparty Protocols Using Circuit Randomization. CRYPTO 1991.
  * @module
  */
-import { D64 } from '../domain.ts';
 import type { ProtocolSuite } from '../suite.ts';
-import * as z128 from '../../ring/z128.ts';
+import { MpcError, ErrorCode } from '../../errors.ts';
+import type { Z128Vec } from '../../ring/z128.ts';
+import type { Z192Vec } from '../../ring/z192.ts';
 import { Spdz2kPrep, type Spdz2kMaterialSource } from './prep.ts';
 import { abortedBy } from '../../util/run-ahead.ts';
 import { shareInputs } from './input.ts';
 import { multiply } from './multiply.ts';
 import { open } from './open.ts';
-import { deliverOutputs, reconstructExternal } from './output.ts';
+import { deliverOutputs, reconstructExternalOver } from './output.ts';
 import { DEFAULT_MAC_CHECK_EVERY } from './mac-check.ts';
-import {
-  addShares,
-  broadcastShare,
-  concatShares,
-  gatherShare,
-  mulPublicShare,
-  packShare,
-  negShare,
-  publicShare,
-  shareLength,
-  sliceShare,
-  subShares,
-  sumShare,
-  type AuthShare,
-} from './share.ts';
+import { MAC64, MAC128, type MacRing } from './mac-ring.ts';
+import { shareOps, type AuthShare } from './share.ts';
 
 export interface Spdz2kOptions {
   /**
    * Run a MAC check as soon as this many elements were opened since the last check (each
    * multiplication opens two), besides the final check before outputs. Bounds the memory
-   * of the opened-values log (32 bytes per element) and how long a deviation goes unnoticed.
-   * Default 2^20.
+   * of the opened-values log (2·B bytes per element, B = 16 or 24) and how long a deviation
+   * goes unnoticed. Default 2^20.
    */
   macCheckEvery?: number;
 }
 
-/** A SPDZ2k suite; the registered one (`suiteFor('malicious')`) uses the defaults. */
-export function createSpdz2k(options: Spdz2kOptions = {}): ProtocolSuite<AuthShare, Spdz2kPrep> {
+/**
+ * A SPDZ2k suite over MAC ring `ring` (mac-ring.ts: MAC64, the default, for plans in Z_2^64;
+ * MAC128 for plans in Z_2^128). The registered ones (`suiteFor('malicious', 64 | 128)`) use
+ * the default options.
+ */
+export function createSpdz2k(options?: Spdz2kOptions): ProtocolSuite<AuthShare, Spdz2kPrep>;
+export function createSpdz2k<V, E>(options: Spdz2kOptions, ring: MacRing<V, E>): ProtocolSuite<AuthShare<E>, Spdz2kPrep<V, E>, V>;
+export function createSpdz2k<V, E>(options: Spdz2kOptions = {}, ring?: MacRing<V, E>): ProtocolSuite<AuthShare<E>, Spdz2kPrep<V, E>, V> {
+  const R = ring ?? (MAC64 as unknown as MacRing<V, E>);
   const macCheckEvery = options.macCheckEvery ?? DEFAULT_MAC_CHECK_EVERY;
   if (!Number.isSafeInteger(macCheckEvery) || macCheckEvery < 1) {
     throw new RangeError(`options.macCheckEvery must be a positive integer, got ${String(options.macCheckEvery)}`);
   }
+  const ops = shareOps(R);
   return {
     name: 'malicious',
-    domain: D64,
-    length: shareLength,
-    fromPublic: (session, v) => publicShare(session.self, session.prep.alpha, v),
-    add: addShares,
-    sub: subShares,
-    neg: negShare,
-    sum: sumShare,
-    mulPublic: mulPublicShare,
-    broadcast: broadcastShare,
-    concat: concatShares,
-    slice: sliceShare,
-    gather: gatherShare,
-    allocate: (length) => ({ x: z128.alloc(length), m: z128.alloc(length) }),
-    place: (into, offset, part) => {
-      for (const [to, from] of [[into.x, part.x], [into.m, part.m]] as const) {
-        to.lo.set(from.lo, offset);
-        to.hi.set(from.hi, offset);
-      }
-    },
-    pack: packShare,
+    domain: R.D,
+    length: ops.length,
+    fromPublic: (session, v) => ops.fromPublic(session.self, session.prep.alpha, v),
+    add: ops.add,
+    sub: ops.sub,
+    neg: ops.neg,
+    sum: ops.sum,
+    mulPublic: ops.mulPublic,
+    broadcast: ops.broadcast,
+    concat: ops.concat,
+    slice: ops.slice,
+    gather: ops.gather,
+    allocate: ops.allocate,
+    place: ops.place,
+    pack: ops.pack,
     input: shareInputs,
     multiply,
     open,
     verify: (session) => session.prep.opened.flush(session),
     rand: (session, bits, length) => session.prep.rand(bits, length),
     output: deliverOutputs,
-    reconstructExternal,
-    prep: (plan, n, self, material, signal) => abortedBy(signal, new Spdz2kPrep(plan, n, self, material as Spdz2kMaterialSource, { macCheckEvery })),
+    reconstructExternal: (messages, length, name) => reconstructExternalOver(R, messages, length, name),
+    prep: (plan, n, self, material, signal) => {
+      const prep = new Spdz2kPrep<V, E>(plan, n, self, material as Spdz2kMaterialSource<E>, { macCheckEvery });
+      // A plan of the other domain would be expanded over the other ring: refuse it here.
+      if (prep.ring !== R) throw new MpcError(ErrorCode.UNSUPPORTED, `circuit ${plan.circuit} computes in Z_2^${plan.ring ?? 64}, but the malicious suite runs in Z_2^${R.k}`);
+      return abortedBy(signal, prep);
+    },
   };
 }
 
-/** The malicious suite with default parameters. */
+/** The malicious suite for plans in Z_2^64 (k = 64: shares and MACs in Z_2^128), default parameters. */
 export const spdz2k = createSpdz2k();
 
+/** The malicious suite for plans in Z_2^128 (k = 128: shares and MACs in Z_2^192), default parameters. */
+export const spdz2k128 = createSpdz2k({}, MAC128);
+
+export type Spdz2k128Prep = Spdz2kPrep<Z128Vec, Z192Vec>;
 export type { AuthShare, Spdz2kPrep };

@@ -3,8 +3,9 @@
  * - `exchange`: every party sends one payload to every other party and collects theirs
  *   (commitments, openings, broadcast-check digests);
  * - `openShares`: a partial opening [DPSZ12, online phase]: every party sends its value shares of a
- *   vector to every other party and adds up what it receives. Openings are full 128-bit
- *   values (SPDZ2k opens in Z_2^{k+s} [CDESX18 §4]) and are checked later by the MAC check.
+ *   vector to every other party and adds up what it receives. Openings are full values of
+ *   the MAC ring (SPDZ2k opens in Z_2^{k+s} [CDESX18 §4]: 16 bytes per element for k = 64,
+ *   24 for k = 128) and are checked later by the MAC check.
  * Sizes are checked on receipt: a wrong length is a PROTOCOL error naming the sender.
  * @module
  */
@@ -16,6 +17,7 @@ import { bytesToU64 } from '../../ring/encoding.ts';
 import type { MessageKind } from '../transport.ts';
 import type { Session } from '../session.ts';
 import { expectBytes } from '../semi-honest.ts';
+import { MAC64, type MacRing } from './mac-ring.ts';
 
 export { expectBytes };
 
@@ -76,36 +78,34 @@ export function fromWire(b: Uint8Array, n: number): Z128Vec {
  * `mine` is sent as is and must not be modified afterwards. The sum goes into a fresh vector
  * from `alloc` (e.g. shared memory for a worker pool's kernels) when given.
  */
-export async function openShares(
+export async function openShares<E = Z128Vec>(
   s: Session<unknown>,
   kind: MessageKind,
   round: number,
-  mine: Z128Vec,
+  mine: E,
   what: string,
-  alloc?: (n: number) => Z128Vec,
-): Promise<Z128Vec> {
+  alloc?: (n: number) => E,
+  R: MacRing<unknown, E> = MAC64 as unknown as MacRing<unknown, E>,
+): Promise<E> {
   const n = s.parties.length;
-  const w = mine.lo.length;
-  const opened = alloc ? alloc(w) : allocWire(w);
+  const w = R.length(mine);
+  const opened = alloc ? alloc(w) : R.allocWire(w);
   // Σ of the shares: the first peer's is added to ours straight into `opened`.
   let sum = mine;
-  const bytes = wireBytes(mine);
+  const bytes = R.wireBytes(mine);
   const tasks: Promise<void>[] = [];
   for (let j = 0; j < n; j++) {
     if (j === s.self) continue;
     tasks.push(s.transport.send(j, kind, round, bytes));
     tasks.push(
       s.transport.recv(j, kind, round).then((p) => {
-        sum = z128.add(sum, fromWire(expectBytes(p, 16 * w, s.parties[j], what), w), opened);
+        sum = R.add(sum, R.fromWire(expectBytes(p, R.bytes * w, s.parties[j], what), w), opened);
       }),
     );
   }
   await Promise.all(tasks);
-  if (sum === mine) {
-    // no peers
-    opened.lo.set(mine.lo);
-    opened.hi.set(mine.hi);
-  }
+  // no peers
+  if (sum === mine) R.place(opened, 0, mine);
   return opened;
 }
 

@@ -3,13 +3,13 @@
 // every honest party rejecting with the right error code, a message naming the failed
 // check, and no output released; an altered output share must be caught by its recipient.
 import { describe, expect, it } from 'vitest';
-import { isMpcError, ErrorCode, type MpcError } from '../../../src/errors.ts';
+import { ErrorCode } from '../../../src/errors.ts';
 import { MessageKind } from '../../../src/protocol/transport.ts';
 import type { PartyResult } from '../../../src/protocol/executor.ts';
 import { createSpdz2k, spdz2k } from '../../../src/protocol/spdz2k/suite.ts';
 import { externalMessageBytes } from '../../../src/protocol/spdz2k/output.ts';
 import { compileInline } from '../../helpers.ts';
-import { addAt, runParties, tamperSends, type HarnessResult } from './harness.ts';
+import { addAt, expectAbort, expectRejected, runParties, tamperSends } from './harness.ts';
 
 const parties = ['p1', 'p2', 'p3'];
 // Two layers of equal width (so a layer-1 payload fits layer 2), outputs to the analyst and to p3.
@@ -22,19 +22,6 @@ const { plan } = compileInline(parties, (c) => {
 }, { 'p1.x': 3, 'p2.y': 3 });
 const raw = { p1: { x: [3, 5, 7] }, p2: { y: [2, 4, 6] } };
 const W = [3n * 2n * 3n, 5n * 4n * 5n, 7n * 6n * 7n];
-
-/** Every honest party rejected with `code` and a message matching `pattern`; nobody released anything. */
-function expectAbort(res: HarnessResult, honest: number[], code: string, pattern: RegExp): void {
-  for (const i of honest) {
-    const o = res.outcomes[i];
-    expect(o.ok, `party ${i} must not finish`).toBe(false);
-    const e = (o as { error: unknown }).error;
-    expect(isMpcError(e), `party ${i}: ${String(e)}`).toBe(true);
-    expect((e as MpcError).code, `party ${i}: ${(e as Error).message}`).toBe(code);
-    expect((e as Error).message).toMatch(pattern);
-  }
-  expect(res.analyst).toBeUndefined();
-}
 
 const honestRun = async (): Promise<PartyResult[]> => {
   const res = await runParties(plan, raw);
@@ -165,17 +152,7 @@ describe('SPDZ2k under attack', () => {
       msgs[who] = edit(msgs[who]);
       return () => spdz2k.reconstructExternal(msgs, L, 'a');
     };
-    const rejects = (f: () => unknown, why: RegExp) => {
-      let err: unknown;
-      try {
-        f();
-      } catch (e) {
-        err = e;
-      }
-      expect(isMpcError(err, ErrorCode.MAC_CHECK), String(err)).toBe(true);
-      expect((err as Error).message).toMatch(/^output a failed verification/);
-      expect((err as Error).message).toMatch(why);
-    };
+    const rejects = (f: () => unknown, why: RegExp) => expectRejected(f, ErrorCode.MAC_CHECK, 'a', why);
 
     it('sent to the analyst: y shifted → MAC_CHECK in reconstructExternal', async () => {
       rejects(await tampered((m) => addAt(m, at.y, 1n)), /commitment mismatch from party #1/);
