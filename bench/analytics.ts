@@ -181,13 +181,11 @@ export async function runAnalyticsBench(opts: AnalyticsOptions): Promise<Analyti
   for (const c of cases(opts.quick)) {
     const base: LoadedCircuit = c.file ? await loadCircuit(c.file) : { definition: c.definition!, file: c.name };
     const loaded: LoadedCircuit = c.ring ? { ...base, definition: { ...base.definition, ring: c.ring, fracBits: undefined } } : base;
-    const wide = c.ring === 128 || c.name.includes('Z_2^128');
     const elements = Object.values(c.inputs)
       .flatMap((m) => Object.values(m))
       .reduce((t: number, v) => t + (Array.isArray(v) ? v.length : 1), 0);
     // --quick keeps to a minute: both modes for the comparison rows, semi-honest for the circuits.
-    // Z_2^128 runs semi-honest only: malicious security over it is not built yet (README "Value domains").
-    const securities = (opts.quick && !c.name.startsWith('compare')) || wide ? opts.securities.filter((s) => s === 'semi-honest') : opts.securities;
+    const securities = opts.quick && !c.name.startsWith('compare') ? opts.securities.filter((s) => s === 'semi-honest') : opts.securities;
     await withEmbeddedFederation({ parties: c.parties, inputs: c.inputs }, async (target) => {
       for (const security of securities) {
         opts.progress(`analytics: ${c.name} (${elements} input elements), ${security}`);

@@ -1,9 +1,8 @@
 // Mean and standard deviation of sensor readings with a large offset: three parties'
 // measurements around 10^7, declared within ±2·10^7. Squaring deviations of up to 4·10^7 at
 // full precision needs more than 64 bits, so the compiler runs this circuit in Z_2^128
-// (32 fractional bits); `mpc compile circuits/wide-stats.ts` says so and why. Z_2^128 runs
-// semi-honest with dealer preprocessing so far (README "Value domains"):
-//   npx mpc run circuits/wide-stats.ts --security semi-honest
+// (32 fractional bits); `mpc compile circuits/wide-stats.ts` says so and why, and
+// `npx mpc run circuits/wide-stats.ts` runs it under SPDZ2k at k = 128 (README "Value domains").
 import { circuit } from '../src/circuit/index.ts';
 import { mean, stddev } from '../src/circuit/stats.ts';
 

@@ -377,7 +377,7 @@ describe.each(SECURITY_LEVELS)('canonical circuits (%s)', (level) => {
   // regression.ts computes in Z_2^128 (32 fractional bits): every coefficient, however small,
   // within 10^-6 of its own magnitude, not just of max(1, |β|). In-thread only: the Z_2^128
   // kernels on workers are covered by test/circuit/ring128.test.ts and the bench.
-  describe.runIf(level === 'semi-honest' && process.env.MPC_NO_WORKERS === '1')('regression.ts: five regressors over two parties, each result within 10^-6 relative of a double-precision fit', () => {
+  describe.runIf(process.env.MPC_NO_WORKERS === '1')('regression.ts: five regressors over two parties, each result within 10^-6 relative of a double-precision fit', () => {
     const fit = async (raw: Record<string, Record<string, number[]>>, parties?: string[]) => {
       const got = await run('circuits/regression.ts', raw, parties);
       const xs = [raw.p1.x1, raw.p1.x2, raw.p1.x3, raw.p2.x4, raw.p2.x5];
