@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { loadClusterConfig, loadTlsMaterial } from '../security/config.ts';
 import type { RawInputs } from '../protocol/inputs.ts';
 import type { ClusterTarget } from './client.ts';
 import type { AuditSync } from '../security/audit.ts';
+import { freePortRange } from '../util/ports.ts';
 
 const MPC_BIN = fileURLToPath(new URL('../../bin/mpc.js', import.meta.url));
 
@@ -50,26 +50,6 @@ export interface EmbeddedOptions {
    * "ot" in their configs) and make their own preprocessing by OT.
    */
   dealer?: boolean;
-}
-
-/** Whether `port` is free on 127.0.0.1 right now. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A run of `count` consecutive free ports (the federation layout puts them side by side). */
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-  throw new MpcError(ErrorCode.CONFIG, `could not find ${count} consecutive free ports on 127.0.0.1`);
 }
 
 /** A spawned daemon: its handle and a promise of its exit code. */
@@ -109,7 +89,12 @@ export async function withEmbeddedFederation<T>(opts: EmbeddedOptions, fn: (targ
   const dir = mkdtempSync(join(tmpdir(), 'tessera-'));
   const procs: Proc[] = [];
   try {
-    const base = await freePortRange(opts.parties.length + 1);
+    let base: number;
+    try {
+      base = await freePortRange(opts.parties.length + 1);
+    } catch (e) {
+      throw new MpcError(ErrorCode.CONFIG, (e as Error).message);
+    }
     const dealer = opts.dealer ?? true;
     await initFederation(dir, { parties: opts.parties, federation: 'embedded', analyst: 'local', basePort: base, host: '127.0.0.1', data: opts.inputs, dealer,
       // The analyst owns this federation and picks the security of each job, and, unless

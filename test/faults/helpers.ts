@@ -4,7 +4,6 @@
  * by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../src/util/log.ts';
@@ -12,24 +11,7 @@ import { createLogger, type Logger } from '../../src/util/log.ts';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MPC_BIN = fileURLToPath(new URL('../../bin/mpc.js', import.meta.url));
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** The first of `count` consecutive ports free on 127.0.0.1 (the `mpc init` layout wants them side by side). */
-export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports on 127.0.0.1`);
-}
+export { freePortRange } from '../../src/util/ports.ts';
 
 /** One parsed log line (pino JSON). */
 export type LogEntry = Record<string, unknown> & { event?: string; job?: string; msg?: string; time?: number };
