@@ -65,7 +65,7 @@ export async function runLocal<V = BigUint64Array>(submitted: Plan, inputs: RawI
   const dealt = options.preprocessing === 'ot' ? undefined : dealerFor(suite.name).deal(plan, n, options.dealerSeeds);
   const dealing = dealt && options.wrapDealing ? options.wrapDealing(dealt) : dealt;
   const sessionId = otSessionId(`local/${randomSeed().join('.')}`, plan.circuit);
-  const otMaterial = (transport: Transport) => createOtMaterial(suite.name, { transport, parties, sessionId, ...(options.baseOt ? { baseOt: options.baseOt } : {}) }).material;
+  const otMaterial = (transport: Transport) => createOtMaterial(suite.name, { transport, parties, sessionId, ring: plan.ring ?? 64, ...(options.baseOt ? { baseOt: options.baseOt } : {}) }).material;
   const runs = parties.map((p, i) =>
     execute(
       plan,

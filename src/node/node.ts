@@ -306,7 +306,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       let otStats: (() => OtPrepStats) | undefined;
       if (job.preprocessing === 'ot') {
         // The parties make the job's material among themselves, over the job's own transport.
-        const ot = createOtMaterial(job.security, { transport, parties, sessionId: otSessionId(job.id, job.hash) });
+        const ot = createOtMaterial(job.security, { transport, parties, sessionId: otSessionId(job.id, job.hash), ring: plan.ring ?? 64 });
         prep = suite.prep(plan, parties.length, me, ot.material, over.signal);
         otStats = ot.stats;
       } else {

@@ -18,6 +18,7 @@ import type { SemiHonestItem, SemiHonestMaterial, SemiHonestMaterialSource } fro
 import { OtTripleGenerator } from './triples.ts';
 import type { RandomBytes } from './base-ot.ts';
 import type { BaseOtProvider } from './extension.ts';
+import type { RingBits } from '../../protocol/domain.ts';
 
 export interface OtPrepOptions {
   transport: Transport;
@@ -27,6 +28,8 @@ export interface OtPrepOptions {
   sessionId: Uint8Array;
   random?: RandomBytes;
   baseOt?: BaseOtProvider;
+  /** The plan's value domain (default 64): Z_2^64 or Z_2^128 material. */
+  ring?: RingBits;
 }
 
 /** What a job's dealer-free preprocessing made, for the node's log and the job's stats. */
