@@ -42,34 +42,77 @@ export type PartyResult<V = BigUint64Array> = OutputResult<V>;
 const CHUNK_WINDOW = 4;
 
 /**
- * Multiply one layer's batch chunk by chunk (see MUL_CHUNK), at most CHUNK_WINDOW chunks in
- * flight; chunks are started in order, so preprocessing is consumed in order.
+ * A layer's operands as one virtual vector: the gates' wires side by side, a length-1
+ * operand repeated to its gate's length. `cut(start, end)` builds only that range — a view
+ * where it lies inside one wire — so a wide layer is never copied into one batch (six 10^6
+ * gates of a malicious range check would otherwise be 2 × 192 MB allocated and copied in a
+ * single synchronous step, long enough to starve the heartbeats on a loaded machine).
  */
-async function multiplyLayer<S, P, V>(suite: ProtocolSuite<S, P, V>, session: Session<P>, layer: number, x: S, y: S): Promise<S> {
-  const widths = layerChunks(suite.length(x));
-  if (widths.length === 1) return suite.multiply(session, chunkRound(layer, 0), x, y);
-  // Each chunk's product goes straight into the layer's result, so the chunks' own buffers
-  // are dropped as they finish (a 10^7-wide layer would otherwise hold its result twice).
-  const out = suite.allocate(suite.length(x));
+class Operands<S> {
+  readonly length: number;
+  readonly #ends: number[] = [];
+
+  constructor(
+    private readonly suite: Pick<ProtocolSuite<S, unknown, unknown>, 'length' | 'slice' | 'broadcast' | 'concat'>,
+    private readonly parts: readonly { share: S; length: number }[],
+  ) {
+    let end = 0;
+    for (const p of parts) this.#ends.push((end += p.length));
+    this.length = end;
+  }
+
+  cut(start: number, end: number): S {
+    const S = this.suite;
+    const pieces: S[] = [];
+    let i = this.#first(start);
+    for (let off = start; off < end; i++) {
+      const partStart = this.#ends[i] - this.parts[i].length;
+      const to = Math.min(end, this.#ends[i]);
+      const { share } = this.parts[i];
+      pieces.push(S.length(share) === 1 && this.parts[i].length !== 1 ? S.broadcast(share, to - off) : S.slice(share, off - partStart, to - partStart));
+      off = to;
+    }
+    return pieces.length === 1 ? pieces[0] : S.concat(pieces);
+  }
+
+  /** The part holding element `at`. */
+  #first(at: number): number {
+    let lo = 0;
+    let hi = this.#ends.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#ends[mid] > at) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+/**
+ * Multiply one layer's batch chunk by chunk (see MUL_CHUNK), at most CHUNK_WINDOW chunks in
+ * flight; chunks are started in order, so preprocessing is consumed in order. Each chunk's
+ * product is handed to `done` with its offset and then dropped.
+ */
+async function multiplyLayer<S, P, V>(suite: ProtocolSuite<S, P, V>, session: Session<P>, layer: number, x: Operands<S>, y: Operands<S>, done: (off: number, z: S) => void): Promise<void> {
+  const widths = layerChunks(x.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < widths.length) {
       const c = next++;
       const off = c * MUL_CHUNK;
-      suite.place(out, off, await suite.multiply(session, chunkRound(layer, c), suite.slice(x, off, off + widths[c]), suite.slice(y, off, off + widths[c])));
+      done(off, await suite.multiply(session, chunkRound(layer, c), x.cut(off, off + widths[c]), y.cut(off, off + widths[c])));
     }
   };
   await Promise.all(Array.from({ length: Math.min(CHUNK_WINDOW, widths.length) }, worker));
-  return out;
 }
 
 /**
- * Open one layer's openings, concatenated and cut into chunks like a multiplication layer.
- * Every chunk is started (and so claims its preprocessing) before this returns its promise.
+ * Open one layer's openings, cut into chunks like a multiplication layer. Every chunk is
+ * started (and so claims its preprocessing) before this returns its promise.
  */
-function openLayer<S, P, V>(suite: ProtocolSuite<S, P, V>, session: Session<P>, layer: number, x: S): Promise<V> {
-  const widths = layerChunks(suite.length(x));
-  const parts = widths.map((w, c) => suite.open(session, chunkRound(layer, OPEN_CHUNK_BASE + c), suite.slice(x, c * MUL_CHUNK, c * MUL_CHUNK + w)));
+function openLayer<S, P, V>(suite: ProtocolSuite<S, P, V>, session: Session<P>, layer: number, x: Operands<S>): Promise<V> {
+  const widths = layerChunks(x.length);
+  const parts = widths.map((w, c) => suite.open(session, chunkRound(layer, OPEN_CHUNK_BASE + c), x.cut(c * MUL_CHUNK, c * MUL_CHUNK + w)));
   return Promise.all(parts).then((v) => suite.domain.concat(v));
 }
 
@@ -126,18 +169,30 @@ export async function execute<S, P, V>(
     const layer = plan.layers[k];
     if (opensCheck(plan, layer)) await suite.verify?.(session);
     // Openings claim their preprocessing first, then the multiplications (plan.ts prepSteps).
-    const opening = layer.opens.length > 0 ? openLayer(suite, session, k, suite.concat(layer.opens.map((g) => w[g.a]!))) : undefined;
+    const opening = layer.opens.length > 0 ? openLayer(suite, session, k, new Operands(suite, layer.opens.map((g) => ({ share: w[g.a]!, length: plan.wireLength[g.out] })))) : undefined;
     opening?.catch(() => {});
-    let product: Promise<S> | undefined;
+    let product: Promise<void> | undefined;
     if (layer.muls.length > 0) {
-      const xs: S[] = [];
-      const ys: S[] = [];
-      for (const g of layer.muls) {
-        const len = plan.wireLength[g.out];
-        xs.push(suite.broadcast(w[g.a]!, len));
-        ys.push(suite.broadcast(w[g.b]!, len));
-      }
-      product = multiplyLayer(suite, session, k, suite.concat(xs), suite.concat(ys));
+      const len = layer.muls.map((g) => plan.wireLength[g.out]);
+      const x = new Operands(suite, layer.muls.map((g, i) => ({ share: w[g.a]!, length: len[i] })));
+      const y = new Operands(suite, layer.muls.map((g, i) => ({ share: w[g.b]!, length: len[i] })));
+      const starts = len.map((_, i) => len.slice(0, i).reduce((t, l) => t + l, 0));
+      // A layer of one chunk keeps its product as the wires' views; wider layers place each
+      // chunk into the gates' own results, so no layer-sized batch exists.
+      const single = layerChunks(x.length).length === 1;
+      if (!single) layer.muls.forEach((g, i) => (w[g.out] = suite.allocate(len[i])));
+      product = multiplyLayer(suite, session, k, x, y, (off, z) => {
+        if (single) {
+          layer.muls.forEach((g, i) => (w[g.out] = layer.muls.length === 1 ? z : suite.slice(z, starts[i], starts[i] + len[i])));
+          return;
+        }
+        const end = off + suite.length(z);
+        layer.muls.forEach((g, i) => {
+          const from = Math.max(off, starts[i]);
+          const to = Math.min(end, starts[i] + len[i]);
+          if (from < to) suite.place(w[g.out]!, from - starts[i], suite.slice(z, from - off, to - off));
+        });
+      });
     }
     if (opening) {
       const v = await opening;
@@ -149,14 +204,8 @@ export async function execute<S, P, V>(
       }
     }
     if (product) {
-      const z = await product;
-      let off = 0;
-      for (const g of layer.muls) {
-        const len = plan.wireLength[g.out];
-        w[g.out] = layer.muls.length === 1 ? z : suite.slice(z, off, off + len);
-        off += len;
-        done += len;
-      }
+      await product;
+      for (const g of layer.muls) done += plan.wireLength[g.out];
     }
     for (const op of layer.local) {
       // A layer's local ops can be many and long (a range check or comparison over 10^5
