@@ -43,7 +43,7 @@ export function suiteFor(security: SecurityLevel, ring: RingBits = 64): Protocol
  */
 export function assertSupported(security: SecurityLevel, preprocessing: string, ring: RingBits): void {
   suiteFor(security, ring);
-  if (ring === 128 && preprocessing === 'ot') {
-    throw new MpcError(ErrorCode.UNSUPPORTED, 'OT preprocessing over Z_2^128 is not built yet: run this circuit with --preprocessing dealer');
+  if (ring === 128 && preprocessing === 'ot' && security === 'malicious') {
+    throw new MpcError(ErrorCode.UNSUPPORTED, 'malicious OT preprocessing over Z_2^128 is not built yet: run this circuit with --preprocessing dealer, or --security semi-honest');
   }
 }

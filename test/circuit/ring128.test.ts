@@ -1,5 +1,5 @@
 // The Z_2^128 value domain (circuit({ ring: 128 }), or chosen by the compiler): what this build
-// refuses first (OT preprocessing; the k = 64 malicious suite), then property tests of the semi-honest suite over Z_2^128 with dealer
+// refuses first (malicious OT preprocessing; the k = 64 malicious suite), then property tests of the semi-honest suite over Z_2^128 with dealer
 // preprocessing against BigInt / double references for 2, 3 and 5 computing parties —
 // integers beyond 64 bits, comparisons and truncation at 128 bits, fixed point at 32
 // fractional bits, and statistics of data with large offsets and tiny spreads (the NIST
@@ -43,8 +43,14 @@ describe('Z_2^128: what this build refuses', () => {
     await expect(runLocal(plan, { p1: { x: [1, 2] } }, { suite: suiteFor('malicious', 128) as never, preprocessing: 'ot' })).rejects.toMatchObject({ code: ErrorCode.UNSUPPORTED });
   });
 
-  it('OT preprocessing over Z_2^128 is refused before anything runs', async () => {
-    await expect(runLocal(plan, { p1: { x: [1, 2] } }, { preprocessing: 'ot' })).rejects.toMatchObject({ code: ErrorCode.UNSUPPORTED, message: expect.stringMatching(/--preprocessing dealer/) });
+  it('malicious OT preprocessing over Z_2^128 is refused before anything runs, naming the ways out; semi-honest OT runs', async () => {
+    await expect(runLocal(plan, { p1: { x: [1, 2] } }, { suite: suiteFor('malicious', 128) as never, preprocessing: 'ot' })).rejects.toMatchObject({
+      code: ErrorCode.UNSUPPORTED,
+      message: expect.stringMatching(/--preprocessing dealer, or --security semi-honest/),
+    });
+    const wide = compile((c) => c.reveal('p', c.vector('p1', 'x').mul(c.vector('p2', 'y')).sum()), { 'p1.x': 2, 'p2.y': 2 });
+    const res = await runLocal<Z128Vec>(wide, { p1: { x: [String(2n ** 62n), 3] }, p2: { y: [String(2n ** 40n), 5] } }, { preprocessing: 'ot' });
+    expect(big((formatOutputs(wide, res.analyst, 'analyst') as Record<string, unknown>).p)).toBe(2n ** 102n + 15n);
   });
 
   it('a plan of another ring, or with bit operations beyond its ring, is refused as invalid', () => {

@@ -33,6 +33,7 @@
 import { MpcError, ErrorCode } from '../../errors.ts';
 import { MessageKind } from '../../protocol/transport.ts';
 import { FixedKeyAes } from './aes.ts';
+import * as z128 from '../../ring/z128.ts';
 import type { Z128Vec } from '../../ring/z128.ts';
 import { OtStep, type OtExtReceiver, type OtExtSender } from './extension.ts';
 import { describeKind } from '../../util/describe.ts';
@@ -171,16 +172,21 @@ export async function gilboaReceive64(ot: OtExtReceiver, y: BigUint64Array, opts
   // The choice bits are the bits of y, in order: bit j of y_k is OT 64k + j — the bytes of y as they are.
   const lazy = await ot.extendLazy(new Uint8Array(y.buffer, y.byteOffset, y.byteLength), GILBOA_OTS_64 * n);
   const bytes = gilboaCorrectionBytes64(n);
-  const msg = await ot.transport.recv(ot.peer, MessageKind.Ot, ot.round(lazy.batch, OtStep.SenderPayload));
-  if (!(msg instanceof Uint8Array) || msg.length !== bytes) {
-    throw new MpcError(ErrorCode.PROTOCOL, `Gilboa multiplication: party ${ot.peer} sent ${msg instanceof Uint8Array ? msg.length : 0} bytes of corrections, expected ${bytes}`, {
-      party: String(ot.peer),
-    });
-  }
-  const packed = bytesToU64(msg);
+  const packed = await recvCorrections(ot, lazy.batch, bytes, 'Gilboa multiplication');
   const share = new BigUint64Array(n);
   lazy.forEachRot64(opts.aes ?? new FixedKeyAes(), (h, row0, count) => gilboaReceiverKernel64(h, y, packed, share, row0 / 64, (row0 + count) / 64));
   return share;
+}
+
+/** The sender's corrections of `batch`, which must be exactly `bytes` long (`what` names the protocol in the error). */
+async function recvCorrections(ot: OtExtReceiver, batch: number, bytes: number, what: string): Promise<BigUint64Array> {
+  const msg = await ot.transport.recv(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload));
+  if (!(msg instanceof Uint8Array) || msg.length !== bytes) {
+    throw new MpcError(ErrorCode.PROTOCOL, `${what}: party ${ot.peer} sent ${msg instanceof Uint8Array ? msg.length : 0} bytes of corrections, expected ${bytes}`, {
+      party: String(ot.peer),
+    });
+  }
+  return bytesToU64(msg);
 }
 
 // --- one-bit multipliers ------------------------------------------------------------------
@@ -205,17 +211,53 @@ export async function bitMulSend64(ot: OtExtSender, x: BigUint64Array, opts: Gil
 /** The receiver's side: `bits` packed little-endian (bit k of product k), `count` products. Returns the receiver's shares. */
 export async function bitMulReceive64(ot: OtExtReceiver, bits: Uint8Array, count: number, opts: GilboaOptions = {}): Promise<BigUint64Array> {
   const { batch, h } = await ot.extendRot64(bits, count, opts.aes ?? new FixedKeyAes());
-  const msg = await ot.transport.recv(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload));
-  if (!(msg instanceof Uint8Array) || msg.length !== 8 * count) {
-    throw new MpcError(ErrorCode.PROTOCOL, `OT bit multiplication: party ${ot.peer} sent ${msg instanceof Uint8Array ? msg.length : 0} bytes of corrections, expected ${8 * count}`, {
-      party: String(ot.peer),
-    });
-  }
-  const tau = bytesToU64(msg);
+  const tau = await recvCorrections(ot, batch, 8 * count, 'OT bit multiplication');
   for (let k = 0; k < count; k++) {
     if ((bits[k >> 3] >> (k & 7)) & 1) h[k] = BigInt.asUintN(64, h[k] + tau[k]);
   }
   return h;
+}
+
+/**
+ * The one-bit multiplier over Z_2^128 (the semi-honest suite's random bits in that domain):
+ * the same correlated OT with 128-bit keys (extendRot128, interleaved lo, hi per OT), τ sent
+ * as its low limbs then its high limbs (16 bytes per product).
+ */
+export async function bitMulSend128(ot: OtExtSender, x: Z128Vec, opts: GilboaOptions = {}): Promise<Z128Vec> {
+  checkZ128('bitMulSend128', 'x', x);
+  const n = x.lo.length;
+  const { batch, m0, m1 } = await ot.extendRot128(n, opts.aes ?? new FixedKeyAes());
+  const k0 = deinterleave(m0);
+  const tau = z128.add(z128.sub(k0, deinterleave(m1)), x);
+  await ot.transport.send(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload), z128.toBytes(tau));
+  return z128.neg(k0, k0);
+}
+
+/** The receiver's side over Z_2^128: `bits` packed little-endian, `count` products. */
+export async function bitMulReceive128(ot: OtExtReceiver, bits: Uint8Array, count: number, opts: GilboaOptions = {}): Promise<Z128Vec> {
+  const { batch, h } = await ot.extendRot128(bits, count, opts.aes ?? new FixedKeyAes());
+  const tau = z128.wordsView(await recvCorrections(ot, batch, 16 * count, 'OT bit multiplication'), count);
+  // h + y·τ: the corrections of the products whose choice bit is 1 (the received words are not written to).
+  const chosen = z128.alloc(count);
+  for (let k = 0; k < count; k++) {
+    if ((bits[k >> 3] >> (k & 7)) & 1) {
+      chosen.lo[k] = tau.lo[k];
+      chosen.hi[k] = tau.hi[k];
+    }
+  }
+  const keys = deinterleave(h);
+  return z128.add(keys, chosen, keys);
+}
+
+/** 128-bit OT keys as extendRot128 gives them (lo, hi per OT) as a Z128Vec. */
+function deinterleave(w: BigUint64Array): Z128Vec {
+  const n = w.length >>> 1;
+  const v = z128.alloc(n);
+  for (let k = 0; k < n; k++) {
+    v.lo[k] = w[2 * k];
+    v.hi[k] = w[2 * k + 1];
+  }
+  return v;
 }
 
 // --- Z_2^128 -----------------------------------------------------------------------------
@@ -404,13 +446,7 @@ export async function gilboaReceive128(ot: OtExtReceiver, y: Z128Vec, opts: Gilb
   const choices = choiceBytes128(y);
   const { batch, h } = await ot.extendRot128(choices, GILBOA_OTS_128 * n, opts.aes ?? new FixedKeyAes());
   const bytes = gilboaCorrectionBytes128(n);
-  const msg = await ot.transport.recv(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload));
-  if (!(msg instanceof Uint8Array) || msg.length !== bytes) {
-    throw new MpcError(ErrorCode.PROTOCOL, `Gilboa multiplication: party ${ot.peer} sent ${msg instanceof Uint8Array ? msg.length : 0} bytes of corrections, expected ${bytes}`, {
-      party: String(ot.peer),
-    });
-  }
-  const packed = bytesToU64(msg);
+  const packed = await recvCorrections(ot, batch, bytes, 'Gilboa multiplication');
   const share = { lo: new BigUint64Array(n), hi: new BigUint64Array(n) };
   gilboaReceiverKernel128(h, choices, packed, share.lo, share.hi);
   return share;

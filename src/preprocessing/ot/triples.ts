@@ -1,5 +1,5 @@
 /**
- * Semi-honest n-party Beaver triples over Z_2^64 from pairwise OT multiplication
+ * Semi-honest n-party Beaver triples over Z_2^64 or Z_2^128 from pairwise OT multiplication
  * [Beaver, CRYPTO 1991; the passive core of MASCOT, Keller–Orsini–Scholl CCS 2016]:
  *
  *   each party i samples a_i, b_i;   c_i = a_i·b_i + Σ_{j≠i} ( ⟨a_i·b_j⟩_i + ⟨a_j·b_i⟩_i )
@@ -16,19 +16,38 @@
  * (no KOS check, CR hash).
  *
  * Cost per triple: 2(n − 1)·64 OTs per party; bytes sent in total over all parties
- * n(n − 1)·(1 024 + 260) = 2 568 for n = 2 (see README.md for the comparison).
+ * n(n − 1)·(1 024 + 260) = 2 568 for n = 2 (see README.md for the comparison). Over Z_2^128
+ * (`ring: 128`): 2(n − 1)·128 OTs, n(n − 1)·(2 048 + 1 032) bytes = 6 160 for n = 2.
  * @module
  */
 
 import { Prg } from '../../ring/prg.ts';
+import * as z128 from '../../ring/z128.ts';
+import type { Z128Vec } from '../../ring/z128.ts';
 import type { Transport } from '../../protocol/transport.ts';
+import type { RingBits } from '../../protocol/domain.ts';
 import { systemRandom, type RandomBytes } from './base-ot.ts';
 import { FixedKeyAes } from './aes.ts';
 import { OtExtReceiver, OtExtSender, MAX_BATCH_OTS, type BaseOtProvider } from './extension.ts';
-import { bitMulReceive64, bitMulSend64, gilboaReceive64, gilboaSend64, GILBOA_OTS_64 } from './gilboa.ts';
+import {
+  bitMulReceive64,
+  bitMulReceive128,
+  bitMulSend64,
+  bitMulSend128,
+  gilboaReceive64,
+  gilboaReceive128,
+  gilboaSend64,
+  gilboaSend128,
+  GILBOA_OTS_64,
+  GILBOA_OTS_128,
+} from './gilboa.ts';
 import { pipelined } from '../../util/queue.ts';
 
-/** One party's shares of a batch of triples: Σ_i c_i = (Σ_i a_i)·(Σ_i b_i) elementwise, mod 2^64. */
+/**
+ * One party's shares of a batch of triples: Σ_i c_i = (Σ_i a_i)·(Σ_i b_i) elementwise, mod
+ * 2^ring. As 64-bit words: one per element in Z_2^64; in Z_2^128 the low limbs, then the high
+ * limbs (the layout of preprocessing material, src/protocol/semi-honest-prep.ts).
+ */
 export interface TripleShares {
   a: BigUint64Array;
   b: BigUint64Array;
@@ -41,16 +60,102 @@ export interface OtTripleOptions {
   sessionId: Uint8Array;
   /** OT stream (0..15) for the sessions; default 0. */
   stream?: number;
-  /** Products per extension batch (per session); default 8192, i.e. 2^19 OTs (8 MB matrices; each PRG call then expands 64 KB, where AES-CTR runs at full speed). */
+  /**
+   * Products per extension batch (per session); default 2^19 OTs' worth: 8192 in Z_2^64,
+   * 4096 in Z_2^128 (8 MB matrices; each PRG call then expands 64 KB, where AES-CTR runs at full speed).
+   */
   batchSize?: number;
+  /** The value domain of the triples and bits (default 64). */
+  ring?: RingBits;
   random?: RandomBytes;
   baseOt?: BaseOtProvider;
 }
 
-const DEFAULT_BATCH = 8192;
-
 /** Extension batches of one `generate` in flight at once (see there). */
 const PIPELINE = 2;
+
+/**
+ * What the generator needs of a value domain: its vectors over word arrays, its arithmetic,
+ * and its two OT multipliers. E is the domain's vector type.
+ */
+interface OtRing<E> {
+  readonly words: 1 | 2;
+  readonly otsPerProduct: number;
+  readonly defaultBatch: number;
+  /** `n` elements over 64-bit words in the material layout (no copy). */
+  view(w: BigUint64Array, n: number): E;
+  slice(v: E, start: number, end: number): E;
+  mul(a: E, b: E, out: E): void;
+  add(a: E, b: E, out: E): void;
+  sub(a: E, b: E, out: E): void;
+  /** v[k] ← 1 − v[k] where bit k of `bits` is set (v + β − 2·v·β for a bit β). */
+  flipWhere(v: E, bits: Uint8Array): void;
+  /** v[k] ← bit k of `bits`. */
+  setBits(v: E, bits: Uint8Array): void;
+  send(ot: OtExtSender, x: E, aes: FixedKeyAes): Promise<E>;
+  receive(ot: OtExtReceiver, y: E, aes: FixedKeyAes): Promise<E>;
+  bitSend(ot: OtExtSender, x: E, aes: FixedKeyAes): Promise<E>;
+  bitReceive(ot: OtExtReceiver, bits: Uint8Array, count: number, aes: FixedKeyAes): Promise<E>;
+}
+
+const bitAt = (bits: Uint8Array, k: number): number => (bits[k >> 3] >> (k & 7)) & 1;
+
+const RING64: OtRing<BigUint64Array> = {
+  words: 1,
+  otsPerProduct: GILBOA_OTS_64,
+  defaultBatch: 8192,
+  view: (w, n) => w.subarray(0, n),
+  slice: (v, s, e) => v.subarray(s, e),
+  mul: (a, b, out) => {
+    for (let k = 0; k < a.length; k++) out[k] = BigInt.asUintN(64, a[k] * b[k]);
+  },
+  add: (a, b, out) => {
+    for (let k = 0; k < a.length; k++) out[k] = BigInt.asUintN(64, a[k] + b[k]);
+  },
+  sub: (a, b, out) => {
+    for (let k = 0; k < a.length; k++) out[k] = BigInt.asUintN(64, a[k] - b[k]);
+  },
+  flipWhere: (v, bits) => {
+    for (let k = 0; k < v.length; k++) if (bitAt(bits, k)) v[k] = BigInt.asUintN(64, 1n - v[k]);
+  },
+  setBits: (v, bits) => {
+    for (let k = 0; k < v.length; k++) v[k] = BigInt(bitAt(bits, k));
+  },
+  send: (ot, x, aes) => gilboaSend64(ot, x, { aes }),
+  receive: (ot, y, aes) => gilboaReceive64(ot, y, { aes }),
+  bitSend: (ot, x, aes) => bitMulSend64(ot, x, { aes }),
+  bitReceive: (ot, bits, count, aes) => bitMulReceive64(ot, bits, count, { aes }),
+};
+
+const RING128: OtRing<Z128Vec> = {
+  words: 2,
+  otsPerProduct: GILBOA_OTS_128,
+  defaultBatch: 4096,
+  view: (w, n) => z128.wordsView(w, n),
+  slice: (v, s, e) => ({ lo: v.lo.subarray(s, e), hi: v.hi.subarray(s, e) }),
+  mul: (a, b, out) => void z128.mul(a, b, out),
+  add: (a, b, out) => void z128.add(a, b, out),
+  sub: (a, b, out) => void z128.sub(a, b, out),
+  flipWhere: (v, bits) => {
+    const flipped = z128.addScalar(z128.neg(v), 1n);
+    for (let k = 0; k < v.lo.length; k++) {
+      if (bitAt(bits, k)) {
+        v.lo[k] = flipped.lo[k];
+        v.hi[k] = flipped.hi[k];
+      }
+    }
+  },
+  setBits: (v, bits) => {
+    for (let k = 0; k < v.lo.length; k++) {
+      v.lo[k] = BigInt(bitAt(bits, k));
+      v.hi[k] = 0n;
+    }
+  },
+  send: (ot, x, aes) => gilboaSend128(ot, x, { aes }),
+  receive: (ot, y, aes) => gilboaReceive128(ot, y, { aes }),
+  bitSend: (ot, x, aes) => bitMulSend128(ot, x, { aes }),
+  bitReceive: (ot, bits, count, aes) => bitMulReceive128(ot, bits, count, { aes }),
+};
 
 /**
  * A party's semi-honest triple generator: its OT sessions with every other party.
@@ -66,24 +171,29 @@ export class OtTripleGenerator {
   readonly #aes = new FixedKeyAes();
   readonly #self: number;
   readonly #n: number;
+  readonly #ring: OtRing<unknown>;
   #generated = 0;
   #bits = 0;
 
-  private constructor(transport: Transport, senders: Map<number, OtExtSender>, receivers: Map<number, OtExtReceiver>, batch: number, random: RandomBytes) {
+  private constructor(transport: Transport, senders: Map<number, OtExtSender>, receivers: Map<number, OtExtReceiver>, batch: number, random: RandomBytes, ring: OtRing<unknown>) {
     this.#self = transport.self;
     this.#n = transport.n;
     this.#senders = senders;
     this.#receivers = receivers;
     this.#batch = batch;
     this.#random = random;
+    this.#ring = ring;
   }
 
   /** Sets up the 2(n − 1) OT sessions of this party, concurrently. Every party must call it. */
   static async setup(opts: OtTripleOptions): Promise<OtTripleGenerator> {
     const { transport } = opts;
-    const batch = opts.batchSize ?? DEFAULT_BATCH;
-    if (!Number.isSafeInteger(batch) || batch < 1 || batch * GILBOA_OTS_64 > MAX_BATCH_OTS) {
-      throw new RangeError(`OtTripleGenerator.setup: batchSize: expected an integer in [1, ${MAX_BATCH_OTS / GILBOA_OTS_64}], got ${String(batch)}`);
+    const ringBits = opts.ring ?? 64;
+    if (ringBits !== 64 && ringBits !== 128) throw new RangeError(`OtTripleGenerator.setup: ring: expected 64 or 128, got ${String(ringBits)}`);
+    const ring = (ringBits === 64 ? RING64 : RING128) as OtRing<unknown>;
+    const batch = opts.batchSize ?? ring.defaultBatch;
+    if (!Number.isSafeInteger(batch) || batch < 1 || batch * ring.otsPerProduct > MAX_BATCH_OTS) {
+      throw new RangeError(`OtTripleGenerator.setup: batchSize: expected an integer in [1, ${MAX_BATCH_OTS / ring.otsPerProduct}], got ${String(batch)}`);
     }
     const senders = new Map<number, OtExtSender>();
     const receivers = new Map<number, OtExtReceiver>();
@@ -95,7 +205,7 @@ export class OtTripleGenerator {
       tasks.push(OtExtReceiver.setup(common).then((r) => void receivers.set(j, r)));
     }
     await Promise.all(tasks);
-    return new OtTripleGenerator(transport, senders, receivers, batch, opts.random ?? systemRandom);
+    return new OtTripleGenerator(transport, senders, receivers, batch, opts.random ?? systemRandom, ring);
   }
 
   /** Triples generated so far by this generator. */
@@ -109,46 +219,44 @@ export class OtTripleGenerator {
   }
 
   /**
-   * Shares in Z_2^64 of `count` uniformly random bits b = β_0 ⊕ … ⊕ β_{n−1}, β_i drawn by
-   * party i. The XOR is folded in one party at a time, b ← b + β_i − 2·b·β_i, where
-   * b·β_i = Σ_j b_j·β_i: party i computes b_i·β_i itself and every other party j one OT
-   * product b_j·β_i with i (`bitMulSend64`/`bitMulReceive64`, i's β_i as choice bits), so
-   * n − 1 rounds of (n − 1) products each. Semi-honest, any number of corruptions: β_i never
-   * leaves party i, and b is uniform as long as one β_i is. Every party must call it with the
-   * same counts in the same order (and in the same order relative to `generate`).
+   * Shares in Z_2^ring of `count` uniformly random bits b = β_0 ⊕ … ⊕ β_{n−1}, β_i drawn by
+   * party i (64-bit words, as `TripleShares`). The XOR is folded in one party at a time,
+   * b ← b + β_i − 2·b·β_i, where b·β_i = Σ_j b_j·β_i: party i computes b_i·β_i itself and
+   * every other party j one OT product b_j·β_i with i (`bitMulSend*`/`bitMulReceive*`, i's β_i
+   * as choice bits), so n − 1 rounds of (n − 1) products each. Semi-honest, any number of
+   * corruptions: β_i never leaves party i, and b is uniform as long as one β_i is. Every party
+   * must call it with the same counts in the same order (and in the same order relative to
+   * `generate`).
    */
   async bits(count: number): Promise<BigUint64Array> {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`OtTripleGenerator.bits: count: expected a positive integer, got ${String(count)}`);
+    const R = this.#ring;
     const self = this.#self;
-    const b = new BigUint64Array(count);
+    const words = new BigUint64Array(R.words * count);
+    const b = R.view(words, count);
     for (let off = 0; off < count; off += MAX_BATCH_OTS) {
       const m = Math.min(MAX_BATCH_OTS, count - off);
-      const share = b.subarray(off, off + m);
+      const share = R.slice(b, off, off + m);
       const mine = this.#random(Math.ceil(m / 8)).slice();
       if (m % 8 !== 0) mine[mine.length - 1] &= (1 << (m % 8)) - 1;
-      const bit = (k: number): bigint => BigInt((mine[k >> 3] >> (k & 7)) & 1);
-      if (self === 0) for (let k = 0; k < m; k++) share[k] = bit(k);
+      if (self === 0) R.setBits(share, mine);
       for (let i = 1; i < this.#n; i++) {
-        let cross: BigUint64Array[];
+        let cross: unknown[];
         if (i === self) {
-          cross = await Promise.all([...this.#receivers.values()].map((r) => bitMulReceive64(r, mine, m, { aes: this.#aes })));
+          cross = await Promise.all([...this.#receivers.values()].map((r) => R.bitReceive(r, mine, m, this.#aes)));
         } else {
-          cross = [await bitMulSend64(this.#senders.get(i)!, share, { aes: this.#aes })];
+          cross = [await R.bitSend(this.#senders.get(i)!, share, this.#aes)];
         }
         // b_self ← b_self + [self = i]·(β_i − 2·b_i·β_i) − 2·Σ cross shares
-        for (let k = 0; k < m; k++) {
-          let v = share[k];
-          if (i === self) {
-            const beta = bit(k);
-            v = BigInt.asUintN(64, v + beta - 2n * v * beta);
-          }
-          for (const c of cross) v = BigInt.asUintN(64, v - 2n * c[k]);
-          share[k] = v;
+        if (i === self) R.flipWhere(share, mine);
+        for (const c of cross) {
+          R.sub(share, c, share);
+          R.sub(share, c, share);
         }
       }
     }
     this.#bits += count;
-    return b;
+    return words;
   }
 
   /**
@@ -157,33 +265,27 @@ export class OtTripleGenerator {
    */
   async generate(count: number): Promise<TripleShares> {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`OtTripleGenerator.generate: count: expected a positive integer, got ${String(count)}`);
+    const R = this.#ring;
     // a_i, b_i from a fresh seed: uniform, and never sent anywhere.
     const prg = new Prg(this.#random(32).slice(), 'tessera/ot/triples/ab');
-    const a = prg.u64(count);
-    const b = prg.u64(count);
-    const c = new BigUint64Array(count);
+    const words = { a: prg.u64(R.words * count), b: prg.u64(R.words * count), c: new BigUint64Array(R.words * count) };
+    const a = R.view(words.a, count);
+    const b = R.view(words.b, count);
+    const c = R.view(words.c, count);
     // PIPELINE batches in flight: while one waits for its peer's matrix or corrections, the
     // next one's is computed, so neither the network nor the peer's turn idles this party.
     await pipelined(count, this.#batch, PIPELINE, async (off, end) => {
-      const ai = a.subarray(off, end);
-      const bi = b.subarray(off, end);
-      const ci = c.subarray(off, end);
-      localProduct(ai, bi, ci);
+      const ai = R.slice(a, off, end);
+      const bi = R.slice(b, off, end);
+      const ci = R.slice(c, off, end);
+      R.mul(ai, bi, ci);
       // Started synchronously, so each session's batch numbers follow the batch order.
-      const parts: Promise<BigUint64Array>[] = [];
-      for (const s of this.#senders.values()) parts.push(gilboaSend64(s, ai, { aes: this.#aes })); // ⟨a_i · b_j⟩_i
-      for (const r of this.#receivers.values()) parts.push(gilboaReceive64(r, bi, { aes: this.#aes })); // ⟨a_j · b_i⟩_i
-      for (const share of await Promise.all(parts)) addInto(ci, share);
+      const parts: Promise<unknown>[] = [];
+      for (const s of this.#senders.values()) parts.push(R.send(s, ai, this.#aes)); // ⟨a_i · b_j⟩_i
+      for (const r of this.#receivers.values()) parts.push(R.receive(r, bi, this.#aes)); // ⟨a_j · b_i⟩_i
+      for (const share of await Promise.all(parts)) R.add(ci, share, ci);
     });
     this.#generated += count;
-    return { a, b, c };
+    return words;
   }
-}
-
-function localProduct(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void {
-  for (let k = 0; k < a.length; k++) out[k] = BigInt.asUintN(64, a[k] * b[k]);
-}
-
-function addInto(acc: BigUint64Array, v: BigUint64Array): void {
-  for (let k = 0; k < acc.length; k++) acc[k] = BigInt.asUintN(64, acc[k] + v[k]);
 }
