@@ -362,12 +362,48 @@ function xor3(out: BigUint64Array, off: number, a: BigUint64Array, b: BigUint64A
 }
 
 /**
- * The next column (`bytes` bytes) of a seed's PRG stream, in a buffer this module owns (the
- * PRG returns a fresh one) and that is 8-byte aligned, so it can be modified in place and
- * viewed as 64-bit words.
+ * One base-OT seed's stream of matrix columns: G(k) continued from batch to batch, read
+ * ahead in pieces of READ_AHEAD bytes. A small batch (a few dozen products, as a job's early
+ * items are) needs 128–256 columns of a few hundred bytes each, and one cipher call costs
+ * ~5 µs whatever its size below a few KB: read one at a time, the calls were most of such a
+ * batch's time. The bytes are the same stream either way. Columns are 8-aligned (they are
+ * viewed as 64-bit words) and never share memory with another column.
  */
-function ownedColumn(prg: Prg, bytes: number): Uint8Array {
-  const c = prg.bytes(bytes);
+export class ColumnStream {
+  #buf: Uint8Array = new Uint8Array(0);
+  #off = 0;
+
+  constructor(private readonly prg: Prg) {}
+
+  column(bytes: number): Uint8Array {
+    const left = this.#buf.length - this.#off;
+    if (bytes <= left) {
+      const c = this.#buf.subarray(this.#off, this.#off + bytes);
+      this.#off += bytes;
+      return c;
+    }
+    if (left === 0 && bytes >= READ_AHEAD) return aligned(this.prg.bytes(bytes));
+    const out = new Uint8Array(bytes);
+    out.set(this.#buf.subarray(this.#off));
+    const rest = bytes - left;
+    if (rest >= READ_AHEAD) {
+      out.set(this.prg.bytes(rest), left);
+      this.#buf = new Uint8Array(0);
+      this.#off = 0;
+    } else {
+      // A fresh buffer each time: earlier columns may still be views of the old one.
+      this.#buf = aligned(this.prg.bytes(READ_AHEAD));
+      out.set(this.#buf.subarray(0, rest), left);
+      this.#off = rest;
+    }
+    return out;
+  }
+}
+
+/** Bytes each column stream reads ahead (a multiple of 16, so columns stay 8-aligned in it). */
+const READ_AHEAD = 4096;
+
+function aligned(c: Uint8Array): Uint8Array {
   return c.byteOffset % 8 === 0 ? c : c.slice();
 }
 
@@ -472,9 +508,9 @@ interface Finished {
  */
 export class OtExtSender extends OtSessionBase {
   readonly #delta: Uint8Array;
-  readonly #prgs: Prg[];
+  readonly #prgs: ColumnStream[];
 
-  private constructor(r: Resolved, delta: Uint8Array, prgs: Prg[]) {
+  private constructor(r: Resolved, delta: Uint8Array, prgs: ColumnStream[]) {
     super(r);
     this.#delta = delta;
     this.#prgs = prgs;
@@ -489,7 +525,7 @@ export class OtExtSender extends OtSessionBase {
       rounds: { sender: otRound(0, OtStep.BaseSender, r.stream), receiver: otRound(0, OtStep.BaseReceiver, r.stream) },
       random: r.random,
     });
-    const prgs = Array.from({ length: KAPPA }, (_, j) => new Prg(keys.subarray(32 * j, 32 * j + 32), PRG_LABEL));
+    const prgs = Array.from({ length: KAPPA }, (_, j) => new ColumnStream(new Prg(keys.subarray(32 * j, 32 * j + 32), PRG_LABEL)));
     keys.fill(0);
     return new OtExtSender(r, delta, prgs);
   }
@@ -593,7 +629,7 @@ export class OtExtSender extends OtSessionBase {
     const { batch, tweak0 } = this.next(tweakStride);
     const w = bytes >>> 3; // words per column (rows is a multiple of 128, so bytes of 16)
     // G(k_{Δ_j}) for every column, before the first await (keeps concurrent batches in order).
-    const cols = this.#prgs.map((prg) => ownedColumn(prg, bytes));
+    const cols = this.#prgs.map((prg) => prg.column(bytes));
 
     const msg = await r.transport.recv(r.peer, MessageKind.Ot, this.round(batch, OtStep.Extend));
     expect(msg, 128 * bytes + (r.malicious ? 32 : 0), r.peer, `the OT-extension matrix of batch ${batch}`);
@@ -630,10 +666,10 @@ export class OtExtSender extends OtSessionBase {
 
 /** The extension receiver of one ordered pair (`peer` → this party). Holds both seeds of every base OT. */
 export class OtExtReceiver extends OtSessionBase {
-  readonly #prg0: Prg[];
-  readonly #prg1: Prg[];
+  readonly #prg0: ColumnStream[];
+  readonly #prg1: ColumnStream[];
 
-  private constructor(r: Resolved, prg0: Prg[], prg1: Prg[]) {
+  private constructor(r: Resolved, prg0: ColumnStream[], prg1: ColumnStream[]) {
     super(r);
     this.#prg0 = prg0;
     this.#prg1 = prg1;
@@ -647,8 +683,8 @@ export class OtExtReceiver extends OtSessionBase {
       rounds: { sender: otRound(0, OtStep.BaseSender, r.stream), receiver: otRound(0, OtStep.BaseReceiver, r.stream) },
       random: r.random,
     });
-    const prg0 = Array.from({ length: KAPPA }, (_, j) => new Prg(k0.subarray(32 * j, 32 * j + 32), PRG_LABEL));
-    const prg1 = Array.from({ length: KAPPA }, (_, j) => new Prg(k1.subarray(32 * j, 32 * j + 32), PRG_LABEL));
+    const prg0 = Array.from({ length: KAPPA }, (_, j) => new ColumnStream(new Prg(k0.subarray(32 * j, 32 * j + 32), PRG_LABEL)));
+    const prg1 = Array.from({ length: KAPPA }, (_, j) => new ColumnStream(new Prg(k1.subarray(32 * j, 32 * j + 32), PRG_LABEL)));
     k0.fill(0);
     k1.fill(0);
     return new OtExtReceiver(r, prg0, prg1);
@@ -736,8 +772,8 @@ export class OtExtReceiver extends OtSessionBase {
     const cols = new Array<Uint8Array>(KAPPA);
     for (let j = 0; j < KAPPA; j++) {
       // t_j = G(k0_j), u_j = G(k0_j) ⊕ G(k1_j) ⊕ r  [IKNP03]
-      const a = ownedColumn(this.#prg0[j], bytes);
-      const b = ownedColumn(this.#prg1[j], bytes);
+      const a = this.#prg0[j].column(bytes);
+      const b = this.#prg1[j].column(bytes);
       cols[j] = a;
       xor3(u64, j * w, words(a), words(b), r64, w);
     }
