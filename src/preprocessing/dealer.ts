@@ -86,9 +86,11 @@ export function dealSemiHonest(items: readonly SemiHonestItem[], n: number, seed
       const b = new BigUint64Array(w);
       const cSum = new BigUint64Array(w);
       for (let i = 0; i < n; i++) {
-        R.add(a, streams[i].u64(w), a);
-        R.add(b, streams[i].u64(w), b);
-        if (i !== last) R.add(cSum, streams[i].u64(w), cSum);
+        // One draw for the party's a, b (and c): the same bytes as one per vector, in one cipher call.
+        const abc = streams[i].u64((i === last ? 2 : 3) * w);
+        R.add(a, abc.subarray(0, w), a);
+        R.add(b, abc.subarray(w, 2 * w), b);
+        if (i !== last) R.add(cSum, abc.subarray(2 * w), cSum);
       }
       // c_{n-1} = a·b − Σ_{i<n−1} c_i
       yield u64ToBytes(R.sub(R.mul(a, b, a), cSum, a));
@@ -143,9 +145,11 @@ export function seededMaterial(self: number, n: number, seed: Uint8Array, nextEx
       b = abc.subarray(count, 2 * count);
       if (!last) c = abc.subarray(2 * count);
     } else {
-      a = prg.u64(count);
-      b = prg.u64(count);
-      if (!last) c = prg.u64(count);
+      // One draw (one cipher call; a round's item is often a few words): the same bytes as one per vector.
+      const abc = prg.u64(fromSeed * count);
+      a = abc.subarray(0, count);
+      b = abc.subarray(count, 2 * count);
+      if (!last) c = abc.subarray(2 * count);
     }
     const corr = last ? correction(count) : undefined;
     // Whichever fails first is thrown; the other must not surface as an unhandled rejection.
