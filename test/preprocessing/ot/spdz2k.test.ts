@@ -21,7 +21,7 @@ import { bytesToU64, decodeFixed } from '../../../src/ring/encoding.ts';
 import { ErrorCode, isMpcError, type MpcError } from '../../../src/errors.ts';
 import { compileInline } from '../../helpers.ts';
 import { insecureBaseOtForTests, seeded } from './helpers.ts';
-import { circuit } from '../../../src/circuit/index.ts';
+import { circuit, type CircuitBody } from '../../../src/circuit/index.ts';
 import { compileLoaded } from '../../../src/compiler/load.ts';
 import { spdz2k128 } from '../../../src/protocol/spdz2k/suite.ts';
 import { assertSupported, suiteFor } from '../../../src/protocol/suites.ts';
@@ -110,23 +110,24 @@ describe('OT SPDZ2k material: cheaters are caught', () => {
 
 // A plan with comparisons (random bits), a fixed-point product (truncation), openings,
 // outputs to a party (output masks) and to the analyst.
+function planBody(n: number): CircuitBody {
+  return (c) => {
+    const x = c.vector('p1', 'x');
+    const y = c.vector('p2', 'y');
+    const lt = c.compare('lt', x, y);
+    const f = c.mul(c.fixed('p1', 'f'), c.fixed('p2', 'g'));
+    const w = c.mul(x, y);
+    c.reveal('lt', lt, { to: 'p2' });
+    c.reveal('w', w.sum(), { to: ANALYST });
+    c.reveal('f', f, { to: ['p1', ANALYST] });
+    if (n > 2) c.reveal('z', c.add(c.vector('p3', 'z'), x), { to: 'p3' });
+  };
+}
+
+const planShapes = (n: number): Record<string, number> => ({ 'p1.x': 3, 'p2.y': 3, 'p1.f': 2, 'p2.g': 2, ...(n > 2 ? { 'p3.z': 3 } : {}) });
+
 function planFor(n: number): Plan {
-  const parties = names(n);
-  return compileInline(
-    parties,
-    (c) => {
-      const x = c.vector('p1', 'x');
-      const y = c.vector('p2', 'y');
-      const lt = c.compare('lt', x, y);
-      const f = c.mul(c.fixed('p1', 'f'), c.fixed('p2', 'g'));
-      const w = c.mul(x, y);
-      c.reveal('lt', lt, { to: 'p2' });
-      c.reveal('w', w.sum(), { to: ANALYST });
-      c.reveal('f', f, { to: ['p1', ANALYST] });
-      if (n > 2) c.reveal('z', c.add(c.vector('p3', 'z'), x), { to: 'p3' });
-    },
-    { 'p1.x': 3, 'p2.y': 3, 'p1.f': 2, 'p2.g': 2, ...(n > 2 ? { 'p3.z': 3 } : {}) },
-  ).plan;
+  return compileInline(names(n), planBody(n), planShapes(n)).plan;
 }
 
 describe('OT SPDZ2k material for a real schedule', () => {
@@ -321,19 +322,8 @@ describe('OT SPDZ2k material at k = 128: cheaters are caught', () => {
 
 // planFor's circuit in Z_2^128, with products beyond 2^64.
 function planFor128(n: number): Plan {
-  const parties = names(n);
-  const definition = circuit({ name: 'ot128', parties, ring: 128 }, (c) => {
-    const x = c.vector('p1', 'x');
-    const y = c.vector('p2', 'y');
-    const lt = c.compare('lt', x, y);
-    const f = c.mul(c.fixed('p1', 'f'), c.fixed('p2', 'g'));
-    const w = c.mul(x, y);
-    c.reveal('lt', lt, { to: 'p2' });
-    c.reveal('w', w.sum(), { to: ANALYST });
-    c.reveal('f', f, { to: ['p1', ANALYST] });
-    if (n > 2) c.reveal('z', c.add(c.vector('p3', 'z'), x), { to: 'p3' });
-  });
-  const { plan } = compileLoaded({ definition, file: 'test/preprocessing/ot/spdz2k.test.ts' }, new Map(Object.entries({ 'p1.x': 3, 'p2.y': 3, 'p1.f': 2, 'p2.g': 2, ...(n > 2 ? { 'p3.z': 3 } : {}) })));
+  const definition = circuit({ name: 'ot128', parties: names(n), ring: 128 }, planBody(n));
+  const { plan } = compileLoaded({ definition, file: 'test/preprocessing/ot/spdz2k.test.ts' }, new Map(Object.entries(planShapes(n))));
   expect(plan.ring).toBe(128);
   return plan;
 }
