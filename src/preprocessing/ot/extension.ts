@@ -8,9 +8,10 @@
  *   receiver (holds choice r_i):    t_i = q_i ⊕ r_i·Δ
  *
  * from which random OT keys m_b = H(i, q_i ⊕ b·Δ) (the receiver knows m_{r_i} = H(i, t_i)) and
- * correlated OTs over Z_2^64 or Z_2^128 (gilboa.ts) are derived. `extend` returns the rows;
- * `extendRot64` / `extendRot128` the keys; `extendLazy` runs the protocol and then hands out the
- * keys chunk by chunk, for a consumer that uses them while they are in cache.
+ * correlated OTs over Z_2^64, Z_2^128 (gilboa.ts) or Z_2^192 (gilboa192.ts) are derived.
+ * `extend` returns the rows; `extendRot64` / `extendRot128` / `extendRot192` the keys (192-bit
+ * ones widened from the 128-bit hash by `widen192`); `extendLazy` runs the protocol and then
+ * hands out the keys chunk by chunk, for a consumer that uses them while they are in cache.
  *
  * Roles [IKNP03]: the extension *receiver* is the base-OT *sender* of 128 seed pairs
  * (k0_j, k1_j); the extension *sender* is the base-OT receiver with choice bits Δ, so it learns

@@ -2,13 +2,22 @@
  * Dealer-free SPDZ2k preprocessing by oblivious transfer: the `Spdz2kMaterialSource` of a job
  * made by the parties themselves over their transport, following the offline phase of SPDZ2k
  * [CDESX18, §5 (authentication with a VOLE/COPE, triples by OT, the sacrifice)] and MASCOT
- * [KOS16] (Π_COPEe, the combine step, the authentication check), with k = s = 64 and every
- * value in Z_2^128. Written from the papers; no code or text was taken from MP-SPDZ, MPyC or
- * other implementations.
+ * [KOS16] (Π_COPEe, the combine step, the authentication check), with s = 64 and either
+ * k = 64 (every share and MAC in Z_2^128) or k = 128 (in Z_2^192, for plans in Z_2^128;
+ * `OtSpdz2kOptions.ring`). Written from the papers; no code or text was taken from MP-SPDZ,
+ * MPyC or other implementations.
+ *
+ * **Rings.** One engine (`Engine<V, E>`) is written against the MAC ring of
+ * src/protocol/spdz2k/mac-ring.ts: `MAC64` (Z_2^128) or `MAC128` (Z_2^192). What differs per
+ * ring is in `OtRing`: the Gilboa products (gilboa.ts over Z_2^128, gilboa192.ts over
+ * Z_2^192), the products per Gilboa call, and the label prefix of the coins and PRG streams
+ * (`tessera/ot/spdz2k/v1` for k = 64, the first version's, so its material is unchanged;
+ * `tessera/ot/spdz2k128/v1` for k = 128). Below, "all k + s bits" means 128 or 192. The
+ * material has the dealer's shape (src/preprocessing/spdz2k-dealer.ts) over the same ring.
  *
  * **MAC key.** Each party draws α_i uniform in [0, 2^64) (α = Σα_i ∈ Z_2^s as in SPDZ2k,
- * which halves COPE: 64 base OTs and 64 correction rows per element instead of 128). α_i is
- * only ever used as base-OT choice bits and in local products; it is never sent.
+ * which halves COPE: 64 base OTs and 64 correction rows per element instead of 128, at either
+ * k). α_i is only ever used as base-OT choice bits and in local products; it is never sent.
  *
  * **Sessions** (set up at once by `createOtSpdz2kMaterial`, per ordered pair and both roles):
  * a COPE session (cope.ts, OT stream 1) where this party's α_i is the correlation, one where
@@ -19,50 +28,52 @@
  * m_i = α_i·x_i + Σ_{j≠i} (COPE share of α_i·x_j) + Σ_{j≠i} (COPE share of α_j·x_i), so
  * Σm_i = α·Σx_i. Then the authentication check [KOS16 §4.2, CDESX18 §5]: one extra
  * authenticated element r' (uniform) is appended, a joint coin (commit, then open) gives
- * χ_e ∈ Z_2^64, z = Σ χ_e·x_e + r' is opened (all 128 bits; uniform thanks to r') and goes
+ * χ_e ∈ Z_2^64, z = Σ χ_e·x_e + r' is opened (all k + s bits; uniform thanks to r') and goes
  * through the batched MAC check (mac-check.ts, kind Prep). A party whose COPE corrections
  * were not made with its x_i (or with one x in every u_b) leaves an α-dependent error in the
  * MACs, which the check catches except with probability ≈ 2^-57.9 per check (CDESX18's bound
- * for χ ∈ Z_2^s, s = 64), or by guessing the Δ bits it attacked (selective failure: each bit
- * guessed costs it a 1/2 chance of being caught, as in [KOS16]). Values held by one party only
+ * for χ ∈ Z_2^s, s = 64, at k = 64 and k = 128 alike), or by guessing the Δ bits it attacked
+ * (selective failure: each bit guessed costs it a 1/2 chance of being caught, as in [KOS16]).
+ * Values held by one party only
  * (masks, a party's random bits) are authenticated the same way with the other parties' x = 0,
  * and only the COPE sessions with that holder as x-holder run.
  *
- * **Triples** (`#triples`, MASCOT's Π_Triple in Z_2^128, τ = 3): party i draws b_i and
- * a_i^(1..3); the cross products a_j^(t)·b_i are Gilboa products (gilboa.ts) in KOS-checked
- * sessions with i as sender of b_i and j as receiver with a_j^(t) as choice bits, so that the
- * selective-failure leakage a malicious sender can cause is on bits of the a^(t), which the
- * combine then hashes away: with public random coefficients r, r̂ ∈ Z_2^128 drawn by a joint
- * coin *after* the raw triples exist, a = Σ r_t·a^(t), c = Σ r_t·c^(t), â = Σ r̂_t·a^(t),
- * ĉ = Σ r̂_t·c^(t) [KOS16 §5]. a, b, c, â, ĉ are authenticated, then the sacrifice
- * [CDESX18 §5]: public random t (joint coin), open ρ = t·a − â, open σ = t·c − ĉ − ρ·b
- * (all 128 bits each), MAC-check both openings, and require σ = 0 mod 2^128. A triple with
- * c = ab + e, e ≠ 0 mod 2^64, passes only if t·e ≡ ê (mod 2^128), i.e. with probability at
- * most 2^-64 over t [CDESX18, Lemma on the sacrifice in Z_2^{k+s}]; a failed check throws
- * `MpcError` PREPROCESSING at every party (σ is public), a lie in an opening MAC_CHECK, and
- * no triple of that item is returned.
+ * **Triples** (`#triples`, MASCOT's Π_Triple in Z_2^{k+s}, τ = 3): party i draws b_i and
+ * a_i^(1..3); the cross products a_j^(t)·b_i are Gilboa products (gilboa.ts, gilboa192.ts)
+ * in KOS-checked sessions with i as sender of b_i and j as receiver with a_j^(t) as choice
+ * bits, so that the selective-failure leakage a malicious sender can cause is on bits of the
+ * a^(t), which the combine then hashes away: with public random coefficients r, r̂ ∈ Z_2^{k+s}
+ * drawn by a joint coin *after* the raw triples exist, a = Σ r_t·a^(t), c = Σ r_t·c^(t),
+ * â = Σ r̂_t·a^(t), ĉ = Σ r̂_t·c^(t) [KOS16 §5]. a, b, c, â, ĉ are authenticated, then the
+ * sacrifice [CDESX18 §5]: public random t (joint coin), open ρ = t·a − â, open
+ * σ = t·c − ĉ − ρ·b (all k + s bits each), MAC-check both openings, and require σ = 0 mod
+ * 2^{k+s}. A triple with c = ab + e, e ≠ 0 mod 2^k, passes only if t·e ≡ ê (mod 2^{k+s}), i.e.
+ * with probability at most 2^-s = 2^-64 over t [CDESX18, Lemma on the sacrifice in
+ * Z_2^{k+s}]; a failed check throws `MpcError` PREPROCESSING at every party (σ is public), a
+ * lie in an opening MAC_CHECK, and no triple of that item is returned.
  *
  * **Random bits** (`#bits`, for `rand` items): every party i draws bits β_i and authenticates
  * them as held by it alone. The bits are XORed together with Beaver products on sacrificed
- * triples: b ← [β_0]; b ← b + β_h − 2·[b·β_h] for h = 1..n−1 (openings d, e of all 128 bits,
- * MAC-checked); then [b·(1 − b)] (one more Beaver product) is opened, MAC-checked and must be
- * 0 mod 2^128. Why a non-bit is caught: x ↦ x + β − 2xβ with β ∈ {0, 1} maps {0, 1} to itself
- * and its complement to itself (x or 1 − x), and for a non-bit β the image of a bit is β or
- * 1 − β, a non-bit; so one non-bit input makes the final b a non-bit, and x(1 − x) ≡ 0 mod 2^m
- * only for x ≡ 0 or 1 mod 2^m (x and 1 − x have opposite parities, one is a unit). The MAC
- * check guarantees the opened product mod 2^64 (k bits, [CDESX18]): so a cheater is caught
- * unless it breaks the MAC check, and b ≡ 0 or 1 mod 2^64 is what the check proves (the upper
- * 64 bits of SPDZ2k values are noise anyway; with honest parties b is exactly a bit in
- * Z_2^128). Why honest bits stay hidden: d and e are masked by the triple's a, b, uniform in
- * Z_2^128 and used once; the check opens 0 in every honest run, and whether it aborts depends
+ * triples: b ← [β_0]; b ← b + β_h − 2·[b·β_h] for h = 1..n−1 (openings d, e of all k + s
+ * bits, MAC-checked); then [b·(1 − b)] (one more Beaver product) is opened, MAC-checked and
+ * must be 0 mod 2^{k+s}. Why a non-bit is caught: x ↦ x + β − 2xβ with β ∈ {0, 1} maps
+ * {0, 1} to itself and its complement to itself (x or 1 − x), and for a non-bit β the image
+ * of a bit is β or 1 − β, a non-bit; so one non-bit input makes the final b a non-bit, and
+ * x(1 − x) ≡ 0 mod 2^m only for x ≡ 0 or 1 mod 2^m (x and 1 − x have opposite parities, one
+ * is a unit). The MAC
+ * check guarantees the opened product mod 2^k ([CDESX18]): so a cheater is caught unless it
+ * breaks the MAC check, and b ≡ 0 or 1 mod 2^k is what the check proves (the upper s = 64
+ * bits of SPDZ2k values are noise anyway; with honest parties b is exactly a bit in
+ * Z_2^{k+s}). Why honest bits stay hidden: d and e are masked by the triple's a, b, uniform in
+ * Z_2^{k+s} and used once; the check opens 0 in every honest run, and whether it aborts depends
  * on the cheater's own inputs and errors, not on honest bits; b is uniform as soon as one
  * party's β is. r = Σ_j 2^j·b_j is then local.
  *
  * **Masks and randoms.** `random`: each party draws x_i uniform, authenticated. `input-mask`:
- * the holder draws r (uniform, 128 bits), authenticated as held by it alone; its value is r.
- * `output-mask`: r = r_h + 2^64·ρ with r_h < 2^64 drawn by the holder (held by it alone) and
- * ρ a joint random value (every party's share uniform): the holder learns r_h = r mod 2^64
- * and nothing of ρ.
+ * the holder draws r (uniform, k + s bits), authenticated as held by it alone; its value is r
+ * (the whole share element). `output-mask`: r = r_h + 2^k·ρ with r_h < 2^k drawn by the holder
+ * (held by it alone) and ρ a joint random value (every party's share uniform): the holder
+ * learns r_h = r mod 2^k and nothing of ρ. `rand` of B bits: B ≤ k.
  *
  * **Security.** Against a static malicious adversary corrupting any number of parties but
  * one, with abort: computational κ = 128 (base OT MRR21, AES PRG, KOS with the TMMO hash) and
@@ -70,7 +81,12 @@
  * 2^-57.9 per check [CDESX18 §3], the sacrifice 2^-64 per triple; by a union bound over the
  * checks of a job (≤ 2^20 of them, say) a cheater passes with probability ≲ 2^-37.9 overall,
  * and a few bits of α_i can leak through selective failure, each at a 1/2 risk of abort
- * [KOS16]. Correctness is guaranteed mod 2^64 (the value ring), as in SPDZ2k.
+ * [KOS16]. Correctness is guaranteed mod 2^k (the value ring), as in SPDZ2k. The bounds are
+ * the same at k = 128: each depends on s only [CDESX18 §3] (mac-check.ts says why).
+ *
+ * **Cost** per triple and party, 2 parties: 3 Gilboa products and 5 COPE elements, i.e.
+ * 3 × 128 OTs and 14 393 bytes at k = 64, 3 × 192 OTs and ~26 170 bytes at k = 128 (README.md
+ * of this folder has the breakdown and measured rates).
  *
  * **Messages.** OT traffic: kind Ot, streams 0 (Gilboa in KOS sessions) and 1 (COPE).
  * Openings, coins and MAC checks: kind Prep, rounds from a counter advanced by 4 per
