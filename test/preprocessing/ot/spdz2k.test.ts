@@ -414,17 +414,35 @@ describe('the malicious suite at k = 128 on OT material, end to end', () => {
   }
 
   for (const n of [2, 3]) {
-    it(`${n} parties (execute): outputs equal the plaintext reference, products beyond 2^64`, async () => {
+    it(`${n} parties (execute): outputs equal the plaintext reference, products beyond 2^64; no message of the job contains a MAC key share`, async () => {
       const plan = planFor128(n);
       const parties = names(n);
-      const transports = memoryNetwork(n);
+      const sent: Uint8Array[] = [];
+      const transports = memoryNetwork(n).map((t): Transport => ({
+        self: t.self,
+        n: t.n,
+        send: (to, kind, round, payload) => (sent.push(payload.slice()), t.send(to, kind, round, payload)),
+        recv: (from, kind, round) => t.recv(from, kind, round),
+        abort: (reason) => t.abort(reason),
+        stats: () => t.stats(),
+      }));
+      const srcs = transports.map((transport, i) => createOtSpdz2kMaterial({ transport, parties, sessionId, ring: 128, random: seeded(`e2e128/${n}/${i}`), baseOt: insecureBaseOtForTests }));
       const runs = parties.map((p, i) => {
-        const src = createOtSpdz2kMaterial({ transport: transports[i], parties, sessionId, ring: 128, random: seeded(`e2e128/${n}/${i}`), baseOt: insecureBaseOtForTests });
-        const prep = new Spdz2kPrep<Z128Vec, Z192Vec>(plan, n, i, src);
+        const prep = new Spdz2kPrep<Z128Vec, Z192Vec>(plan, n, i, srcs[i]);
         const own = encodePartyInputs<Z128Vec>(plan, p, (inputs(n)[p] ?? {}) as never, 'inputs');
         return execute(plan, { self: i, parties, transport: transports[i], prep, rng: new Prg(new Uint8Array(32).fill(i + 1), 'test') }, spdz2k128, own);
       });
       check((await Promise.all(runs)) as never, plan, n);
+      expect(sent.length).toBeGreaterThan(50);
+      for (const { alpha } of srcs) {
+        const le = Buffer.from(new BigUint64Array([alpha]).buffer);
+        const be = Buffer.from(le).reverse();
+        for (const p of sent) {
+          const b = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+          expect(b.indexOf(le), 'α_i (little-endian) in a payload').toBe(-1);
+          expect(b.indexOf(be), 'α_i (big-endian) in a payload').toBe(-1);
+        }
+      }
     }, 120_000);
   }
 
