@@ -79,6 +79,36 @@ const item = (kind: Item['kind'], length: number, extra: Partial<Item> = {}): It
 
 const total = (vs: z128.Z128Vec[], k: number): bigint => vs.reduce((t, v) => t + ((v.hi[k] << 64n) | v.lo[k]), 0n) & M128;
 
+/** `t` with a copy of every payload it sends pushed onto `sent`. */
+function recording(t: Transport, sent: Uint8Array[]): Transport {
+  return {
+    self: t.self,
+    n: t.n,
+    send: (to, kind, round, payload) => {
+      sent.push(payload.slice());
+      return t.send(to, kind, round, payload);
+    },
+    recv: (from, kind, round) => t.recv(from, kind, round),
+    abort: (reason) => t.abort(reason),
+    stats: () => t.stats(),
+  };
+}
+
+/** No payload contains any of the MAC key shares α_i (< 2^64), little- or big-endian. */
+function expectNoMacKey(alphas: readonly bigint[], sent: readonly Uint8Array[]): void {
+  expect(sent.length).toBeGreaterThan(0);
+  for (const alpha of alphas) {
+    expect(alpha > 0n && alpha < 1n << 64n).toBe(true);
+    const le = Buffer.from(new BigUint64Array([alpha]).buffer);
+    const be = Buffer.from(le).reverse();
+    for (const p of sent) {
+      const b = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      expect(b.indexOf(le), 'α_i (little-endian) in a payload').toBe(-1);
+      expect(b.indexOf(be), 'α_i (big-endian) in a payload').toBe(-1);
+    }
+  }
+}
+
 describe('OT SPDZ2k material: cheaters are caught', () => {
   it("an error in a party's c share: the sacrifice fails at every party (PREPROCESSING), nothing returned", async () => {
     const { srcs } = sources(3, { tamper: (i) => (i === 1 ? (what, v) => void (what === 'triple-c' && (v[0] += 1n)) : undefined) });
@@ -226,17 +256,7 @@ describe('a whole malicious job on OT material: cheaters and MAC keys', () => {
     const plan = planFor(2);
     const parties = names(2);
     const sent: Uint8Array[] = [];
-    const transports = memoryNetwork(2).map((t): Transport => ({
-      self: t.self,
-      n: t.n,
-      send: (to, kind, round, payload) => {
-        sent.push(payload.slice());
-        return t.send(to, kind, round, payload);
-      },
-      recv: (from, kind, round) => t.recv(from, kind, round),
-      abort: (reason) => t.abort(reason),
-      stats: () => t.stats(),
-    }));
+    const transports = memoryNetwork(2).map((t) => recording(t, sent));
     const srcs = transports.map((transport, i) =>
       createOtSpdz2kMaterial({ transport, parties, sessionId, random: seeded(`job/${i}`), baseOt: insecureBaseOtForTests, ...(i === 1 && tamper ? { tamper } : {}) }),
     );
@@ -264,16 +284,7 @@ describe('a whole malicious job on OT material: cheaters and MAC keys', () => {
     const { settled, sent, alphas } = await job();
     expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
     expect(sent.length).toBeGreaterThan(50);
-    for (const alpha of alphas) {
-      expect(alpha > 0n && alpha < 1n << 64n).toBe(true);
-      const le = Buffer.from(new BigUint64Array([alpha]).buffer);
-      const be = Buffer.from(le).reverse();
-      for (const p of sent) {
-        const b = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-        expect(b.indexOf(le), 'α_i (little-endian) in a payload').toBe(-1);
-        expect(b.indexOf(be), 'α_i (big-endian) in a payload').toBe(-1);
-      }
-    }
+    expectNoMacKey(alphas, sent);
   }, 60_000);
 });
 
@@ -335,9 +346,7 @@ describe('OT SPDZ2k material at k = 128 for a real schedule', () => {
       const items = schedule(plan, n);
       expect([...new Set(items.map((i) => i.kind))].sort()).toEqual(['input-mask', 'output-mask', 'rand', 'random', 'triples']);
       const sent: Uint8Array[][] = Array.from({ length: n }, () => []);
-      const { srcs } = sources128(n, {
-        wrap: (t, i) => ({ self: t.self, n: t.n, send: (to, k, r, p) => (sent[i].push(p.slice()), t.send(to, k, r, p)), recv: (f, k, r) => t.recv(f, k, r), abort: (e) => t.abort(e), stats: () => t.stats() }),
-      });
+      const { srcs } = sources128(n, { wrap: (t, i) => recording(t, sent[i]) });
       const alpha = srcs.reduce((t, s) => t + s.alpha, 0n);
       const all: Spdz2kMaterial<Z192Vec>[][] = [];
       for (const it of items) all.push(await Promise.all(srcs.map((s) => s.produce(it, undefined))));
@@ -375,18 +384,8 @@ describe('OT SPDZ2k material at k = 128 for a real schedule', () => {
       const rand = items.map((it, idx) => [it, idx] as const).filter(([it]) => it.kind === 'rand' && it.bits! >= 8);
       expect(rand.length).toBeGreaterThan(0);
       expect(rand.some(([it, idx]) => Array.from({ length: it.length }, (_, k) => total192(all[idx].map((m) => m.x[0]), k)).some((v) => v >= 1n << BigInt(it.bits! - 1)))).toBe(true);
-      // MAC key shares never leave their party (little- or big-endian).
-      srcs.forEach((s, i) => {
-        expect(s.alpha > 0n && s.alpha < 1n << 64n).toBe(true);
-        const le = Buffer.from(new BigUint64Array([s.alpha]).buffer);
-        const be = Buffer.from(le).reverse();
-        expect(sent[i].length).toBeGreaterThan(0);
-        for (const p of sent[i]) {
-          const b = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-          expect(b.indexOf(le)).toBe(-1);
-          expect(b.indexOf(be)).toBe(-1);
-        }
-      });
+      // MAC key shares never leave their party.
+      srcs.forEach((s, i) => expectNoMacKey([s.alpha], sent[i]));
       const st = srcs[0].stats();
       expect(st.triples).toBeGreaterThan(0);
       expect(st.bits).toBeGreaterThan(0);
@@ -418,14 +417,7 @@ describe('the malicious suite at k = 128 on OT material, end to end', () => {
       const plan = planFor128(n);
       const parties = names(n);
       const sent: Uint8Array[] = [];
-      const transports = memoryNetwork(n).map((t): Transport => ({
-        self: t.self,
-        n: t.n,
-        send: (to, kind, round, payload) => (sent.push(payload.slice()), t.send(to, kind, round, payload)),
-        recv: (from, kind, round) => t.recv(from, kind, round),
-        abort: (reason) => t.abort(reason),
-        stats: () => t.stats(),
-      }));
+      const transports = memoryNetwork(n).map((t) => recording(t, sent));
       const srcs = transports.map((transport, i) => createOtSpdz2kMaterial({ transport, parties, sessionId, ring: 128, random: seeded(`e2e128/${n}/${i}`), baseOt: insecureBaseOtForTests }));
       const runs = parties.map((p, i) => {
         const prep = new Spdz2kPrep<Z128Vec, Z192Vec>(plan, n, i, srcs[i]);
@@ -434,15 +426,7 @@ describe('the malicious suite at k = 128 on OT material, end to end', () => {
       });
       check((await Promise.all(runs)) as never, plan, n);
       expect(sent.length).toBeGreaterThan(50);
-      for (const { alpha } of srcs) {
-        const le = Buffer.from(new BigUint64Array([alpha]).buffer);
-        const be = Buffer.from(le).reverse();
-        for (const p of sent) {
-          const b = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-          expect(b.indexOf(le), 'α_i (little-endian) in a payload').toBe(-1);
-          expect(b.indexOf(be), 'α_i (big-endian) in a payload').toBe(-1);
-        }
-      }
+      expectNoMacKey(srcs.map((x) => x.alpha), sent);
     }, 120_000);
   }
 
