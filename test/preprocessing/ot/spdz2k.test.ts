@@ -20,7 +20,9 @@ import * as z128 from '../../../src/ring/z128.ts';
 import { bytesToU64, decodeFixed } from '../../../src/ring/encoding.ts';
 import { ErrorCode, isMpcError, type MpcError } from '../../../src/errors.ts';
 import { compileInline } from '../../helpers.ts';
-import { insecureBaseOtForTests, seeded } from './helpers.ts';
+import { insecureBaseOtForTests, seeded, tampering } from './helpers.ts';
+import { COPE_BITS, COPE_STREAM } from '../../../src/preprocessing/ot/cope.ts';
+import { OtStep } from '../../../src/preprocessing/ot/extension.ts';
 import { circuit, type CircuitBody } from '../../../src/circuit/index.ts';
 import { compileLoaded } from '../../../src/compiler/load.ts';
 import { spdz2k128 } from '../../../src/protocol/spdz2k/suite.ts';
@@ -323,6 +325,18 @@ describe('OT SPDZ2k material at k = 128: cheaters are caught', () => {
   it('inconsistent COPE input in a triple batch is caught as well', async () => {
     const { srcs } = sources128(2, { tamper: (i) => (i === 0 ? (what, v) => void (what === 'cope-u' && v.length > 2 && (v[2] ^= 1n << 40n)) : undefined) });
     await expectAllReject(srcs as unknown as Source[], item('triples', 3), ErrorCode.MAC_CHECK, /MAC check failed/);
+  });
+
+  it('COPE u altered in its top limb only (bits 128…191 of every row): MAC_CHECK at every party', async () => {
+    // u of one chunk: per bit b, the n elements' limb 0, then limb 1, then limb 2 (24n bytes).
+    const cope = (round: number) => round % 16 === COPE_STREAM && Math.floor(round / 16) % 8 === OtStep.Extend && round >= 128;
+    const top = (p: Uint8Array) => {
+      const n = p.length / (COPE_BITS * 24);
+      for (let b = 0; b < COPE_BITS; b++) p[8 * (3 * b + 2) * n] ^= 1;
+      return p;
+    };
+    const { srcs } = sources128(3, { wrap: (t, i) => (i === 2 ? tampering(t, cope, top) : t) });
+    await expectAllReject(srcs as unknown as Source[], item('random', 3), ErrorCode.MAC_CHECK, /MAC check failed.*authentication/);
   });
 
   it('random integers of more bits than the value ring are refused', async () => {
