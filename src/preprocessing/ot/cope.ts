@@ -1,7 +1,7 @@
 /**
  * Correlated oblivious product evaluation (COPE, a vector OLE with a fixed scalar) over
- * Z_2^128 or Z_2^192 (the MAC rings of SPDZ2k with k = 64 and k = 128): MASCOT's Π_COPEe [KOS16, §4.1 "Correlated OPE"], as SPDZ2k uses it for its MACs
- * [CDESX18, offline phase]. Written from the papers' descriptions; no code was taken from any
+ * Z_2^128 or Z_2^192 (the MAC rings of SPDZ2k with k = 64 and k = 128): MASCOT's Π_COPEe
+ * [KOS16, §4.1 "Correlated OPE"], as SPDZ2k uses it for its MACs [CDESX18, offline phase]. Written from the papers' descriptions; no code was taken from any
  * implementation.
  *
  * One ordered pair: the Δ-holder (the party whose MAC key share Δ = α_i is the correlation)
@@ -165,7 +165,7 @@ const M64 = 0xffffffffffffffffn;
 /**
  * What both ends of a session share: an `extend` claims its batch numbers at call time, and
  * calls run one after another, one chunk at a time, since the PRG streams are drawn chunk by
- * chunk in call order (so at most one chunk's streams, 1 KiB per element, exist at a time).
+ * chunk in call order (so at most one chunk's streams, 1 or 1.5 KiB per element, exist at a time).
  */
 abstract class CopeSession<E> {
   #batch = 1;
@@ -240,13 +240,7 @@ export class CopeDeltaHolder<E = Z128Vec> extends CopeSession<E> {
         const got = msg instanceof Uint8Array ? `${msg.length} bytes` : 'a non-binary payload';
         throw new MpcError(ErrorCode.PROTOCOL, `COPE: party ${this.peerName} sent ${got} for the correction u, expected ${bytes}`, { party: this.peerName });
       }
-      this.kernels.delta(
-        this.prgs.map((p) => this.ring.random(p, n)),
-        bytesToU64(msg),
-        this.delta,
-        n,
-        out,
-      );
+      this.kernels.delta(this.prgs.map((p) => this.ring.random(p, n)), bytesToU64(msg), this.delta, n, out);
     });
   }
 }
