@@ -13,6 +13,8 @@
  * One more row runs the 2-party triples with each party in its own worker thread, connected
  * by a MessagePort transport defined here: the deployment shape (one node process per party),
  * where the parties' work overlaps instead of adding up — on a machine with a core per party.
+ * The last two rows are malicious triples (SPDZ2k, authenticated and sacrificed) for 2 parties
+ * at k = 64 and k = 128, in one thread.
  * @module
  */
 
@@ -27,6 +29,7 @@ import { FixedKeyAes } from '../src/preprocessing/ot/aes.ts';
 import { OtExtReceiver, OtExtSender } from '../src/preprocessing/ot/extension.ts';
 import { transpose128Js, Transposer } from '../src/preprocessing/ot/transpose.ts';
 import { OtTripleGenerator } from '../src/preprocessing/ot/triples.ts';
+import { createOtSpdz2kMaterial } from '../src/preprocessing/ot/spdz2k.ts';
 import { Prg } from '../src/ring/prg.ts';
 import { tsxWorkerSource } from '../src/util/worker-loader.ts';
 
@@ -122,6 +125,30 @@ async function tripleRows(n: number, quick: boolean, runs: number): Promise<OtBe
     { what: `triples, ${n} parties: setup of ${n * (n - 1)} OT sessions (base OTs)`, items: n * (n - 1), ms: setupMs, perSecond: ((n * (n - 1)) / setupMs) * 1e3, unit: 'sessions/s' },
     { what: `triples, ${n} parties, semi-honest: ${count} Beaver triples in Z_2^64`, items: count, ms, perSecond: (count / ms) * 1e3, unit: 'triples/s', bytesPerItem: bytes },
   ];
+}
+
+/**
+ * Malicious (SPDZ2k) triples by OT for 2 parties at k = 64 (Z_2^128) or k = 128 (Z_2^192):
+ * authenticated and sacrificed, as `createOtSpdz2kMaterial` serves a `triples` item.
+ */
+export async function spdz2kTripleRow(ring: 64 | 128, quick: boolean, runs: number): Promise<OtBenchRow> {
+  const n = 2;
+  const transports = memoryNetwork(n);
+  const parties = ['p1', 'p2'];
+  const srcs = transports.map((transport) => createOtSpdz2kMaterial({ transport, parties, sessionId, ring }));
+  const count = quick ? 1 << 10 : 1 << 12;
+  let ordinal = 0;
+  const batch = () => {
+    const item = { kind: 'triples' as const, ordinal: ordinal++, length: count, holder: -1, what: 'bench' };
+    return Promise.all(srcs.map((s) => s.produce(item, undefined)));
+  };
+  const sent = () => transports.reduce((acc, x) => acc + x.stats().bytesSent, 0);
+  await batch(); // setup and warm-up
+  const b0 = sent();
+  const ms = await best(runs, batch);
+  const bytes = (sent() - b0) / runs / count;
+  const shares = ring === 64 ? 'Z_2^128' : 'Z_2^192';
+  return { what: `triples, 2 parties, malicious (SPDZ2k k = ${ring}, shares in ${shares}): ${count}`, items: count, ms, perSecond: (count / ms) * 1e3, unit: 'triples/s', bytesPerItem: bytes };
 }
 
 /**
@@ -259,6 +286,8 @@ export async function runOtBench(opts: OtBenchOptions = {}): Promise<OtBenchRow[
   rows.push(...(await tripleRows(2, quick, runs)));
   rows.push(...(await tripleRows(3, quick, runs)));
   rows.push(await threadedTripleRow(quick, runs));
+  rows.push(await spdz2kTripleRow(64, quick, 2));
+  rows.push(await spdz2kTripleRow(128, quick, 2));
   return rows;
 }
 

@@ -150,7 +150,7 @@ export function registerRun(program: Command): void {
         // Compile once before starting any process: a broken circuit fails in milliseconds.
         const { plan } = compileLoaded(circuit, shapesOf(inputs));
         // A mode this build cannot run in the plan's domain is refused before any process starts.
-        assertSupported(opts.security, preprocessing, plan.ring ?? 64);
+        assertSupported(opts.security, plan.ring ?? 64);
         if (located) checkInputsFile(located, plan);
         // Read the policy before starting anything: a bad policy file fails at once, naming it.
         if (flags.policy !== undefined) loadPolicy(flags.policy);

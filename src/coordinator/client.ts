@@ -170,7 +170,7 @@ export async function runJob(target: ClusterTarget, circuit: LoadedCircuit, opts
     );
     // 2. Compile and submit.
     const { plan } = compileLoaded(circuit, shapes);
-    assertSupported(opts.security, opts.preprocessing, plan.ring ?? 64);
+    assertSupported(opts.security, plan.ring ?? 64);
     const bytes = encodePlan(plan);
     const hash = planHash(bytes);
     opts.onPlan?.(plan, hash);

@@ -57,7 +57,7 @@ export interface LocalRunResult<V = BigUint64Array> {
 export async function runLocal<V = BigUint64Array>(submitted: Plan, inputs: RawInputs, options: LocalRunOptions<V> = {}): Promise<LocalRunResult<V>> {
   const parties = options.parties ?? submitted.parties;
   const suite = options.suite ?? (suiteFor('semi-honest', submitted.ring ?? 64) as unknown as ProtocolSuite<unknown, unknown, V>);
-  assertSupported(suite.name, options.preprocessing ?? 'dealer', submitted.ring ?? 64);
+  assertSupported(suite.name, submitted.ring ?? 64);
   const plan = planForSecurity(submitted, suite.name);
   const encode = options.encodeInputs ?? ((pl: Plan, p: string, v: RawInputs[string] | undefined) => encodePartyInputs<V>(pl, p, v, 'inputs'));
   const n = parties.length;

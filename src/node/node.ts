@@ -489,7 +489,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       }
       if (planHash(body.plan) !== body.planHash) throw new MpcError(ErrorCode.PROTOCOL, 'the plan does not match its hash');
       plan = decodePlan(body.plan);
-      assertSupported(body.security, body.preprocessing, plan.ring ?? 64);
+      assertSupported(body.security, plan.ring ?? 64);
       const foreign = plan.parties.filter((p) => !ids.includes(p));
       if (foreign.length > 0) throw new MpcError(ErrorCode.CONFIG, `circuit ${plan.circuit} needs parties ${foreign.join(', ')}, which are not in this federation (${ids.join(', ')})`);
       for (const o of plan.outputs) {

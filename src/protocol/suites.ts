@@ -20,7 +20,7 @@ const suites: Record<RingBits, Partial<Record<SecurityLevel, ProtocolSuite<unkno
   },
   128: {
     'semi-honest': semiHonest128 as unknown as ProtocolSuite<unknown, unknown>,
-    // SPDZ2k with k = 128, s = 64: shares and MACs in Z_2^192, dealer preprocessing only.
+    // SPDZ2k with k = 128, s = 64: shares and MACs in Z_2^192.
     malicious: spdz2k128 as unknown as ProtocolSuite<unknown, unknown>,
   },
 };
@@ -38,12 +38,9 @@ export function suiteFor(security: SecurityLevel, ring: RingBits = 64): Protocol
 }
 
 /**
- * Refuse, before anything runs, a job this build cannot run: its suite (above), and the
- * preprocessing mode for the plan's domain.
+ * Refuse, before anything runs, a job this build cannot run: a suite it does not have for the
+ * plan's domain. (Both preprocessing modes, dealer and OT, serve every suite and domain.)
  */
-export function assertSupported(security: SecurityLevel, preprocessing: string, ring: RingBits): void {
+export function assertSupported(security: SecurityLevel, ring: RingBits): void {
   suiteFor(security, ring);
-  if (ring === 128 && preprocessing === 'ot' && security === 'malicious') {
-    throw new MpcError(ErrorCode.UNSUPPORTED, 'malicious OT preprocessing over Z_2^128 is not built yet: run this circuit with --preprocessing dealer, or --security semi-honest');
-  }
 }

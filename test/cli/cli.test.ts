@@ -173,13 +173,11 @@ describe('mpc run', () => {
     expectFailure(bogus, 'MPC_ERR_CONFIG', '--security paranoid: expected semi-honest or malicious');
   });
 
-  it('a Z_2^128 circuit: mpc compile says which domain and why; malicious OT jobs are refused before any process starts', async () => {
-    const [compiled, otMalicious] = await Promise.all([runMpc(['compile', 'circuits/wide-stats.ts']), runMpc(['run', 'circuits/wide-stats.ts', '--preprocessing', 'ot'])]);
+  it('a Z_2^128 circuit: mpc compile says which domain and why, and the range checks malicious jobs make', async () => {
+    const compiled = await runMpc(['compile', 'circuits/wide-stats.ts']);
     expect(compiled.code, compiled.stderr).toBe(0);
     expect(compiled.stdout).toMatch(/^domain +Z_2\^128 \(Z_2\^64 is too narrow: circuits\/wide-stats\.ts:\d+:\d+: variance: /m);
     expect(compiled.stdout).toContain('range checks  malicious jobs check p1.readings in [-20000000, 20000000]');
-    expectFailure(otMalicious, 'MPC_ERR_UNSUPPORTED', 'malicious OT preprocessing over Z_2^128', '--preprocessing dealer');
-    expect(otMalicious.stderr).not.toContain('embedded federation');
   });
 
   // One real-node run of SPDZ2k at k = 128 (~25 s): in the in-thread project only, like the semi-honest one.

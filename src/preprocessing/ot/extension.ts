@@ -8,9 +8,10 @@
  *   receiver (holds choice r_i):    t_i = q_i ⊕ r_i·Δ
  *
  * from which random OT keys m_b = H(i, q_i ⊕ b·Δ) (the receiver knows m_{r_i} = H(i, t_i)) and
- * correlated OTs over Z_2^64 or Z_2^128 (gilboa.ts) are derived. `extend` returns the rows;
- * `extendRot64` / `extendRot128` the keys; `extendLazy` runs the protocol and then hands out the
- * keys chunk by chunk, for a consumer that uses them while they are in cache.
+ * correlated OTs over Z_2^64, Z_2^128 (gilboa.ts) or Z_2^192 (gilboa192.ts) are derived.
+ * `extend` returns the rows; `extendRot64` / `extendRot128` / `extendRot192` the keys (192-bit
+ * ones widened from the 128-bit hash by `widen192`); `extendLazy` runs the protocol and then
+ * hands out the keys chunk by chunk, for a consumer that uses them while they are in cache.
  *
  * Roles [IKNP03]: the extension *receiver* is the base-OT *sender* of 128 seed pairs
  * (k0_j, k1_j); the extension *sender* is the base-OT receiver with choice bits Δ, so it learns
@@ -622,6 +623,15 @@ export class OtExtSender extends OtSessionBase {
     return { batch: f.batch, m0, m1 };
   }
 
+  /**
+   * Extends `m` random OTs with 192-bit keys, for Z_2^192 (gilboa192.ts): words 3i, 3i + 1 are
+   * the 128-bit key of `extendRot128`, word 3i + 2 its `widen192` expansion.
+   */
+  async extendRot192(m: number, aes: FixedKeyAes): Promise<{ batch: number; m0: BigUint64Array; m1: BigUint64Array }> {
+    const { batch, m0, m1 } = await this.extendRot128(m, aes);
+    return { batch, m0: widen192(aes, m0), m1: widen192(aes, m1) };
+  }
+
   async #run(fn: string, m: number): Promise<Finished> {
     checkCount(fn, m);
     const r = this.resolved;
@@ -750,6 +760,12 @@ export class OtExtReceiver extends OtSessionBase {
     return { batch: f.batch, h };
   }
 
+  /** Extends `m` random OTs with 192-bit keys (layout as `OtExtSender.extendRot192`). */
+  async extendRot192(choices: Uint8Array, m: number, aes: FixedKeyAes): Promise<{ batch: number; h: BigUint64Array }> {
+    const { batch, h } = await this.extendRot128(choices, m, aes);
+    return { batch, h: widen192(aes, h) };
+  }
+
   async #run(fn: string, choices: Uint8Array, m: number): Promise<Finished & { choices: Uint8Array }> {
     checkCount(fn, m);
     if (!(choices instanceof Uint8Array) || choices.length !== Math.ceil(m / 8)) {
@@ -796,6 +812,36 @@ export class OtExtReceiver extends OtSessionBase {
 }
 
 // --- Random OT keys ------------------------------------------------------------------------
+
+/** The mask C of `widen192`: the first 16 bytes of SHA-256("tessera/ot/widen192/v1"). */
+const WIDEN_MASK = sha256(enc.encode('tessera/ot/widen192/v1')).slice(0, 16);
+
+/**
+ * 128-bit random-OT keys k (2 words each) to 192-bit ones (3 words each): (k, G(k)) with
+ * G(k) = the low 64 bits of π(k ⊕ C) ⊕ k ⊕ C (`crHash64` with mask C), one fixed-key AES
+ * block per key. Why that is sound: every key the other side must not know is pseudorandom
+ * and independent of the others (a (T)CR hash of a distinct row, tweaked in malicious
+ * sessions); in the ideal-permutation model π(k ⊕ C) is uniform and independent of
+ * everything else unless π was queried at k ⊕ C, i.e. unless k was guessed (probability
+ * q/2^128 after q queries), so (k, G(k)) is as good as a uniform 192-bit key. C only keeps
+ * these π inputs apart from the hash's own (π(x) and π(x) ⊕ i); the side that knows k
+ * computes the same G(k). Semi-honest and malicious sessions widen the same way.
+ */
+export function widen192(aes: FixedKeyAes, k: BigUint64Array): BigUint64Array {
+  const m = k.length >>> 1;
+  const g = crHash64(aes, new Uint8Array(k.buffer, k.byteOffset, 16 * m), WIDEN_MASK);
+  const out = new BigUint64Array(3 * m);
+  interleave192(k, g, out, m);
+  return out;
+}
+
+function interleave192(k: BigUint64Array, g: BigUint64Array, out: BigUint64Array, m: number): void {
+  for (let i = 0; i < m; i++) {
+    out[3 * i] = k[2 * i];
+    out[3 * i + 1] = k[2 * i + 1];
+    out[3 * i + 2] = g[i];
+  }
+}
 
 /** Random OT, sender: m_b,i = H(i, q_i ⊕ b·Δ), 16 bytes per OT. */
 export function rotSenderKeys(b: SenderBatch, aes: FixedKeyAes): { m0: Uint8Array; m1: Uint8Array } {

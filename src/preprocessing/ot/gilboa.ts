@@ -178,12 +178,15 @@ export async function gilboaReceive64(ot: OtExtReceiver, y: BigUint64Array, opts
   return share;
 }
 
-/** The sender's corrections of `batch`, which must be exactly `bytes` long (`what` names the protocol in the error). */
-async function recvCorrections(ot: OtExtReceiver, batch: number, bytes: number, what: string): Promise<BigUint64Array> {
+/**
+ * The sender's corrections of `batch`, which must be exactly `bytes` long: `what` names the
+ * protocol and `peerName` the sender (its index by default) in the PROTOCOL error otherwise.
+ */
+export async function recvCorrections(ot: OtExtReceiver, batch: number, bytes: number, what: string, peerName: string = String(ot.peer)): Promise<BigUint64Array> {
   const msg = await ot.transport.recv(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload));
   if (!(msg instanceof Uint8Array) || msg.length !== bytes) {
-    throw new MpcError(ErrorCode.PROTOCOL, `${what}: party ${ot.peer} sent ${msg instanceof Uint8Array ? msg.length : 0} bytes of corrections, expected ${bytes}`, {
-      party: String(ot.peer),
+    throw new MpcError(ErrorCode.PROTOCOL, `${what}: party ${peerName} sent ${msg instanceof Uint8Array ? msg.length : 0} bytes of corrections, expected ${bytes}`, {
+      party: peerName,
     });
   }
   return bytesToU64(msg);

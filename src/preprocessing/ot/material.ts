@@ -20,6 +20,6 @@ export function otSessionId(jobId: string, planHash: string): Uint8Array {
 
 /** The material source of one party for one job. */
 export function createOtMaterial(security: SecurityLevel, opts: OtPrepOptions): { material: unknown; stats(): OtPrepStats } {
-  const m = security === 'semi-honest' ? createOtSemiHonestMaterial(opts) : createOtSpdz2kMaterial(opts);
+  const m = security === 'semi-honest' ? createOtSemiHonestMaterial(opts) : createOtSpdz2kMaterial({ ...opts, ring: opts.ring ?? 64 });
   return { material: m, stats: () => m.stats() };
 }

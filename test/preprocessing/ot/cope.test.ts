@@ -1,9 +1,11 @@
-// COPE (MASCOT Π_COPEe) over Z_2^128: the two shares add up to Δ·x; the u messages have the
-// announced size and layout; a wrong-length message is a PROTOCOL error naming the peer.
+// COPE (MASCOT Π_COPEe) over Z_2^128 and Z_2^192: the two shares add up to Δ·x; the u messages
+// have the announced size and layout; a wrong-length message is a PROTOCOL error naming the peer.
 import { describe, expect, it } from 'vitest';
 import { memoryNetwork } from '../../../src/protocol/memory.ts';
 import { MessageKind, type Transport } from '../../../src/protocol/transport.ts';
-import { CopeDeltaHolder, CopeXHolder, COPE_BITS, COPE_CHUNK, COPE_STREAM, copeMessageBytes } from '../../../src/preprocessing/ot/cope.ts';
+import { CopeDeltaHolder, CopeXHolder, COPE_BITS, COPE_CHUNK, COPE_STREAM, copeMessageBytes, fusedKernels, ringKernels } from '../../../src/preprocessing/ot/cope.ts';
+import { MAC64, MAC128 } from '../../../src/protocol/spdz2k/mac-ring.ts';
+import * as z192 from '../../../src/ring/z192.ts';
 import { otRound, OtStep } from '../../../src/preprocessing/ot/extension.ts';
 import * as z128 from '../../../src/ring/z128.ts';
 import { Prg } from '../../../src/ring/prg.ts';
@@ -93,3 +95,65 @@ describe('COPE', () => {
 function slice1(v: z128.Z128Vec, k: number): z128.Z128Vec {
   return { lo: v.lo.subarray(k, k + 1), hi: v.hi.subarray(k, k + 1) };
 }
+
+// Over Z_2^192 (MAC128, SPDZ2k with k = 128): the same 64 base OTs, 64 rows of 24 bytes per element.
+describe('COPE over Z_2^192', () => {
+  const M192 = (1n << 192n) - 1n;
+
+  async function pair192(delta: bigint) {
+    const [t0, t1] = memoryNetwork(2);
+    const [d, x] = await Promise.all([
+      CopeDeltaHolder.setup({ transport: t0, peer: 1, sessionId, delta, peerName: 'p2', random: seeded('cope192/d'), baseOt: insecureBaseOtForTests, ring: MAC128 }),
+      CopeXHolder.setup({ transport: t1, peer: 0, sessionId, random: seeded('cope192/x'), baseOt: insecureBaseOtForTests, ring: MAC128 }),
+    ]);
+    return { d, x, t0, t1 };
+  }
+
+  it('a wrong-length u (a Z_2^128-sized one) is a PROTOCOL error naming the peer', async () => {
+    const { d, t1 } = await pair192(99n);
+    const pending = d.extend(4);
+    await t1.send(0, MessageKind.Ot, otRound(1, OtStep.Extend, COPE_STREAM), new Uint8Array(copeMessageBytes(4)));
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.PROTOCOL, party: 'p2' });
+    expect((err as Error).message).toMatch(/party p2 sent 4096 bytes for the correction u, expected 6144/);
+  });
+
+  it('Σ shares = Δ·x mod 2^192, for random x, edge values and Δ at its edges, over several calls', async () => {
+    const delta = new Prg(new Uint8Array(32).fill(1), 'delta192').nextBigint64();
+    for (const D of [delta, (1n << 64n) - 1n, 0n]) {
+      const { d, x, t1 } = await pair192(D);
+      const prg = new Prg(new Uint8Array(32).fill(2), 'x192');
+      const edges = [0n, 1n, M192, 1n << 64n, 1n << 128n, 1n << 191n, (1n << 128n) - 1n];
+      const b0 = t1.stats().bytesSent;
+      for (const v of [z192.fromBigints(edges), MAC128.random(prg, 1), MAC128.random(prg, 300)]) {
+        const L = v.l0.length;
+        const [sd, sx] = await Promise.all([d.extend(L), x.extend(v)]);
+        const [a, b, vs] = [sd, sx, v].map(z192.toBigints);
+        for (let k = 0; k < L; k++) expect((a[k] + b[k]) & M192, `Δ = ${D}, x = ${vs[k]}`).toBe((D * vs[k]) & M192);
+      }
+      expect(t1.stats().bytesSent - b0).toBe(copeMessageBytes(308, MAC128));
+    }
+    expect(copeMessageBytes(1, MAC128)).toBe(COPE_BITS * 24);
+  });
+
+  it('the ring kernels agree with the fused Z_2^128 ones', () => {
+    const n = 33;
+    const prg = new Prg(new Uint8Array(32).fill(6), 'kernels');
+    const draw = () => Array.from({ length: COPE_BITS }, () => prg.z128(n));
+    const t0 = draw();
+    const t1 = draw();
+    const xv = prg.z128(n);
+    const delta = prg.nextBigint64();
+    const generic = ringKernels(MAC64);
+    const copy = (vs: z128.Z128Vec[]) => vs.map((v) => ({ lo: v.lo.slice(), hi: v.hi.slice() }));
+    const [m1, m2] = [new BigUint64Array(2 * COPE_BITS * n), new BigUint64Array(2 * COPE_BITS * n)];
+    const [o1, o2] = [z128.alloc(n), z128.alloc(n)];
+    fusedKernels.x(copy(t0), copy(t1), xv, m1, n, o1);
+    generic.x(copy(t0), copy(t1), xv, m2, n, o2);
+    expect(Array.from(m2)).toEqual(Array.from(m1));
+    expect(z128.toBigints(o2)).toEqual(z128.toBigints(o1));
+    fusedKernels.delta(copy(t0), m1, delta, n, o1);
+    generic.delta(copy(t0), m1, delta, n, o2);
+    expect(z128.toBigints(o2)).toEqual(z128.toBigints(o1));
+  });
+});
