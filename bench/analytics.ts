@@ -3,8 +3,9 @@
  * end to end, through the code path of `mpc run` (an embedded federation of real node
  * processes and a dealer on 127.0.0.1, mTLS), under both security modes.
  *
- * - **comparisons**: one vectorised `a.lt(b)` over W elements (2 parties; W = 10^4 and 10^5,
- *   10^3 with `--quick`); the rate is W / (job seconds).
+ * - **comparisons**: one vectorised `a.lt(b)` over W elements (2 parties; W = 10^4, 10^5 and
+ *   10^6, 10^3 with `--quick`; 10^5 also with 3 parties), and `a.eq(b)` at 10^4 and 10^5; the
+ *   rate is W / (job seconds).
  * - **circuits**: histogram, max, mean-fixed, median, linreg, regression on random inputs in their
  *   stated ranges; every result is checked against a plaintext reference, and a row whose
  *   result is outside the stated error is reported as failed.
@@ -50,6 +51,8 @@ interface Case {
   definition?: CircuitDefinition;
   /** Compile in this value domain (default: the circuit's own choice). */
   ring?: 128;
+  /** Run in these modes only (default: every mode asked for). */
+  only?: SecurityLevel;
   parties: string[];
   inputs: RawInputs;
   /** Largest error of the outputs against the reference, and the bound it must meet. */
@@ -78,16 +81,36 @@ function cases(quick: boolean): Case[] {
   const out: Case[] = [];
 
   const W = size(1e4, 1e3);
-  const cmpDef = circuit({ name: 'compare', parties: ['p1', 'p2'] }, (c) => {
-    const a = c.vector('p1', 'a');
-    const b = c.vector('p2', 'b', { length: a.length });
-    c.reveal('less', a.lt(b).sum());
-  });
-  for (const w of quick ? [W] : [W, 10 * W]) {
+  // Comparisons and equality tests of two parties' vectors (a third party, if any, only computes).
+  const pairwise = (op: 'lt' | 'eq', parties: string[]): CircuitDefinition =>
+    circuit({ name: op === 'lt' ? 'compare' : 'equal', parties }, (c) => {
+      const a = c.vector('p1', 'a');
+      const b = c.vector('p2', 'b', { length: a.length });
+      c.reveal('hits', (op === 'lt' ? a.lt(b) : a.eq(b)).sum());
+    });
+  // Issue 14's rows: 10^4, 10^5 (and 10^6 in a full run) wide, 2 parties; 10^5 with 3; equality beside.
+  const widths = quick ? [W] : [W, 10 * W, 100 * W];
+  const specs: Array<{ op: 'lt' | 'eq'; w: number; n: number }> = [
+    ...widths.map((w) => ({ op: 'lt' as const, w, n: 2 })),
+    { op: 'lt', w: quick ? W : 10 * W, n: 3 },
+    ...widths.slice(0, 2).map((w) => ({ op: 'eq' as const, w, n: 2 })),
+  ];
+  for (const { op, w, n } of specs) {
     const a = ints(-1e9, 1e9, w);
-    const b = ints(-1e9, 1e9, w);
-    const want = a.filter((x, i) => x < b[i]).length;
-    out.push({ name: `compare ${w}`, definition: cmpDef, parties: ['p1', 'p2'], inputs: { p1: { a }, p2: { b } }, check: (o) => ({ error: Math.abs(num(o.less) - want), bound: 0 }) });
+    // Equality rows: about one element in ten equal, so both outcomes occur.
+    const b = op === 'lt' ? ints(-1e9, 1e9, w) : a.map((x) => (r() < 0.1 ? x : x + 1 + Math.floor(r() * 1000)));
+    const want = a.filter((x, i) => (op === 'lt' ? x < b[i] : x === b[i])).length;
+    const parties = ['p1', 'p2', 'p3'].slice(0, n);
+    out.push({
+      // 10^6 malicious comparisons do not finish yet: a node's local work between rounds still
+      // blocks its event loop for over 5 s and its peer drops it as lost (PEER_LOST).
+      ...(w >= 1e6 ? { only: 'semi-honest' as const } : {}),
+      name: `${op === 'lt' ? 'compare' : 'equal'} ${w}${n > 2 ? `, ${n} parties` : ''}`,
+      definition: pairwise(op, parties),
+      parties,
+      inputs: { p1: { a }, p2: { b } },
+      check: (o) => ({ error: Math.abs(num(o.hits) - want), bound: 0 }),
+    });
   }
 
   const edges = [0, 18, 30, 45, 65, 121];
@@ -162,6 +185,9 @@ function cases(quick: boolean): Case[] {
   return out;
 }
 
+/** The rows whose rate is comparisons (or equality tests) per second. */
+const isComparisonRow = (name: string): boolean => name.startsWith('compare') || name.startsWith('equal');
+
 /** Least squares [β0, β1 … βk] by the normal equations X'X β = X'y in doubles (mathjs lusolve). */
 function olsReference(xs: number[][], y: number[]): number[] {
   const cols = [new Array<number>(y.length).fill(1), ...xs];
@@ -185,7 +211,8 @@ export async function runAnalyticsBench(opts: AnalyticsOptions): Promise<Analyti
       .flatMap((m) => Object.values(m))
       .reduce((t: number, v) => t + (Array.isArray(v) ? v.length : 1), 0);
     // --quick keeps to a minute: both modes for the comparison rows, semi-honest for the circuits.
-    const securities = opts.quick && !c.name.startsWith('compare') ? opts.securities.filter((s) => s === 'semi-honest') : opts.securities;
+    const modes = c.only ? opts.securities.filter((s) => s === c.only) : opts.securities;
+    const securities = opts.quick && !isComparisonRow(c.name) ? modes.filter((s) => s === 'semi-honest') : modes;
     await withEmbeddedFederation({ parties: c.parties, inputs: c.inputs }, async (target) => {
       for (const security of securities) {
         opts.progress(`analytics: ${c.name} (${elements} input elements), ${security}`);
@@ -206,7 +233,7 @@ export async function runAnalyticsBench(opts: AnalyticsOptions): Promise<Analyti
             comparisons, multiplications: res.stats.multiplications, rounds: res.stats.rounds, seconds: res.stats.seconds || wall,
             bytesSent: res.stats.bytesSent, error, bound, ok: error <= bound,
           });
-          if (c.name.startsWith('compare')) row.comparisonsPerSecond = comparisons / row.seconds;
+          if (isComparisonRow(c.name)) row.comparisonsPerSecond = comparisons / row.seconds;
           if (!row.ok) row.failure = `error ${error} above the bound ${bound}`;
         } catch (e) {
           row.failure = (e as Error).message;

@@ -32,6 +32,8 @@ export interface Domain<V> {
   /** `v` with `length` elements: itself, or its single element repeated. */
   broadcast(v: V, length: number): V;
   slice(v: V, start: number, end: number): V;
+  /** Copy `part` into `into` from element `offset` on. */
+  place(into: V, offset: number, part: V): void;
   concat(parts: readonly V[]): V;
   /** Block i of the result is block index[i] of v (blocks of `block` elements). */
   gather(v: V, index: Uint32Array, block: number): V;
@@ -60,6 +62,7 @@ export const D64: Domain<BigUint64Array> = {
   sum: (a) => BigUint64Array.of(z64.sum(a)),
   broadcast,
   slice: (v, s, e) => v.subarray(s, e),
+  place: (into, offset, part) => into.set(part, offset),
   concat: concat64,
   gather: gather64,
   bits: bits64,
@@ -87,6 +90,10 @@ export const D128: Domain<Z128Vec> = {
   sum: (a) => z128.fromBigints([z128.sum(a)]),
   broadcast: broadcast128,
   slice: slice128,
+  place: (into, offset, part) => {
+    into.lo.set(part.lo, offset);
+    into.hi.set(part.hi, offset);
+  },
   concat: concat128,
   gather: (v, index, block) => ({ lo: gather64(v.lo, index, block), hi: gather64(v.hi, index, block) }),
   bits: (v, from, count) => {

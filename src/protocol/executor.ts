@@ -42,6 +42,30 @@ export type PartyResult<V = BigUint64Array> = OutputResult<V>;
 const CHUNK_WINDOW = 4;
 
 /**
+ * Elements an elementwise local op works on per turn. A 10^6-wide malicious comparison has
+ * local ops over 63·10^6 Z_2^128 elements, several seconds each in one piece: long enough to
+ * starve the heartbeats (a peer then aborts the job as lost).
+ */
+export const LOCAL_PIECE = 1 << 20;
+
+/**
+ * `piece(s, e)` for consecutive ranges of about LOCAL_PIECE elements (whole blocks of `block`
+ * elements, at least one) of a `length`-element result, placed into one allocated result,
+ * with the event loop given turns in between; a short result is one piece, returned as it is.
+ */
+async function inPieces<T>(length: number, block: number, alloc: (n: number) => T, place: (into: T, offset: number, part: T) => void, piece: (s: number, e: number) => T): Promise<T> {
+  if (length <= LOCAL_PIECE) return piece(0, length);
+  const step = block * Math.max(1, Math.floor(LOCAL_PIECE / block));
+  const out = alloc(length);
+  for (let s = 0; s < length; s += step) {
+    const e = Math.min(length, s + step);
+    if (s > 0) await pause(e - s);
+    place(out, s, piece(s, e));
+  }
+  return out;
+}
+
+/**
  * A layer's operands as one virtual vector: the gates' wires side by side, a length-1
  * operand repeated to its gate's length. `cut(start, end)` builds only that range — a view
  * where it lies inside one wire — so a wide layer is never copied into one batch (six 10^6
@@ -149,6 +173,14 @@ export async function execute<S, P, V>(
   for (const c of plan.constants) pub[c.wire] = D.fromBytes(c.values);
   // Public operands of local ops become sharings on first use only.
   const share = (wire: number): S => (w[wire] ??= suite.fromPublic(session, pub[wire]!));
+  // The same for a local op's operand, a long public vector piece by piece (see inPieces).
+  const shareInPieces = async (wire: number): Promise<S> => {
+    if (w[wire] === undefined) {
+      const v = pub[wire]!;
+      w[wire] = await inPieces(plan.wireLength[wire], 1, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), (s, e) => suite.fromPublic(session, D.slice(v, s, e)));
+    }
+    return w[wire];
+  };
   const secret = (wire: number): boolean => plan.wireSecret[wire];
 
   const specs = plan.inputs.map((i) => ({ owner: partyIndex(session, i.party), length: i.length, wire: i.wire }));
@@ -210,26 +242,72 @@ export async function execute<S, P, V>(
     for (const op of layer.local) {
       // A layer's local ops can be many and long (a range check or comparison over 10^5
       // elements works on vectors of millions): timers and sockets (heartbeats) get turns.
-      await pause(plan.wireLength[op.out]);
+      const length = plan.wireLength[op.out];
+      await pause(length);
+      // Elementwise ops over longer vectors go piece by piece, with turns between the pieces.
+      const pubPiece = (v: V, s: number, e: number): V => (D.length(v) === 1 ? v : D.slice(v, s, e));
+      const secretPiece = (x: S, s: number, e: number): S => (suite.length(x) === 1 ? x : suite.slice(x, s, e));
+      const pubPieces = (f: (s: number, e: number) => V, block = 1): Promise<V> => inPieces(length, block, (n) => D.alloc(n), (into, off, part) => D.place(into, off, part), f);
+      const secretPieces = (f: (s: number, e: number) => S, block = 1): Promise<S> => inPieces(length, block, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), f);
       if (op.op === 'rand') {
-        w[op.out] = await suite.rand(session, op.bits, plan.wireLength[op.out]);
+        w[op.out] = await suite.rand(session, op.bits, length);
       } else if (!secret(op.out)) {
-        pub[op.out] = evalLocalIn(D, op, (x) => pub[x]!);
-      } else if (op.op === 'neg' || op.op === 'sum') {
-        w[op.out] = suite[op.op](w[op.a]!);
+        if (op.op === 'add' || op.op === 'sub' || op.op === 'mul') {
+          const [a, b] = [pub[op.a]!, pub[op.b]!];
+          pub[op.out] = await pubPieces((s, e) => D.elementwise(op.op as 'add' | 'sub' | 'mul', pubPiece(a, s, e), pubPiece(b, s, e)));
+        } else if (op.op === 'neg') {
+          const a = pub[op.a]!;
+          pub[op.out] = await pubPieces((s, e) => D.neg(pubPiece(a, s, e)));
+        } else if (op.op === 'bits') {
+          // Bit-major: rows of the input's length, one bit position each.
+          const [a, from] = [pub[op.a]!, op.from];
+          const L = D.length(a);
+          pub[op.out] = await pubPieces((s, e) => D.bits(a, from + s / L, (e - s) / L), L);
+        } else if (op.op === 'pack') {
+          const [a, count, shift] = [pub[op.a]!, op.count, op.shift];
+          pub[op.out] = await pubPieces((s, e) => (e - s === length ? D.pack(a, count, shift) : D.pack(D.concat(Array.from({ length: count }, (_, i) => D.slice(a, i * length + s, i * length + e))), count, shift)));
+        } else if (op.op === 'gather') {
+          const [a, index, block] = [pub[op.a]!, gatherIndex(op.index), op.block];
+          pub[op.out] = await pubPieces((s, e) => D.gather(a, index.subarray(s / block, e / block), block), block);
+        } else {
+          pub[op.out] = evalLocalIn(D, op, (x) => pub[x]!);
+        }
+      } else if (op.op === 'neg') {
+        const a = w[op.a]!;
+        w[op.out] = await secretPieces((s, e) => suite.neg(secretPiece(a, s, e)));
+      } else if (op.op === 'sum') {
+        w[op.out] = suite.sum(w[op.a]!);
       } else if (op.op === 'mul') {
         // The compiler guarantees exactly one operand is secret here.
-        w[op.out] = secret(op.a) ? suite.mulPublic(w[op.a]!, pub[op.b]!) : suite.mulPublic(w[op.b]!, pub[op.a]!);
+        const [x, p] = secret(op.a) ? [w[op.a]!, pub[op.b]!] : [w[op.b]!, pub[op.a]!];
+        w[op.out] = await secretPieces((s, e) => suite.mulPublic(secretPiece(x, s, e), pubPiece(p, s, e)));
       } else if (op.op === 'add' || op.op === 'sub') {
-        w[op.out] = suite[op.op](share(op.a), share(op.b));
+        const [a, b] = [await shareInPieces(op.a), await shareInPieces(op.b)];
+        const f = op.op;
+        w[op.out] = await secretPieces((s, e) => suite[f](secretPiece(a, s, e), secretPiece(b, s, e)));
       } else if (op.op === 'slice') {
         w[op.out] = suite.slice(w[op.a]!, op.start, op.end);
       } else if (op.op === 'concat') {
-        w[op.out] = suite.concat(op.parts.map(share));
+        const parts: S[] = [];
+        for (const x of op.parts) parts.push(await shareInPieces(x));
+        if (length <= LOCAL_PIECE) w[op.out] = suite.concat(parts);
+        else {
+          const out = suite.allocate(length);
+          let off = 0;
+          for (const part of parts) {
+            await pause(suite.length(part));
+            suite.place(out, off, part);
+            off += suite.length(part);
+          }
+          w[op.out] = out;
+        }
       } else if (op.op === 'gather') {
-        w[op.out] = suite.gather(w[op.a]!, gatherIndex(op.index), op.block);
+        const [a, index, block] = [w[op.a]!, gatherIndex(op.index), op.block];
+        w[op.out] = await secretPieces((s, e) => suite.gather(a, index.subarray(s / block, e / block), block), block);
       } else if (op.op === 'pack') {
-        w[op.out] = suite.pack(w[op.a]!, op.count, op.shift);
+        // Elements [s, e) of the result need elements [s, e) of every digit's block.
+        const [a, count, shift] = [w[op.a]!, op.count, op.shift];
+        w[op.out] = await secretPieces((s, e) => (e - s === length ? suite.pack(a, count, shift) : suite.pack(suite.concat(Array.from({ length: count }, (_, i) => suite.slice(a, i * length + s, i * length + e))), count, shift)));
       }
     }
     for (const wire of dropAfter[k]) w[wire] = pub[wire] = undefined;
