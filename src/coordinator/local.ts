@@ -45,6 +45,8 @@ export interface LocalRunOptions<V = BigUint64Array> {
    * refuses values outside their declared range. Tests replace it to play a cheating party.
    */
   encodeInputs?: (plan: Plan, party: string, values: RawInputs[string] | undefined) => Map<number, V>;
+  /** Elements per piece of long local ops (executor's ExecuteOptions.localPiece). */
+  localPiece?: number;
 }
 
 export interface LocalRunResult<V = BigUint64Array> {
@@ -79,6 +81,7 @@ export async function runLocal<V = BigUint64Array>(submitted: Plan, inputs: RawI
       },
       suite,
       encode(plan, p, inputs[p]),
+      options.localPiece === undefined ? {} : { localPiece: options.localPiece },
     ),
   );
   // Any party's failure aborts the others, as a node's abort message would.

@@ -33,6 +33,8 @@ export interface ExecuteOptions {
    * inputs are shared and the layers start, 'output' when the last layer is done.
    */
   onPhase?: (phase: 'online' | 'output') => void;
+  /** Elements per piece of a long local op (default LOCAL_PIECE; tests use small pieces). */
+  localPiece?: number;
 }
 
 /** What a party ends a job with: its own outputs, and its messages for the analyst. */
@@ -49,13 +51,13 @@ const CHUNK_WINDOW = 4;
 export const LOCAL_PIECE = 1 << 20;
 
 /**
- * `piece(s, e)` for consecutive ranges of about LOCAL_PIECE elements (whole blocks of `block`
+ * `piece(s, e)` for consecutive ranges of about `pieceSize` elements (whole blocks of `block`
  * elements, at least one) of a `length`-element result, placed into one allocated result,
  * with the event loop given turns in between; a short result is one piece, returned as it is.
  */
-async function inPieces<T>(length: number, block: number, alloc: (n: number) => T, place: (into: T, offset: number, part: T) => void, piece: (s: number, e: number) => T): Promise<T> {
-  if (length <= LOCAL_PIECE) return piece(0, length);
-  const step = block * Math.max(1, Math.floor(LOCAL_PIECE / block));
+async function inPieces<T>(pieceSize: number, length: number, block: number, alloc: (n: number) => T, place: (into: T, offset: number, part: T) => void, piece: (s: number, e: number) => T): Promise<T> {
+  if (length <= pieceSize) return piece(0, length);
+  const step = block * Math.max(1, Math.floor(pieceSize / block));
   const out = alloc(length);
   for (let s = 0; s < length; s += step) {
     const e = Math.min(length, s + step);
@@ -173,11 +175,13 @@ export async function execute<S, P, V>(
   for (const c of plan.constants) pub[c.wire] = D.fromBytes(c.values);
   // Public operands of local ops become sharings on first use only.
   const share = (wire: number): S => (w[wire] ??= suite.fromPublic(session, pub[wire]!));
+  const pieceSize = options.localPiece ?? LOCAL_PIECE;
+  if (!Number.isSafeInteger(pieceSize) || pieceSize < 1) throw new RangeError(`execute: localPiece: expected a positive integer, got ${String(options.localPiece)}`);
   // The same for a local op's operand, a long public vector piece by piece (see inPieces).
   const shareInPieces = async (wire: number): Promise<S> => {
     if (w[wire] === undefined) {
       const v = pub[wire]!;
-      w[wire] = await inPieces(plan.wireLength[wire], 1, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), (s, e) => suite.fromPublic(session, D.slice(v, s, e)));
+      w[wire] = await inPieces(pieceSize, plan.wireLength[wire], 1, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), (s, e) => suite.fromPublic(session, D.slice(v, s, e)));
     }
     return w[wire];
   };
@@ -247,8 +251,8 @@ export async function execute<S, P, V>(
       // Elementwise ops over longer vectors go piece by piece, with turns between the pieces.
       const pubPiece = (v: V, s: number, e: number): V => (D.length(v) === 1 ? v : D.slice(v, s, e));
       const secretPiece = (x: S, s: number, e: number): S => (suite.length(x) === 1 ? x : suite.slice(x, s, e));
-      const pubPieces = (f: (s: number, e: number) => V, block = 1): Promise<V> => inPieces(length, block, (n) => D.alloc(n), (into, off, part) => D.place(into, off, part), f);
-      const secretPieces = (f: (s: number, e: number) => S, block = 1): Promise<S> => inPieces(length, block, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), f);
+      const pubPieces = (f: (s: number, e: number) => V, block = 1): Promise<V> => inPieces(pieceSize, length, block, (n) => D.alloc(n), (into, off, part) => D.place(into, off, part), f);
+      const secretPieces = (f: (s: number, e: number) => S, block = 1): Promise<S> => inPieces(pieceSize, length, block, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), f);
       if (op.op === 'rand') {
         w[op.out] = await suite.rand(session, op.bits, length);
       } else if (!secret(op.out)) {
@@ -290,7 +294,7 @@ export async function execute<S, P, V>(
       } else if (op.op === 'concat') {
         const parts: S[] = [];
         for (const x of op.parts) parts.push(await shareInPieces(x));
-        if (length <= LOCAL_PIECE) w[op.out] = suite.concat(parts);
+        if (length <= pieceSize) w[op.out] = suite.concat(parts);
         else {
           const out = suite.allocate(length);
           let off = 0;

@@ -1,21 +1,22 @@
-// Elementwise local ops over vectors longer than LOCAL_PIECE run piece by piece (so heartbeats
-// get turns during a 10^6-wide malicious comparison's 63·10^6-element ops): the pieced result
-// must be exactly the one-piece result, broadcasts of length-1 operands included, under both
-// suites. The vectors are just over one piece long.
+// Local ops over vectors longer than a piece (LOCAL_PIECE = 2^20 elements in a job) run piece by
+// piece, so heartbeats get turns during a 10^6-wide malicious comparison's 63·10^6-element
+// ops: the pieced result must be exactly the reference, broadcasts of length-1 operands
+// included, under both suites. Pieces of 64 elements here, so vectors of 1 000 have many,
+// and a last one that is shorter.
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../src/coordinator/local.ts';
 import { formatOutputs } from '../../src/protocol/outputs.ts';
 import { suiteFor, SECURITY_LEVELS } from '../../src/protocol/suites.ts';
-import { LOCAL_PIECE } from '../../src/protocol/executor.ts';
 import { compileInline, M64, signed } from '../helpers.ts';
 
-const L = LOCAL_PIECE + 3;
+const L = 1000;
+const localPiece = 64;
 const xs = Array.from({ length: L }, (_, i) => ((i * 7919) % 20011) - 10005);
 const ys = Array.from({ length: L }, (_, i) => ((i * 104729) % 30011) - 15005);
 const ks = Array.from({ length: L }, (_, i) => (i % 7) - 3);
 
 describe.each(SECURITY_LEVELS)('local ops over more than one piece (%s)', (security) => {
-  it(`add, sub, neg, multiplication by a public vector and by a scalar, ${L} elements`, async () => {
+  it(`add, sub, neg, multiplication by a public vector and by a scalar, ${L} elements in pieces of ${localPiece}`, async () => {
     const { plan } = compileInline(['p1', 'p2'], (c) => {
       const x = c.vector('p1', 'x');
       const y = c.vector('p2', 'y', { length: x.length });
@@ -24,7 +25,7 @@ describe.each(SECURITY_LEVELS)('local ops over more than one piece (%s)', (secur
       c.reveal('s', z.sum());
       c.reveal('last', z.slice(L - 1, L).sum());
     }, { 'p1.x': L, 'p2.y': L });
-    const res = await runLocal(plan, { p1: { x: xs }, p2: { y: ys } }, { suite: suiteFor(security) });
+    const res = await runLocal(plan, { p1: { x: xs }, p2: { y: ys } }, { suite: suiteFor(security), localPiece });
     const z = (i: number): bigint => BigInt(3 * (-(xs[i] + ys[i] - xs[i] * ks[i]) + 5) + 2 * ks[i]);
     let s = 0n;
     for (let i = 0; i < L; i++) s += z(i);
@@ -49,7 +50,7 @@ describe.each(SECURITY_LEVELS)('local ops over more than one piece (%s)', (secur
       // bits of a public vector: bits 1 and 2 of k + 3 (in [0, 6]), bit-major.
       c.reveal('bits', c.primBits(k.add(3), 1, 2).sum());
     }, { 'p1.x': L, 'p2.y': L });
-    const res = await runLocal(plan, { p1: { x: xs }, p2: { y: ys } }, { suite: suiteFor(security) });
+    const res = await runLocal(plan, { p1: { x: xs }, p2: { y: ys } }, { suite: suiteFor(security), localPiece });
     const both = [...ys, ...xs, ...ks];
     const swapped = [...xs, ...ks, ...ys];
     const other = [...xs, ...ks, ...xs];
