@@ -177,11 +177,19 @@ export async function execute<S, P, V>(
   const share = (wire: number): S => (w[wire] ??= suite.fromPublic(session, pub[wire]!));
   const pieceSize = options.localPiece ?? LOCAL_PIECE;
   if (!Number.isSafeInteger(pieceSize) || pieceSize < 1) throw new RangeError(`execute: localPiece: expected a positive integer, got ${String(options.localPiece)}`);
-  // The same for a local op's operand, a long public vector piece by piece (see inPieces).
+  // Elementwise ops over longer vectors go piece by piece (inPieces); a length-1 operand is
+  // broadcast, so every piece takes it whole.
+  const allocPub = (n: number): V => D.alloc(n);
+  const placePub = (into: V, off: number, part: V): void => D.place(into, off, part);
+  const allocShare = (n: number): S => suite.allocate(n);
+  const placeShare = (into: S, off: number, part: S): void => suite.place(into, off, part);
+  const pubPiece = (v: V, s: number, e: number): V => (D.length(v) === 1 ? v : D.slice(v, s, e));
+  const secretPiece = (x: S, s: number, e: number): S => (suite.length(x) === 1 ? x : suite.slice(x, s, e));
+  // `share` for a local op's operand: a long public vector becomes a sharing piece by piece.
   const shareInPieces = async (wire: number): Promise<S> => {
     if (w[wire] === undefined) {
       const v = pub[wire]!;
-      w[wire] = await inPieces(pieceSize, plan.wireLength[wire], 1, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), (s, e) => suite.fromPublic(session, D.slice(v, s, e)));
+      w[wire] = await inPieces(pieceSize, plan.wireLength[wire], 1, allocShare, placeShare, (s, e) => suite.fromPublic(session, D.slice(v, s, e)));
     }
     return w[wire];
   };
@@ -212,7 +220,8 @@ export async function execute<S, P, V>(
       const len = layer.muls.map((g) => plan.wireLength[g.out]);
       const x = new Operands(suite, layer.muls.map((g, i) => ({ share: w[g.a]!, length: len[i] })));
       const y = new Operands(suite, layer.muls.map((g, i) => ({ share: w[g.b]!, length: len[i] })));
-      const starts = len.map((_, i) => len.slice(0, i).reduce((t, l) => t + l, 0));
+      const starts: number[] = [];
+      len.reduce((t, l) => (starts.push(t), t + l), 0);
       // A layer of one chunk keeps its product as the wires' views; wider layers place each
       // chunk into the gates' own results, so no layer-sized batch exists.
       const single = layerChunks(x.length).length === 1;
@@ -248,11 +257,8 @@ export async function execute<S, P, V>(
       // elements works on vectors of millions): timers and sockets (heartbeats) get turns.
       const length = plan.wireLength[op.out];
       await pause(length);
-      // Elementwise ops over longer vectors go piece by piece, with turns between the pieces.
-      const pubPiece = (v: V, s: number, e: number): V => (D.length(v) === 1 ? v : D.slice(v, s, e));
-      const secretPiece = (x: S, s: number, e: number): S => (suite.length(x) === 1 ? x : suite.slice(x, s, e));
-      const pubPieces = (f: (s: number, e: number) => V, block = 1): Promise<V> => inPieces(pieceSize, length, block, (n) => D.alloc(n), (into, off, part) => D.place(into, off, part), f);
-      const secretPieces = (f: (s: number, e: number) => S, block = 1): Promise<S> => inPieces(pieceSize, length, block, (n) => suite.allocate(n), (into, off, part) => suite.place(into, off, part), f);
+      const pubPieces = (f: (s: number, e: number) => V, block = 1): Promise<V> => inPieces(pieceSize, length, block, allocPub, placePub, f);
+      const secretPieces = (f: (s: number, e: number) => S, block = 1): Promise<S> => inPieces(pieceSize, length, block, allocShare, placeShare, f);
       if (op.op === 'rand') {
         w[op.out] = await suite.rand(session, op.bits, length);
       } else if (!secret(op.out)) {

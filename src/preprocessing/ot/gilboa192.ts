@@ -22,7 +22,7 @@
  * @module
  */
 import { MessageKind } from '../../protocol/transport.ts';
-import { assertZ192, type Z192Vec } from '../../ring/z192.ts';
+import { alloc as z192alloc, assertZ192, type Z192Vec } from '../../ring/z192.ts';
 import { FixedKeyAes } from './aes.ts';
 import { OtStep, type OtExtReceiver, type OtExtSender } from './extension.ts';
 import { recvCorrections } from './gilboa.ts';
@@ -179,7 +179,6 @@ export function choiceBytes192(y: Z192Vec): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-const zeros = (n: number): Z192Vec => ({ l0: new BigUint64Array(n), l1: new BigUint64Array(n), l2: new BigUint64Array(n) });
 
 /**
  * The sender's side: multiplies its x_k by the peer's y_k. Returns the sender's shares
@@ -192,7 +191,7 @@ export async function gilboaSend192(ot: OtExtSender, x: Z192Vec, opts: Gilboa192
   const n = x.l0.length;
   const { batch, m0, m1 } = await ot.extendRot192(GILBOA_OTS_192 * n, opts.aes ?? new FixedKeyAes());
   const packed = new BigUint64Array(GILBOA_WORDS_192 * n);
-  const share = zeros(n);
+  const share = z192alloc(n);
   gilboaSenderKernel192(m0, m1, x, packed, share);
   await ot.transport.send(ot.peer, MessageKind.Ot, ot.round(batch, OtStep.SenderPayload), new Uint8Array(packed.buffer));
   return share;
@@ -206,7 +205,7 @@ export async function gilboaReceive192(ot: OtExtReceiver, y: Z192Vec, opts: Gilb
   const { batch, h } = await ot.extendRot192(choices, GILBOA_OTS_192 * n, opts.aes ?? new FixedKeyAes());
   const bytes = gilboaCorrectionBytes192(n);
   const packed = await recvCorrections(ot, batch, bytes, 'Gilboa multiplication over Z_2^192', opts.peerName);
-  const share = zeros(n);
+  const share = z192alloc(n);
   gilboaReceiverKernel192(h, choices, packed, share);
   choices.fill(0);
   return share;

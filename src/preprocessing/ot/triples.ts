@@ -78,7 +78,7 @@ const PIPELINE = 2;
  * What the generator needs of a value domain: its vectors over word arrays, its arithmetic,
  * and its two OT multipliers. E is the domain's vector type.
  */
-interface OtRing<E> {
+interface TripleRing<E> {
   readonly words: 1 | 2;
   readonly otsPerProduct: number;
   readonly defaultBatch: number;
@@ -100,7 +100,7 @@ interface OtRing<E> {
 
 const bitAt = (bits: Uint8Array, k: number): number => (bits[k >> 3] >> (k & 7)) & 1;
 
-const RING64: OtRing<BigUint64Array> = {
+const RING64: TripleRing<BigUint64Array> = {
   words: 1,
   otsPerProduct: GILBOA_OTS_64,
   defaultBatch: 8192,
@@ -127,7 +127,7 @@ const RING64: OtRing<BigUint64Array> = {
   bitReceive: (ot, bits, count, aes) => bitMulReceive64(ot, bits, count, { aes }),
 };
 
-const RING128: OtRing<Z128Vec> = {
+const RING128: TripleRing<Z128Vec> = {
   words: 2,
   otsPerProduct: GILBOA_OTS_128,
   defaultBatch: 4096,
@@ -171,11 +171,11 @@ export class OtTripleGenerator {
   readonly #aes = new FixedKeyAes();
   readonly #self: number;
   readonly #n: number;
-  readonly #ring: OtRing<unknown>;
+  readonly #ring: TripleRing<unknown>;
   #generated = 0;
   #bits = 0;
 
-  private constructor(transport: Transport, senders: Map<number, OtExtSender>, receivers: Map<number, OtExtReceiver>, batch: number, random: RandomBytes, ring: OtRing<unknown>) {
+  private constructor(transport: Transport, senders: Map<number, OtExtSender>, receivers: Map<number, OtExtReceiver>, batch: number, random: RandomBytes, ring: TripleRing<unknown>) {
     this.#self = transport.self;
     this.#n = transport.n;
     this.#senders = senders;
@@ -190,7 +190,7 @@ export class OtTripleGenerator {
     const { transport } = opts;
     const ringBits = opts.ring ?? 64;
     if (ringBits !== 64 && ringBits !== 128) throw new RangeError(`OtTripleGenerator.setup: ring: expected 64 or 128, got ${String(ringBits)}`);
-    const ring = (ringBits === 64 ? RING64 : RING128) as OtRing<unknown>;
+    const ring = (ringBits === 64 ? RING64 : RING128) as TripleRing<unknown>;
     const batch = opts.batchSize ?? ring.defaultBatch;
     if (!Number.isSafeInteger(batch) || batch < 1 || batch * ring.otsPerProduct > MAX_BATCH_OTS) {
       throw new RangeError(`OtTripleGenerator.setup: batchSize: expected an integer in [1, ${MAX_BATCH_OTS / ring.otsPerProduct}], got ${String(batch)}`);
